@@ -1,0 +1,38 @@
+// Package flow is what a flow imports: the deterministic [Context] a flow runs
+// in, durable promises ([Vow]) and host-call results ([Future]), and the
+// operations the membrane provides: [Await], [All], [Race], [Now], [Sleep],
+// [After] and [Patched].
+//
+// A flow is an ordinary Go function marked //flowgen:flow whose first
+// parameter is a [Context]. It reaches the world only through host interfaces
+// (marked //flowgen:host) whose guest proxies log every call. After a restart,
+// possibly under new code, the flow is run again from the top and the log
+// answers every question it asks until the log runs out; then it carries on
+// live.
+//
+// The package also holds what generated code needs — the registration
+// interfaces ([Registry], [FlowDef], [Service]), the crossing functions
+// ([Call], [Go]) and error codes ([RegisterError]) — and nothing that touches
+// storage, so analysing or generating a flow package never loads the
+// SQLite-backed runtime.
+//
+// # Determinism
+//
+// A [Context] is a [context.Context] that never ends: Done returns nil, Err
+// returns nil and Deadline reports none. Cancellation is not a flow concept; a
+// flow that must give up races a timer:
+//
+//	timeout := flow.After(fc, 72*time.Hour)
+//	if flow.Race(fc, approval, timeout) == 1 {
+//		return ErrTimedOut
+//	}
+//
+// # Patching
+//
+// [Patched] lets new code keep an old path for activations that ran past a
+// point before the change was deployed. Live, the first call with an id in an
+// activation records a marker and returns true. Replaying, it returns true if
+// the log holds that marker at this point and false otherwise. Consequence: an
+// activation that ran past the change live under a build without the patch has
+// no marker and takes the old branch forever.
+package flow

@@ -1,0 +1,509 @@
+package runtime
+
+import (
+	"container/list"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/runtime/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// activation is one resident run of an activation: a goroutine running the
+// flow behind its membrane.
+type activation struct {
+	rt      *Runtime
+	id      flow.ActivationID
+	fd      *flowDef
+	outcome flow.VowID
+	exited  chan struct{}
+
+	mu         sync.Mutex
+	m          *membrane.Membrane // nil while the run is being prepared
+	dead       bool               // cancelled or shutting down: no more appends
+	wasFailed  bool               // revived from Failed: clear the failure once live
+	failed     bool
+	parkedElem *list.Element
+	evictAsked bool
+
+	// watchdog bookkeeping, under rt.mu
+	lastProgress   int64
+	lastProgressAt time.Time
+	abandoned      bool
+}
+
+var _ membrane.Host = (*activation)(nil)
+
+// launch starts a run of a freshly created activation (log nil) or a revived
+// one (log loaded by revive).
+func (rt *Runtime) launch(row *store.Activation, fd *flowDef, log []store.Entry, wasFailed bool) {
+	a := &activation{rt: rt, id: row.ID, fd: fd, outcome: row.Outcome, exited: make(chan struct{}), wasFailed: wasFailed}
+	rt.mu.Lock()
+	if rt.closing {
+		rt.mu.Unlock()
+		return
+	}
+	if _, dup := rt.active[a.id]; dup {
+		rt.mu.Unlock()
+		return
+	}
+	rt.active[a.id] = a
+	rt.mu.Unlock()
+	a.start(row.Args, log)
+}
+
+// Why an activation is revived.
+type reviveMode int
+
+const (
+	reviveWoken     reviveMode = iota // something it waits for settled
+	reviveRetry                       // at Start or by Admin.Retry: failed ones too
+	reviveSuspended                   // WakeAll: suspended ones too
+)
+
+// wake makes sure an activation runs: nothing if it is resident (it has been
+// told), otherwise it is revived by replaying its log.
+func (rt *Runtime) wake(id flow.ActivationID, mode reviveMode) {
+	rt.mu.Lock()
+	if rt.closing {
+		rt.mu.Unlock()
+		return
+	}
+	if _, ok := rt.active[id]; ok {
+		rt.mu.Unlock()
+		return
+	}
+	a := &activation{rt: rt, id: id, exited: make(chan struct{})}
+	rt.active[id] = a
+	rt.mu.Unlock()
+	go a.revive(mode)
+}
+
+// revive loads an activation and its log and replays it.
+func (a *activation) revive(mode reviveMode) {
+	rt := a.rt
+	ctx := rt.hostCtx
+	row, err := rt.st.Activation(ctx, a.id)
+	if err == nil {
+		switch {
+		case row.State == store.Done,
+			row.State == store.Failed && mode == reviveWoken,
+			row.State == store.Suspended && mode != reviveSuspended:
+			a.forget()
+			return
+		}
+	}
+	var log []store.Entry
+	if err == nil {
+		log, err = rt.st.Log(ctx, a.id)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			rt.log.Error("asyncflow: cannot revive activation", "activation", a.id, "err", err)
+			if errors.Is(err, store.ErrCorrupt) {
+				a.recordFailure(&membrane.Diagnostic{Problem: membrane.CorruptLog, Activation: a.id, Flow: row.Flow, Step: -1,
+					Detail: err.Error(), FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
+			}
+		}
+		a.forget()
+		return
+	}
+	fd, ok := rt.flowNamed(row.Flow)
+	if !ok {
+		a.forget()
+		return
+	}
+	a.fd, a.outcome, a.wasFailed = fd, row.Outcome, row.State == store.Failed
+	a.start(row.Args, log)
+}
+
+// forget removes a run that never started.
+func (a *activation) forget() {
+	a.rt.mu.Lock()
+	if a.rt.active[a.id] == a {
+		delete(a.rt.active, a.id)
+	}
+	a.rt.mu.Unlock()
+	close(a.exited)
+}
+
+func (a *activation) start(args []byte, log []store.Entry) {
+	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: log, Host: a})
+	a.rt.mu.Lock()
+	a.mu.Lock()
+	dead := a.dead
+	a.m = m
+	a.mu.Unlock()
+	a.rt.mu.Unlock()
+	if dead {
+		a.exit()
+		return
+	}
+	go a.run(args)
+}
+
+// run is the guest goroutine.
+func (a *activation) run(args []byte) {
+	defer a.exit()
+	m := a.m
+	defer func() {
+		if v := recover(); v != nil {
+			m.Panicked(v, debug.Stack())
+		}
+	}()
+	fc := flow.NewContext(m)
+	result, err := a.fd.def.Run(fc, args)
+	m.Returned(result, err)
+	a.finish(result, err)
+}
+
+// exit removes the run when its goroutine ends, however it ends.
+func (a *activation) exit() {
+	rt := a.rt
+	rt.mu.Lock()
+	if rt.active[a.id] == a {
+		delete(rt.active, a.id)
+	}
+	if a.parkedElem != nil {
+		rt.parked.Remove(a.parkedElem)
+		a.parkedElem = nil
+	}
+	rt.mu.Unlock()
+	close(a.exited)
+}
+
+// stop makes the guest leave at its next crossing, without a failure.
+func (a *activation) stop() {
+	a.mu.Lock()
+	a.dead = true
+	m := a.m
+	a.mu.Unlock()
+	if m != nil {
+		m.Stop()
+	}
+}
+
+// finish settles the outcome of a flow that returned.
+func (a *activation) finish(result []byte, ferr error) {
+	op := &store.Finish{Act: a.id, State: store.VowFulfilled, Payload: result, Gen: a.rt.gen}
+	if ferr != nil {
+		var e codec.Encoder
+		flow.EncodeError(&e, ferr)
+		op.State, op.Payload = store.VowRejected, e.Bytes()
+	}
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return
+	}
+	p := a.rt.st.Submit(op)
+	a.mu.Unlock()
+	if err := p.Wait(); err != nil {
+		a.rt.log.Error("asyncflow: cannot settle outcome", "activation", a.id, "flow", a.fd.name, "err", err)
+		return
+	}
+	if op.Finished {
+		a.rt.settled(a.outcome, op.State, op.Payload, op.Waiters)
+	}
+}
+
+// Invoke implements membrane.Host.
+func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, error, bool) {
+	rt := a.rt
+	svc, err := rt.serviceFor(info.Target)
+	if err != nil {
+		return nil, &membrane.Unavailable{Err: err}, false
+	}
+	ctx := flow.WithCallInfo(rt.hostCtx, info)
+	res, err := svc(ctx, info.Method, args)
+	if rt.hostCtx.Err() != nil {
+		return nil, nil, true
+	}
+	return res, err, false
+}
+
+func (rt *Runtime) serviceFor(ref flow.Ref) (flow.Service, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if ref.Kind != flow.RefService {
+		return nil, fmt.Errorf("%w: %s (keyed host objects need a resolver)", flow.ErrUnknownService, ref)
+	}
+	svc, ok := rt.services[ref.Name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
+	}
+	return svc, nil
+}
+
+// Append implements membrane.Host. After a cancellation or during shutdown
+// it appends nothing and ends the guest.
+func (a *activation) Append(e store.Entry, extra ...store.Op) *store.Pending {
+	ops := make([]store.Op, 0, 1+len(extra))
+	ops = append(ops, &store.Append{Act: a.id, Entry: e})
+	ops = append(ops, extra...)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.dead {
+		return nil
+	}
+	return a.rt.st.Submit(ops...)
+}
+
+// Watch implements membrane.Host.
+func (a *activation) Watch(vows []flow.VowID, suspend bool) (*store.Watch, error) {
+	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen}
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return nil, ErrClosed
+	}
+	p := a.rt.st.Submit(op)
+	a.mu.Unlock()
+	if err := p.Wait(); err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+// Now implements membrane.Host.
+func (a *activation) Now() time.Time { return a.rt.clock.Now() }
+
+// TimerSet implements membrane.Host.
+func (a *activation) TimerSet(_ time.Time, p *store.Pending) {
+	go func() {
+		if p.Wait() == nil {
+			a.rt.kickTimers()
+		}
+	}()
+}
+
+// Parked implements membrane.Host: parked activations are kept in LRU order,
+// and beyond MaxResident the least recently parked are asked to leave.
+func (a *activation) Parked(parked bool) {
+	rt := a.rt
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if !parked {
+		if a.parkedElem != nil {
+			rt.parked.Remove(a.parkedElem)
+			a.parkedElem = nil
+		}
+		a.evictAsked = false
+		return
+	}
+	if a.parkedElem == nil {
+		a.parkedElem = rt.parked.PushFront(a)
+	}
+	excess := rt.parked.Len() - rt.opts.MaxResident
+	for e := rt.parked.Back(); e != nil && excess > 0; e = e.Prev() {
+		victim := e.Value.(*activation)
+		if !victim.evictAsked {
+			victim.evictAsked = true
+			victim.m.RequestEvict()
+			excess--
+		}
+	}
+}
+
+// Evict implements membrane.Host: the runtime forgets the activation, unless
+// an event is waiting for it; later settlements revive it from the store.
+func (a *activation) Evict() bool {
+	rt := a.rt
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if a.m.Pending() || rt.active[a.id] != a {
+		a.evictAsked = false
+		return false
+	}
+	delete(rt.active, a.id)
+	if a.parkedElem != nil {
+		rt.parked.Remove(a.parkedElem)
+		a.parkedElem = nil
+	}
+	return true
+}
+
+// Failed implements membrane.Host.
+func (a *activation) Failed(d *membrane.Diagnostic) {
+	a.recordFailure(d)
+}
+
+func (a *activation) recordFailure(d *membrane.Diagnostic) {
+	a.failed = true
+	b, err := json.Marshal(d)
+	if err != nil {
+		b = []byte(`{"problem":"` + string(d.Problem) + `"}`)
+	}
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return
+	}
+	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Failed, Failure: b, Gen: a.rt.gen})
+	a.mu.Unlock()
+	if err := p.Wait(); err != nil {
+		a.rt.log.Error("asyncflow: cannot record failure", "activation", a.id, "err", err)
+	}
+	a.rt.log.Warn("asyncflow: activation failed", "activation", a.id, "flow", d.Flow, "problem", d.Problem, "diagnostic", d.Error())
+}
+
+// Live implements membrane.Host: a replay of a failed activation that reaches
+// the end of its log is no longer failed.
+func (a *activation) Live() {
+	if !a.wasFailed {
+		return
+	}
+	a.wasFailed = false
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return
+	}
+	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Running, Gen: a.rt.gen})
+	a.mu.Unlock()
+	if err := p.Wait(); err != nil {
+		a.rt.log.Error("asyncflow: cannot clear failure", "activation", a.id, "err", err)
+	}
+	a.rt.log.Info("asyncflow: failed activation replayed its log and runs again", "activation", a.id, "flow", a.fd.name)
+}
+
+// Build implements membrane.Host.
+func (a *activation) Build(gen int64) string { return a.rt.buildOf(gen) }
+
+// Incarnation implements membrane.Host.
+func (a *activation) Incarnation() (int64, string) { return a.rt.gen, a.rt.build }
+
+// settled routes a vow's settlement: resident waiters are told, others are
+// revived, host waiters are released.
+func (rt *Runtime) settled(vow flow.VowID, state store.VowState, payload []byte, waiters []flow.ActivationID) {
+	var revive []flow.ActivationID
+	rt.mu.Lock()
+	for _, id := range waiters {
+		if a, ok := rt.active[id]; ok {
+			if a.m != nil {
+				a.m.Deliver(vow, state, payload)
+			}
+			continue
+		}
+		revive = append(revive, id)
+	}
+	chans := rt.hostWaiters[vow]
+	delete(rt.hostWaiters, vow)
+	rt.mu.Unlock()
+	for _, c := range chans {
+		close(c)
+	}
+	for _, id := range revive {
+		rt.wake(id, reviveWoken)
+	}
+}
+
+// kickTimers tells the timer loop to look at the earliest deadline again.
+func (rt *Runtime) kickTimers() {
+	select {
+	case rt.timerKick <- struct{}{}:
+	default:
+	}
+}
+
+func (rt *Runtime) timerLoop() {
+	defer rt.loops.Done()
+	for {
+		next, ok, err := rt.st.NextDeadline(rt.hostCtx)
+		if err != nil {
+			if rt.hostCtx.Err() != nil {
+				return
+			}
+			rt.log.Error("asyncflow: timers", "err", err)
+			ok = false
+		}
+		var fire <-chan time.Time
+		stop := func() {}
+		if ok {
+			fire, stop = rt.clock.NewTimer(next.Sub(rt.clock.Now()))
+		}
+		select {
+		case <-fire:
+			rt.fireTimers()
+		case <-rt.timerKick:
+		case <-rt.done:
+			stop()
+			return
+		}
+		stop()
+	}
+}
+
+func (rt *Runtime) fireTimers() {
+	for {
+		op := &store.FireTimers{Now: rt.clock.Now(), Limit: 1000, Gen: rt.gen, EncodeDeadline: encodeTime}
+		if err := rt.st.Submit(op).Wait(); err != nil {
+			if rt.hostCtx.Err() == nil {
+				rt.log.Error("asyncflow: firing timers", "err", err)
+			}
+			return
+		}
+		for _, f := range op.Fired {
+			rt.settled(f.Vow, store.VowFulfilled, f.Payload, f.Waiters)
+		}
+		if len(op.Fired) < op.Limit {
+			return
+		}
+	}
+}
+
+func encodeTime(t time.Time) []byte {
+	var e codec.Encoder
+	e.PutTime(t)
+	return e.Bytes()
+}
+
+// watchdog fails replays that make no progress.
+func (rt *Runtime) watchdog() {
+	defer rt.loops.Done()
+	period := rt.opts.ReplayStall / 4
+	if period > time.Second {
+		period = time.Second
+	}
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-rt.done:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		var stalled []*activation
+		rt.mu.Lock()
+		for _, a := range rt.active {
+			if a.m == nil || !a.m.Replaying() {
+				continue
+			}
+			if p := a.m.Progress(); p != a.lastProgress || a.lastProgressAt.IsZero() {
+				a.lastProgress, a.lastProgressAt = p, now
+				continue
+			}
+			if now.Sub(a.lastProgressAt) >= rt.opts.ReplayStall {
+				stalled = append(stalled, a)
+			}
+		}
+		rt.mu.Unlock()
+		for _, a := range stalled {
+			if a.m.ReportStall(now.Sub(a.lastProgressAt)) {
+				// Abandon the goroutine: it may never cross again.
+				rt.mu.Lock()
+				if rt.active[a.id] == a {
+					delete(rt.active, a.id)
+				}
+				rt.mu.Unlock()
+			}
+		}
+	}
+}

@@ -1,0 +1,227 @@
+package membrane
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+)
+
+// Problem classifies why an activation failed.
+type Problem string
+
+// Problems.
+const (
+	// The guest called a different target or method than the log records.
+	OtherCall Problem = "other-call"
+	// The guest called the logged target and method with other arguments.
+	OtherArguments Problem = "other-arguments"
+	// The guest made a host call where the log records something else.
+	ExtraCall Problem = "extra-call"
+	// The log records a host call here, but the guest did something else.
+	StoppedShort Problem = "stopped-short"
+	// The guest returned while log entries remain.
+	ReturnedEarly Problem = "returned-early"
+	// The guest awaited, asked the time or set a timer differently from the log.
+	OtherStep Problem = "other-step"
+	// A logged value does not decode into the type the code now expects.
+	Undecodable Problem = "undecodable"
+	// A log entry is malformed.
+	CorruptLog Problem = "corrupt-log"
+	// The guest panicked.
+	GuestPanic Problem = "guest-panic"
+	// A host method panicked.
+	HostPanic Problem = "host-panic"
+	// A replay made no progress for too long.
+	Stalled Problem = "stalled"
+	// The guest asked for something that cannot be done: a vow that does not
+	// exist, a service this incarnation does not provide, arguments that do
+	// not decode.
+	Illegal Problem = "illegal"
+)
+
+// Diagnostic says why an activation is stuck, in terms a developer can act on:
+// where in the log, what was logged, what the code did instead and where, and
+// which builds wrote and failed.
+type Diagnostic struct {
+	Problem    Problem           `json:"problem"`
+	Activation flow.ActivationID `json:"-"`
+	Flow       string            `json:"flow"`
+	// Step is the log position at which the guest diverged; -1 if none.
+	Step int64 `json:"step"`
+	// Logged is the log entry at Step, rendered; empty past the end.
+	Logged string `json:"logged,omitempty"`
+	// Got is what the guest did instead, rendered.
+	Got string `json:"got,omitempty"`
+	// Site is the guest's source position, file:line.
+	Site string `json:"site,omitempty"`
+	// Detail adds what does not fit above.
+	Detail string `json:"detail,omitempty"`
+	// Stack is the guest's (or host's) stack, for panics.
+	Stack string `json:"stack,omitempty"`
+	// The incarnation and build that wrote the logged entry.
+	WrittenGen   int64  `json:"written_gen,omitempty"`
+	WrittenBuild string `json:"written_build,omitempty"`
+	// The incarnation and build that failed.
+	FailedGen   int64     `json:"failed_gen"`
+	FailedBuild string    `json:"failed_build"`
+	Time        time.Time `json:"time"`
+}
+
+type diagnosticJSON struct {
+	Activation string `json:"activation"`
+	*diagAlias
+}
+
+type diagAlias Diagnostic
+
+// MarshalJSON includes the activation id in its text form.
+func (d *Diagnostic) MarshalJSON() ([]byte, error) {
+	return json.Marshal(diagnosticJSON{Activation: d.Activation.String(), diagAlias: (*diagAlias)(d)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (d *Diagnostic) UnmarshalJSON(b []byte) error {
+	v := diagnosticJSON{diagAlias: (*diagAlias)(d)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v.Activation != "" {
+		id, err := flow.ParseActivationID(v.Activation)
+		if err != nil {
+			return err
+		}
+		d.Activation = id
+	}
+	return nil
+}
+
+// Error renders the diagnostic on several lines.
+func (d *Diagnostic) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "activation %s of flow %s is stuck: %s", d.Activation, d.Flow, d.headline())
+	if d.Site != "" {
+		fmt.Fprintf(&b, "\n  at:        %s", d.Site)
+	}
+	if d.Step >= 0 {
+		fmt.Fprintf(&b, "\n  log step:  %d", d.Step)
+	}
+	if d.Logged != "" {
+		fmt.Fprintf(&b, "\n  logged:    %s", d.Logged)
+	}
+	if d.Got != "" {
+		fmt.Fprintf(&b, "\n  code did:  %s", d.Got)
+	}
+	if d.Detail != "" {
+		fmt.Fprintf(&b, "\n  detail:    %s", d.Detail)
+	}
+	if d.WrittenGen != 0 {
+		fmt.Fprintf(&b, "\n  logged by: incarnation %d, build %s", d.WrittenGen, d.WrittenBuild)
+	}
+	fmt.Fprintf(&b, "\n  failed in: incarnation %d, build %s", d.FailedGen, d.FailedBuild)
+	if d.Stack != "" {
+		fmt.Fprintf(&b, "\n  stack:\n%s", indent(d.Stack, "    "))
+	}
+	return b.String()
+}
+
+func (d *Diagnostic) headline() string {
+	switch d.Problem {
+	case OtherCall:
+		return "replay failed: the code calls a different host method than the log records"
+	case OtherArguments:
+		return "replay failed: the code passes different arguments than the log records"
+	case ExtraCall:
+		return "replay failed: the code makes a host call the log does not record"
+	case StoppedShort:
+		return "replay failed: the log records a host call the code no longer makes here"
+	case ReturnedEarly:
+		return "replay failed: the code returned before the log was used up"
+	case OtherStep:
+		return "replay failed: the code does something other than the log records"
+	case Undecodable:
+		return "replay failed: a logged value does not fit the code's types"
+	case CorruptLog:
+		return "the log is corrupt"
+	case GuestPanic:
+		return "the flow panicked"
+	case HostPanic:
+		return "a host method panicked"
+	case Stalled:
+		return "replay made no progress"
+	case Illegal:
+		return "illegal crossing"
+	}
+	return string(d.Problem)
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+// guestSite returns the file:line of the innermost frame of the guest's own
+// code: the first frame outside this module's flow and runtime packages, the
+// Go runtime, and guest proxies (generated files, or types named …proxy).
+func guestSite() string {
+	pcs := make([]uintptr, 64)
+	n := runtime.Callers(2, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if !skipFrame(f) {
+			return shortFile(f.File) + ":" + strconv.Itoa(f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
+}
+
+const modulePath = "github.com/asyncflow-go/asyncflow/"
+
+func skipFrame(f runtime.Frame) bool {
+	fn := f.Function
+	switch {
+	case fn == "":
+		return true
+	case strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "testing."):
+		return true
+	case strings.HasPrefix(fn, modulePath+"flow.") || strings.HasPrefix(fn, modulePath+"flow/"):
+		return true
+	case strings.HasPrefix(fn, modulePath+"runtime.") || strings.HasPrefix(fn, modulePath+"runtime/"):
+		return true
+	case strings.Contains(f.File, "flowgen"):
+		return true
+	}
+	// A method of a guest proxy type: pkg.(*ledgerProxy).Transfer or pkg.ledgerProxy.Transfer.
+	name := fn[strings.LastIndex(fn, "/")+1:]
+	parts := strings.SplitN(name, ".", 3)
+	if len(parts) == 3 {
+		recv := strings.ToLower(strings.Trim(parts[1], "(*)"))
+		if k := strings.Index(recv, "["); k >= 0 {
+			recv = recv[:k]
+		}
+		return strings.HasSuffix(recv, "proxy")
+	}
+	return false
+}
+
+// shortFile keeps the last two path elements: pkg/file.go.
+func shortFile(path string) string {
+	i := strings.LastIndex(path, "/")
+	if i < 0 {
+		return path
+	}
+	if j := strings.LastIndex(path[:i], "/"); j >= 0 {
+		return path[j+1:]
+	}
+	return path
+}

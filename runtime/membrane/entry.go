@@ -1,0 +1,217 @@
+package membrane
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// Entry kinds as stored in the log.
+const (
+	KindCall   = 1 // a host call and its outcome: target, method, args, outcome
+	KindIssue  = 2 // a host call issued without waiting: future, target, method, args
+	KindResult = 3 // a future's outcome, when the guest observed it: future, outcome
+	KindVow    = 4 // a vow's settlement, when the guest observed it: vow, outcome
+	KindMarker = 5 // a value the membrane provided: name, data
+)
+
+// Marker names.
+const (
+	markerNow     = "now"
+	markerAfter   = "after"
+	markerPatched = "patched"
+)
+
+// outcome is a settlement: a value, or an error.
+type outcome struct {
+	ok    bool
+	value []byte // encoded value (a result tuple for calls and futures)
+	err   []byte // encoded error
+}
+
+func (o outcome) put(e *codec.Encoder) {
+	e.PutBool(o.ok)
+	if o.ok {
+		e.Value(codec.Raw(o.value))
+	} else {
+		e.Value(codec.Raw(o.err))
+	}
+}
+
+func (o outcome) String() string {
+	if o.ok {
+		return codec.Format(o.value)
+	}
+	return "error " + codec.Format(o.err)
+}
+
+// guestError returns the error a guest sees for a rejected outcome.
+func (o outcome) guestError() error {
+	d := codec.NewDecoder(o.err)
+	err := flow.DecodeError(d)
+	if err == nil || d.Done() != nil {
+		return &flow.Error{Message: "undecodable error " + codec.Format(o.err)}
+	}
+	return err
+}
+
+func okOutcome(value []byte) outcome { return outcome{ok: true, value: value} }
+
+func errOutcome(err error) outcome {
+	var e codec.Encoder
+	flow.EncodeError(&e, err)
+	return outcome{err: e.Bytes()}
+}
+
+func readOutcome(d *codec.Decoder) outcome {
+	o := outcome{ok: d.Bool()}
+	if o.ok {
+		o.value = d.RawValue()
+	} else {
+		o.err = d.RawValue()
+	}
+	return o
+}
+
+// entry is a decoded log entry.
+type entry struct {
+	step   int64
+	kind   int
+	gen    int64
+	future int      // KindIssue, KindResult
+	target flow.Ref // KindCall, KindIssue
+	method string
+	args   []byte
+	out    outcome    // KindCall, KindResult, KindVow
+	vow    flow.VowID // KindVow
+	marker string     // KindMarker
+	data   []byte     // KindMarker
+}
+
+func encodeEntry(en *entry) []byte {
+	var e codec.Encoder
+	switch en.kind {
+	case KindCall:
+		en.target.MarshalFlow(&e)
+		e.PutString(en.method)
+		e.Value(codec.Raw(en.args))
+		en.out.put(&e)
+	case KindIssue:
+		e.PutInt(int64(en.future))
+		en.target.MarshalFlow(&e)
+		e.PutString(en.method)
+		e.Value(codec.Raw(en.args))
+	case KindResult:
+		e.PutInt(int64(en.future))
+		en.out.put(&e)
+	case KindVow:
+		e.PutVow(en.vow)
+		en.out.put(&e)
+	case KindMarker:
+		e.PutString(en.marker)
+		e.Value(codec.Raw(en.data))
+	}
+	return e.Bytes()
+}
+
+func decodeEntry(step int64, kind int, gen int64, payload []byte) (*entry, error) {
+	en := &entry{step: step, kind: kind, gen: gen}
+	d := codec.NewDecoder(payload)
+	switch kind {
+	case KindCall:
+		en.target.UnmarshalFlow(d)
+		en.method = d.String()
+		en.args = d.RawValue()
+		en.out = readOutcome(d)
+	case KindIssue:
+		en.future = int(d.Int(32))
+		en.target.UnmarshalFlow(d)
+		en.method = d.String()
+		en.args = d.RawValue()
+	case KindResult:
+		en.future = int(d.Int(32))
+		en.out = readOutcome(d)
+	case KindVow:
+		en.vow = d.Vow()
+		en.out = readOutcome(d)
+	case KindMarker:
+		en.marker = d.String()
+		en.data = d.RawValue()
+	default:
+		return nil, fmt.Errorf("unknown entry kind %d", kind)
+	}
+	if err := d.Done(); err != nil {
+		return nil, err
+	}
+	if (kind == KindIssue || kind == KindResult) && en.future < 1 {
+		return nil, fmt.Errorf("future number %d", en.future)
+	}
+	return en, nil
+}
+
+// String renders the entry the way diagnostics show it.
+func (en *entry) String() string {
+	switch en.kind {
+	case KindCall:
+		return callString(en.target, en.method, en.args) + " → " + en.out.String()
+	case KindIssue:
+		return "go " + callString(en.target, en.method, en.args) + " as future#" + strconv.Itoa(en.future)
+	case KindResult:
+		return "future#" + strconv.Itoa(en.future) + " settled → " + en.out.String()
+	case KindVow:
+		return "vow:" + en.vow.String() + " settled → " + en.out.String()
+	case KindMarker:
+		return markerString(en.marker, en.data)
+	}
+	return "entry of kind " + strconv.Itoa(en.kind)
+}
+
+func callString(target flow.Ref, method string, args []byte) string {
+	return target.String() + "." + method + "(" + codec.FormatTuple(args) + ")"
+}
+
+func markerString(name string, data []byte) string {
+	switch name {
+	case markerNow:
+		return "flow.Now() = " + codec.Format(data)
+	case markerAfter:
+		return "flow.After" + formatAfter(data)
+	case markerPatched:
+		return "flow.Patched(" + codec.Format(data) + ") = true"
+	}
+	return "marker " + name + " " + codec.Format(data)
+}
+
+func formatAfter(data []byte) string {
+	d := codec.NewDecoder(data)
+	n := d.List()
+	dur := time.Duration(d.Int(64))
+	id := d.Vow()
+	deadline := d.Time()
+	if d.Err() != nil || n != 3 {
+		return "(" + codec.Format(data) + ")"
+	}
+	return "(" + dur.String() + ") = vow:" + flow.VowID(id).String() + " due " + deadline.Format(time.RFC3339Nano)
+}
+
+func keysString(keys []flow.AwaitKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Describe renders a stored log entry readably, for inspection tools.
+func Describe(e store.Entry) string {
+	en, err := decodeEntry(e.Step, e.Kind, e.Gen, e.Payload)
+	if err != nil {
+		return "corrupt entry of kind " + strconv.Itoa(e.Kind) + ": " + err.Error() + ": " + codec.Format(e.Payload)
+	}
+	return en.String()
+}

@@ -1,0 +1,348 @@
+package runtime
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// Options configure a runtime. The zero value is sensible.
+type Options struct {
+	// Build identifies this build in the store and in diagnostics. Default:
+	// the VCS revision and a hash of the executable.
+	Build string
+	// Clock is the source of time for flow.Now and durable timers. Default:
+	// the wall clock.
+	Clock Clock
+	// Logger receives diagnostics. Default: slog.Default().
+	Logger *slog.Logger
+	// MaxResident bounds the parked activations that keep their goroutines;
+	// beyond it the least recently parked are evicted and replayed when
+	// woken. Default 10,000.
+	MaxResident int
+	// ReplayStall is how long a replay may go without progress before the
+	// watchdog fails it. Default 1 minute.
+	ReplayStall time.Duration
+	// WakeAll replays every unfinished activation at Start, sleeping ones
+	// included, to find those an upgrade got stuck right away.
+	WakeAll bool
+	// Sync chooses durability against speed: store.SyncFull (default) or
+	// store.SyncNormal. See the store package.
+	Sync store.Sync
+	// NoGroupCommit gives each log append its own transaction. It exists to
+	// measure what group commit buys.
+	NoGroupCommit bool
+	// Store, if set, is used instead of opening the path given to Open.
+	Store store.Store
+}
+
+// Runtime runs flows against a store: the host side of the membrane.
+type Runtime struct {
+	opts  Options
+	st    store.Store
+	log   *slog.Logger
+	clock Clock
+	gen   int64
+	build string
+
+	hostCtx    context.Context
+	cancelHost context.CancelFunc
+	done       chan struct{}
+	timerKick  chan struct{}
+	loops      sync.WaitGroup
+
+	mu          sync.Mutex
+	flows       map[string]*flowDef
+	services    map[string]flow.Service
+	active      map[flow.ActivationID]*activation
+	parked      list.List // parked activations, most recently parked first
+	started     bool
+	closing     bool
+	hostWaiters map[flow.VowID][]chan struct{}
+	builds      map[int64]string
+}
+
+type flowDef struct {
+	rt   *Runtime
+	def  flow.FlowDef
+	name string
+}
+
+var _ flow.Registry = (*Runtime)(nil)
+
+// Open opens (or creates) the store at path and returns a runtime on it, in a
+// new incarnation. Register flows and provide services, then call Start.
+func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = wallClock{}
+	}
+	if opts.MaxResident <= 0 {
+		opts.MaxResident = 10_000
+	}
+	if opts.ReplayStall <= 0 {
+		opts.ReplayStall = time.Minute
+	}
+	if opts.Build == "" {
+		opts.Build = buildID()
+	}
+	st := opts.Store
+	if st == nil {
+		s, err := store.Open(ctx, path, store.Options{Sync: opts.Sync, NoGroupCommit: opts.NoGroupCommit, Logger: opts.Logger})
+		if err != nil {
+			return nil, err
+		}
+		st = s
+	}
+	gen, err := st.BeginIncarnation(ctx, opts.Build, os.Getpid())
+	if err != nil {
+		if opts.Store == nil {
+			_ = st.Close(ctx)
+		}
+		return nil, fmt.Errorf("runtime: begin incarnation: %w", err)
+	}
+	hostCtx, cancel := context.WithCancel(context.Background())
+	rt := &Runtime{
+		opts:        opts,
+		st:          st,
+		log:         opts.Logger,
+		clock:       opts.Clock,
+		gen:         gen,
+		build:       opts.Build,
+		hostCtx:     hostCtx,
+		cancelHost:  cancel,
+		done:        make(chan struct{}),
+		timerKick:   make(chan struct{}, 1),
+		flows:       map[string]*flowDef{},
+		services:    map[string]flow.Service{},
+		active:      map[flow.ActivationID]*activation{},
+		hostWaiters: map[flow.VowID][]chan struct{}{},
+		builds:      map[int64]string{gen: opts.Build},
+	}
+	return rt, nil
+}
+
+// Generation returns this incarnation's generation number.
+func (rt *Runtime) Generation() int64 { return rt.gen }
+
+// Build returns this incarnation's build id.
+func (rt *Runtime) Build() string { return rt.build }
+
+// Store returns the runtime's store.
+func (rt *Runtime) Store() store.Store { return rt.st }
+
+// RegisterFlow implements flow.Registry. Generated Register functions call
+// it; register every flow before Start, in every incarnation. Registering a
+// name twice, or after Start, panics: both are programming mistakes.
+func (rt *Runtime) RegisterFlow(def flow.FlowDef) flow.Starter {
+	if def.Name == "" || def.Run == nil {
+		panic("runtime: RegisterFlow needs a name and a Run function")
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.started {
+		panic(fmt.Sprintf("runtime: flow %s registered after Start", def.Name))
+	}
+	if _, dup := rt.flows[def.Name]; dup {
+		panic(fmt.Sprintf("runtime: flow %s registered twice", def.Name))
+	}
+	fd := &flowDef{rt: rt, def: def, name: def.Name}
+	rt.flows[def.Name] = fd
+	return fd
+}
+
+// ProvideService implements flow.Registry: the named service for this
+// incarnation. Offer the same names in every incarnation. Providing a name
+// twice panics.
+func (rt *Runtime) ProvideService(name string, svc flow.Service) {
+	if name == "" || svc == nil {
+		panic("runtime: ProvideService needs a name and a service")
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if _, dup := rt.services[name]; dup {
+		panic(fmt.Sprintf("runtime: service %q provided twice", name))
+	}
+	rt.services[name] = svc
+}
+
+// Start revives unfinished activations of registered flows: those that were
+// running when the last incarnation ended, and those that failed (an upgrade
+// may have fixed them). Suspended activations are not loaded; they are
+// replayed when what they wait for settles (or all at once with
+// Options.WakeAll). Activations of flows not registered in this incarnation
+// are left as they are.
+func (rt *Runtime) Start(ctx context.Context) error {
+	rt.mu.Lock()
+	if rt.closing {
+		rt.mu.Unlock()
+		return ErrClosed
+	}
+	if rt.started {
+		rt.mu.Unlock()
+		return ErrStarted
+	}
+	rt.started = true
+	rt.mu.Unlock()
+
+	var revived, unregistered int
+	err := rt.st.Revivable(ctx, func(id flow.ActivationID, name string, state store.State) error {
+		if _, ok := rt.flowNamed(name); !ok {
+			unregistered++
+			return nil
+		}
+		revived++
+		rt.wake(id, reviveRetry)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("runtime: start: %w", err)
+	}
+	if unregistered > 0 {
+		rt.log.Warn("asyncflow: unfinished activations of flows not registered in this incarnation are left untouched",
+			"count", unregistered)
+	}
+	rt.loops.Add(2)
+	go rt.timerLoop()
+	go rt.watchdog()
+	if rt.opts.WakeAll {
+		if _, err := rt.wakeSuspended(ctx); err != nil {
+			return err
+		}
+	}
+	rt.log.Debug("asyncflow: started", "generation", rt.gen, "build", rt.build, "revived", revived)
+	return nil
+}
+
+func (rt *Runtime) flowNamed(name string) (*flowDef, bool) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	fd, ok := rt.flows[name]
+	return fd, ok
+}
+
+// StartFlow implements flow.Starter.
+func (fd *flowDef) StartFlow(ctx context.Context, key string, args []byte) (flow.VowID, error) {
+	rt := fd.rt
+	if err := ctx.Err(); err != nil {
+		return flow.VowID{}, err
+	}
+	if err := codec.Valid(args); err != nil {
+		return flow.VowID{}, fmt.Errorf("runtime: start %s: arguments: %w", fd.name, err)
+	}
+	rt.mu.Lock()
+	closing, started := rt.closing, rt.started
+	rt.mu.Unlock()
+	if closing {
+		return flow.VowID{}, ErrClosed
+	}
+	if !started {
+		return flow.VowID{}, ErrNotStarted
+	}
+	id := flow.NewActivationID()
+	if key != "" {
+		id = derivedID(fd.name, key)
+	}
+	a := store.Activation{ID: id, Flow: fd.name, StartKey: key, Args: args, Outcome: flow.NewVowID(), CreatedGen: rt.gen}
+	op := &store.CreateActivation{Activation: a}
+	// Not bounded by ctx: once submitted the activation may exist, and it
+	// must then run.
+	if err := rt.st.Submit(op).Wait(); err != nil {
+		return flow.VowID{}, fmt.Errorf("runtime: start %s: %w", fd.name, err)
+	}
+	if ex := op.Existing; ex != nil {
+		if ex.Flow != fd.name || string(ex.Args) != string(args) {
+			return ex.Outcome, fmt.Errorf("runtime: start %s with id %q: %w", fd.name, key, ErrStartConflict)
+		}
+		return ex.Outcome, nil
+	}
+	rt.launch(&a, fd, nil, false)
+	return a.Outcome, nil
+}
+
+// derivedID is the activation id for a caller-given id: the same flow and id
+// always give the same activation.
+func derivedID(flowName, key string) flow.ActivationID {
+	h := sha256.Sum256([]byte("asyncflow activation\x00" + flowName + "\x00" + key))
+	var id flow.ActivationID
+	copy(id[:], h[:16])
+	return id
+}
+
+// Close stops taking work: new starts fail, host calls in flight see their
+// context cancelled and are not logged (they are made again next
+// incarnation), and guests leave at their next crossing. Commits already
+// queued finish within ctx; the store is then closed. Close never leaves the
+// store inconsistent, even when ctx ends first.
+func (rt *Runtime) Close(ctx context.Context) error {
+	rt.mu.Lock()
+	if rt.closing {
+		rt.mu.Unlock()
+		return ErrClosed
+	}
+	rt.closing = true
+	acts := make([]*activation, 0, len(rt.active))
+	for _, a := range rt.active {
+		acts = append(acts, a)
+	}
+	rt.mu.Unlock()
+
+	rt.cancelHost()
+	close(rt.done)
+	for _, a := range acts {
+		a.stop()
+	}
+	var errs []error
+	for _, a := range acts {
+		select {
+		case <-a.exited:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("runtime: close: activation %s did not stop: %w", a.id, ctx.Err()))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	loopsDone := make(chan struct{})
+	go func() { rt.loops.Wait(); close(loopsDone) }()
+	select {
+	case <-loopsDone:
+	case <-ctx.Done():
+	}
+	if rt.opts.Store == nil {
+		if err := rt.st.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// buildOf returns the build of an incarnation, for diagnostics.
+func (rt *Runtime) buildOf(gen int64) string {
+	rt.mu.Lock()
+	b, ok := rt.builds[gen]
+	rt.mu.Unlock()
+	if ok {
+		return b
+	}
+	inc, err := rt.st.Incarnation(context.Background(), gen)
+	if err != nil {
+		return "unknown"
+	}
+	rt.mu.Lock()
+	rt.builds[gen] = inc.Build
+	rt.mu.Unlock()
+	return inc.Build
+}

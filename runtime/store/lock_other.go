@@ -1,0 +1,9 @@
+//go:build !unix && !windows
+
+package store
+
+import "os"
+
+// On platforms without a file lock the one-process rule is not enforced.
+func lockFile(*os.File) error   { return nil }
+func unlockFile(*os.File) error { return nil }

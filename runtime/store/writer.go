@@ -1,0 +1,345 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+)
+
+// writer owns the write connection and its prepared statements.
+type writer struct {
+	s     *SQLite
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	ctx   context.Context
+}
+
+func newWriter(ctx context.Context, s *SQLite) (*writer, error) {
+	conn, err := s.wdb.Conn(ctx)
+	if err != nil {
+		return nil, s.wrap("writer", err)
+	}
+	return &writer{s: s, conn: conn, stmts: map[string]*sql.Stmt{}, ctx: ctx}, nil
+}
+
+func (w *writer) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	w.conn.Close()
+}
+
+func (w *writer) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *writer) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.ctx, args...)
+}
+
+func (w *writer) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(w.ctx, args...)
+}
+
+// commit applies every op of the batch in one immediate transaction.
+func (w *writer) commit(batch []*Pending) (err error) {
+	if _, err := w.exec("BEGIN IMMEDIATE"); err != nil {
+		return w.s.wrap("begin", err)
+	}
+	defer func() {
+		if err != nil {
+			if _, rerr := w.exec("ROLLBACK"); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
+	for _, p := range batch {
+		for _, op := range p.ops {
+			if err := w.apply(op); err != nil {
+				return w.s.wrap(fmt.Sprintf("%T", op), err)
+			}
+		}
+	}
+	if _, err := w.exec("COMMIT"); err != nil {
+		return w.s.wrap("commit", err)
+	}
+	return nil
+}
+
+const (
+	qInsertEntry = `INSERT INTO entries (act, step, kind, gen, payload) VALUES (?, ?, ?, ?, ?)`
+	qInsertAct   = `INSERT INTO activations (id, flow, start_key, args, state, outcome, created_gen, gen)
+		VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	qInsertVow   = `INSERT INTO vows (id, state, gen) VALUES (?, 0, ?)`
+	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES (?, ?)`
+	qSettleVow   = `UPDATE vows SET state = ?, payload = ?, gen = ? WHERE id = ? AND state = 0`
+	qVowExists   = `SELECT 1 FROM vows WHERE id = ?`
+	qVowState    = `SELECT state, payload, gen FROM vows WHERE id = ?`
+	qWaiters     = `SELECT act FROM waits WHERE vow = ?`
+	qDeleteWaits = `DELETE FROM waits WHERE act = ?`
+	qInsertWait  = `INSERT OR IGNORE INTO waits (vow, act) VALUES (?, ?)`
+	qWake        = `UPDATE activations SET state = 1, gen = ? WHERE id = ? AND state = 2`
+	qSuspend     = `UPDATE activations SET state = 2, gen = ? WHERE id = ? AND state = 1`
+	qSetState    = `UPDATE activations SET state = ?, failure = ?, gen = ? WHERE id = ?`
+	qFinish      = `UPDATE activations SET state = 4, failure = NULL, gen = ? WHERE id = ? AND state <> 4 RETURNING outcome`
+	qDeleteLog   = `DELETE FROM entries WHERE act = ?`
+	qDueTimers   = `SELECT deadline, vow FROM timers WHERE deadline <= ? ORDER BY deadline LIMIT ?`
+	qDeleteTimer = `DELETE FROM timers WHERE deadline = ? AND vow = ?`
+	qNewInc      = `INSERT INTO incarnations (build, started_ns, pid) VALUES (?, ?, ?) RETURNING gen`
+)
+
+func (w *writer) apply(op Op) error {
+	switch op := op.(type) {
+	case *Append:
+		e := &op.Entry
+		_, err := w.exec(qInsertEntry, op.Act[:], e.Step, e.Kind, e.Gen, notNil(e.Payload))
+		return err
+	case *CreateActivation:
+		return w.createActivation(op)
+	case *CreateVow:
+		if _, err := w.exec(qInsertVow, op.ID[:], op.Gen); err != nil {
+			return err
+		}
+		if !op.Deadline.IsZero() {
+			_, err := w.exec(qInsertTimer, op.Deadline.UnixNano(), op.ID[:])
+			return err
+		}
+		return nil
+	case *SettleVow:
+		settled, missing, waiters, err := w.settle(op.ID, op.State, op.Payload, op.Gen)
+		op.Settled, op.Missing, op.Waiters = settled, missing, waiters
+		return err
+	case *Watch:
+		return w.watch(op)
+	case *SetState:
+		var failure any
+		if op.State == Failed {
+			failure = op.Failure
+		}
+		_, err := w.exec(qSetState, int(op.State), failure, op.Gen, op.Act[:])
+		return err
+	case *Finish:
+		return w.finish(op)
+	case *FireTimers:
+		return w.fireTimers(op)
+	case *readOp:
+		op.err = op.fn(w.conn)
+		return nil
+	case *beginIncarnation:
+		return w.conn.QueryRowContext(w.ctx, qNewInc, op.build, op.started.UnixNano(), op.pid).Scan(&op.gen)
+	}
+	return fmt.Errorf("store: unknown op %T", op)
+}
+
+func (w *writer) createActivation(op *CreateActivation) error {
+	a := &op.Activation
+	op.Existing = nil
+	var key any
+	if a.StartKey != "" {
+		key = a.StartKey
+	}
+	res, err := w.exec(qInsertAct, a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, a.CreatedGen)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		existing, err := scanActivation(w.conn.QueryRowContext(w.ctx, qActivation, a.ID[:]))
+		if err != nil {
+			return err
+		}
+		op.Existing = &existing
+		return nil
+	}
+	_, err = w.exec(qInsertVow, a.Outcome[:], a.CreatedGen)
+	return err
+}
+
+func (w *writer) settle(id flow.VowID, state VowState, payload []byte, gen int64) (settled, missing bool, waiters []flow.ActivationID, err error) {
+	res, err := w.exec(qSettleVow, int(state), payload, gen, id[:])
+	if err != nil {
+		return false, false, nil, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, false, nil, err
+	}
+	if n == 0 {
+		var one int
+		err := w.conn.QueryRowContext(w.ctx, qVowExists, id[:]).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, true, nil, nil
+		}
+		return false, false, nil, err
+	}
+	rows, err := w.query(qWaiters, id[:])
+	if err != nil {
+		return false, false, nil, err
+	}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return false, false, nil, err
+		}
+		act, err := idFrom(b, "waiting activation")
+		if err != nil {
+			rows.Close()
+			return false, false, nil, err
+		}
+		waiters = append(waiters, act)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, false, nil, err
+	}
+	for _, act := range waiters {
+		if _, err := w.exec(qDeleteWaits, act[:]); err != nil {
+			return false, false, nil, err
+		}
+		if _, err := w.exec(qWake, gen, act[:]); err != nil {
+			return false, false, nil, err
+		}
+	}
+	return true, false, waiters, nil
+}
+
+func (w *writer) watch(op *Watch) error {
+	op.Index, op.Missing = -1, -1
+	st, err := w.stmt(qVowState)
+	if err != nil {
+		return err
+	}
+	for i, id := range op.Vows {
+		var v Vow
+		var state int
+		err := st.QueryRowContext(w.ctx, id[:]).Scan(&state, &v.Payload, &v.Gen)
+		if errors.Is(err, sql.ErrNoRows) {
+			op.Missing = i
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if state != int(VowPending) && op.Index < 0 {
+			v.ID, v.State = id, VowState(state)
+			op.Index, op.Vow = i, v
+		}
+	}
+	if op.Index >= 0 {
+		return nil
+	}
+	for _, id := range op.Vows {
+		if _, err := w.exec(qInsertWait, id[:], op.Act[:]); err != nil {
+			return err
+		}
+	}
+	if op.Suspend {
+		_, err := w.exec(qSuspend, op.Gen, op.Act[:])
+		return err
+	}
+	return nil
+}
+
+func (w *writer) finish(op *Finish) error {
+	op.Finished, op.Waiters = false, nil
+	var outcome []byte
+	err := w.conn.QueryRowContext(w.ctx, qFinish, op.Gen, op.Act[:]).Scan(&outcome)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	vid, err := idFrom(outcome, "outcome vow")
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec(qDeleteLog, op.Act[:]); err != nil {
+		return err
+	}
+	if _, err := w.exec(qDeleteWaits, op.Act[:]); err != nil {
+		return err
+	}
+	_, _, waiters, err := w.settle(vid, op.State, op.Payload, op.Gen)
+	op.Finished, op.Outcome, op.Waiters = true, vid, waiters
+	return err
+}
+
+func (w *writer) fireTimers(op *FireTimers) error {
+	op.Fired = nil // a batch retried alone starts afresh
+	limit := op.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := w.query(qDueTimers, op.Now.UnixNano(), limit)
+	if err != nil {
+		return err
+	}
+	type due struct {
+		deadline int64
+		vow      flow.VowID
+	}
+	var dues []due
+	for rows.Next() {
+		var d due
+		var b []byte
+		if err := rows.Scan(&d.deadline, &b); err != nil {
+			rows.Close()
+			return err
+		}
+		if d.vow, err = idFrom(b, "timer vow"); err != nil {
+			rows.Close()
+			return err
+		}
+		dues = append(dues, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, d := range dues {
+		if _, err := w.exec(qDeleteTimer, d.deadline, d.vow[:]); err != nil {
+			return err
+		}
+		payload := op.EncodeDeadline(unixNano(d.deadline))
+		settled, _, waiters, err := w.settle(d.vow, VowFulfilled, payload, op.Gen)
+		if err != nil {
+			return err
+		}
+		if settled {
+			op.Fired = append(op.Fired, Fired{Vow: d.vow, Payload: payload, Waiters: waiters})
+		}
+	}
+	return nil
+}
+
+// notNil gives SQLite an empty blob rather than NULL for a nil slice.
+func notNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

@@ -1,0 +1,174 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// NewVow creates a pending vow, durably. Hand it to a flow (a host method can
+// return it) and settle it later — from this or a later incarnation — with
+// Resolve or Reject. Its id can be stored and turned back into a vow with
+// flow.VowOf.
+func NewVow[T any](ctx context.Context, rt *Runtime) (flow.Vow[T], error) {
+	id, err := rt.NewVow(ctx)
+	return flow.VowOf[T](id), err
+}
+
+// NewVow creates a pending vow and returns its id; see the generic NewVow.
+func (rt *Runtime) NewVow(ctx context.Context) (flow.VowID, error) {
+	if rt.isClosing() {
+		return flow.VowID{}, ErrClosed
+	}
+	id := flow.NewVowID()
+	if err := store.Apply(ctx, rt.st, &store.CreateVow{ID: id, Gen: rt.gen}); err != nil {
+		return flow.VowID{}, fmt.Errorf("runtime: new vow: %w", err)
+	}
+	return id, nil
+}
+
+// Resolve fulfils a vow with a value. Flows waiting on it are woken (replayed
+// if they are not resident). A vow settles once: settling it again returns
+// ErrAlreadySettled.
+func Resolve[T any](ctx context.Context, rt *Runtime, v flow.Vow[T], value T) error {
+	b, err := codec.Marshal(value)
+	if err != nil {
+		return fmt.Errorf("runtime: resolve vow %s: %w", v.ID(), err)
+	}
+	return rt.settle(ctx, v.ID(), store.VowFulfilled, b)
+}
+
+// Reject rejects a vow with an error, which flows see as a *flow.Error that
+// errors.Is matches against registered sentinels.
+func (rt *Runtime) Reject(ctx context.Context, id flow.VowID, reason error) error {
+	if reason == nil {
+		return fmt.Errorf("runtime: reject vow %s: a nil error", id)
+	}
+	var e codec.Encoder
+	flow.EncodeError(&e, reason)
+	return rt.settle(ctx, id, store.VowRejected, e.Bytes())
+}
+
+// ResolveRaw fulfils a vow with an already encoded value.
+func (rt *Runtime) ResolveRaw(ctx context.Context, id flow.VowID, value []byte) error {
+	if err := codec.Valid(value); err != nil {
+		return fmt.Errorf("runtime: resolve vow %s: %w", id, err)
+	}
+	return rt.settle(ctx, id, store.VowFulfilled, value)
+}
+
+func (rt *Runtime) settle(ctx context.Context, id flow.VowID, state store.VowState, payload []byte) error {
+	if rt.isClosing() {
+		return ErrClosed
+	}
+	op := &store.SettleVow{ID: id, State: state, Payload: payload, Gen: rt.gen}
+	if err := store.Apply(ctx, rt.st, op); err != nil {
+		return fmt.Errorf("runtime: settle vow %s: %w", id, err)
+	}
+	switch {
+	case op.Missing:
+		return fmt.Errorf("runtime: settle vow %s: %w", id, ErrUnknownVow)
+	case !op.Settled:
+		return fmt.Errorf("runtime: settle vow %s: %w", id, ErrAlreadySettled)
+	}
+	rt.settled(id, state, payload, op.Waiters)
+	return nil
+}
+
+// Wait waits until a vow settles, or ctx ends, and returns its value or its
+// rejection. Any vow can be waited on, in any incarnation: one the host made,
+// a timer, or the outcome of an activation.
+func Wait[T any](ctx context.Context, rt *Runtime, v flow.Vow[T]) (T, error) {
+	var zero T
+	b, err := rt.WaitRaw(ctx, v.ID())
+	if err != nil {
+		return zero, err
+	}
+	var t T
+	if err := codec.Unmarshal(b, &t); err != nil {
+		return zero, fmt.Errorf("runtime: vow %s: value %s does not decode: %w", v.ID(), codec.Format(b), err)
+	}
+	return t, nil
+}
+
+// RejectionError is returned by Wait for a rejected vow. It unwraps to the
+// rejection, a *flow.Error.
+type RejectionError struct {
+	Vow flow.VowID
+	Err error
+}
+
+func (e *RejectionError) Error() string { return e.Err.Error() }
+func (e *RejectionError) Unwrap() error { return e.Err }
+
+// WaitRaw is Wait returning the encoded value.
+func (rt *Runtime) WaitRaw(ctx context.Context, id flow.VowID) ([]byte, error) {
+	for {
+		ch := rt.subscribe(id)
+		v, err := rt.st.Vow(ctx, id)
+		if err != nil {
+			rt.unsubscribe(id, ch)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("runtime: wait for vow %s: %w", id, ErrUnknownVow)
+			}
+			return nil, err
+		}
+		switch v.State {
+		case store.VowFulfilled:
+			rt.unsubscribe(id, ch)
+			return v.Payload, nil
+		case store.VowRejected:
+			rt.unsubscribe(id, ch)
+			d := codec.NewDecoder(v.Payload)
+			rerr := flow.DecodeError(d)
+			if rerr == nil || d.Done() != nil {
+				rerr = &flow.Error{Message: "undecodable rejection " + codec.Format(v.Payload)}
+			}
+			return nil, &RejectionError{Vow: id, Err: rerr}
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			rt.unsubscribe(id, ch)
+			return nil, ctx.Err()
+		case <-rt.done:
+			rt.unsubscribe(id, ch)
+			return nil, ErrClosed
+		}
+	}
+}
+
+func (rt *Runtime) subscribe(id flow.VowID) chan struct{} {
+	ch := make(chan struct{})
+	rt.mu.Lock()
+	rt.hostWaiters[id] = append(rt.hostWaiters[id], ch)
+	rt.mu.Unlock()
+	return ch
+}
+
+func (rt *Runtime) unsubscribe(id flow.VowID, ch chan struct{}) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	ws := rt.hostWaiters[id]
+	for i, c := range ws {
+		if c == ch {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(rt.hostWaiters, id)
+	} else {
+		rt.hostWaiters[id] = ws
+	}
+}
+
+func (rt *Runtime) isClosing() bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.closing
+}
