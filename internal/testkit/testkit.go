@@ -49,8 +49,8 @@ var _ Host = Proxy{}
 // FlowRef implements flow.Referrer.
 func (p Proxy) FlowRef() flow.Ref { return p.Ref }
 
-func call(ctx context.Context, ref flow.Ref, method string, args []byte, outs ...any) error {
-	res, err := flow.Call(ctx, ref, method, args)
+func (p Proxy) call(ctx context.Context, method string, args []byte, outs ...any) error {
+	res, err := flow.Call(ctx, p.Ref, method, args)
 	if err != nil {
 		return err
 	}
@@ -68,29 +68,29 @@ func tuple(vs ...any) []byte {
 
 func (p Proxy) Echo(ctx context.Context, s string) (string, error) {
 	var out string
-	err := call(ctx, p.Ref, "Echo", tuple(s), &out)
+	err := p.call(ctx, "Echo", tuple(s), &out)
 	return out, err
 }
 
 func (p Proxy) Add(ctx context.Context, a, b int64) (int64, error) {
 	var out int64
-	err := call(ctx, p.Ref, "Add", tuple(a, b), &out)
+	err := p.call(ctx, "Add", tuple(a, b), &out)
 	return out, err
 }
 
 func (p Proxy) Fail(ctx context.Context, code string) error {
-	return call(ctx, p.Ref, "Fail", tuple(code))
+	return p.call(ctx, "Fail", tuple(code))
 }
 
 func (p Proxy) Ask(ctx context.Context, question string) (flow.Vow[string], error) {
 	var out flow.Vow[string]
-	err := call(ctx, p.Ref, "Ask", tuple(question), &out)
+	err := p.call(ctx, "Ask", tuple(question), &out)
 	return out, err
 }
 
 func (p Proxy) Save(ctx context.Context, r Record) (Record, error) {
 	var out Record
-	err := call(ctx, p.Ref, "Save", tuple(r), &out)
+	err := p.call(ctx, "Save", tuple(r), &out)
 	return out, err
 }
 
