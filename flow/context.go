@@ -165,12 +165,6 @@ func (c CallInfo) IdempotencyKey() string {
 
 type callInfoKey struct{}
 
-// WithCallInfo returns a context carrying info; runtimes use it to build the
-// context of a host call.
-func WithCallInfo(ctx context.Context, info CallInfo) context.Context {
-	return context.WithValue(ctx, callInfoKey{}, info)
-}
-
 // CallInfoFrom returns the CallInfo of the host call ctx belongs to.
 func CallInfoFrom(ctx context.Context) (CallInfo, bool) {
 	info, ok := ctx.Value(callInfoKey{}).(CallInfo)

@@ -1,6 +1,9 @@
 package flow
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // FlowDef is a flow as the runtime sees it. Generated Register functions build
 // one; Run decodes the stored argument tuple, calls the flow and encodes its
@@ -14,21 +17,33 @@ type FlowDef struct {
 	Run func(fc Context, args []byte) (result []byte, err error)
 }
 
-// Service is a host service as the runtime sees it: a dispatcher from a method
-// name and an encoded argument tuple to an encoded result tuple or an error.
-// Generated Provide functions build one around a typed implementation, so the
-// runtime calls hosts without reflection.
-type Service func(ctx context.Context, method string, args []byte) ([]byte, error)
+// Dispatcher calls a method of a host object with an encoded argument tuple
+// and returns the encoded result tuple. flowgen generates one per host
+// interface, so the runtime calls hosts without reflection.
+type Dispatcher func(ctx context.Context, impl any, method string, args []byte) ([]byte, error)
 
-// Registry is what generated code registers flows and services with. The
+// Resolver finds a keyed host object again by its key, in any incarnation.
+type Resolver func(ctx context.Context, key string) (any, error)
+
+// Keyed is implemented by host objects that cross the membrane as a
+// reference by key, found again through the Resolver registered for their
+// interface.
+type Keyed interface {
+	FlowKey() string
+}
+
+// Registry is what generated code registers flows and host objects with. The
 // runtime implements it.
 type Registry interface {
 	// RegisterFlow registers a flow for this incarnation. Register every flow
 	// before the runtime starts, in every incarnation, or its unfinished
 	// activations are left untouched.
 	RegisterFlow(def FlowDef) Starter
-	// ProvideService offers a named service for this incarnation.
-	ProvideService(name string, svc Service)
+	// ProvideService offers impl as the named service for this incarnation.
+	ProvideService(name string, impl any, dispatch Dispatcher)
+	// ProvideResolver registers how keyed objects of one host interface are
+	// found again; name is the interface's durable name.
+	ProvideResolver(name string, resolve Resolver, dispatch Dispatcher)
 }
 
 // Starter starts activations of one registered flow.
@@ -38,4 +53,70 @@ type Starter interface {
 	// most one activation per flow and id: a repeated call with the same
 	// arguments returns the same outcome.
 	StartFlow(ctx context.Context, id string, args []byte) (VowID, error)
+}
+
+// HostRefs turns references into host objects and back, on the host side of
+// a call. The runtime puts one in the context of every host call.
+type HostRefs interface {
+	// Object returns the host object ref stands for.
+	Object(ctx context.Context, ref Ref) (any, error)
+	// ServiceRef returns the reference of a provided service, by identity.
+	ServiceRef(obj any) (Ref, bool)
+}
+
+type hostRefsKey struct{}
+
+// HostCallContext returns the context of a host call: parent, with the call's
+// info and the runtime's references. Runtimes use it.
+func HostCallContext(parent context.Context, info CallInfo, refs HostRefs) context.Context {
+	return &hostCallCtx{Context: parent, info: info, refs: refs}
+}
+
+type hostCallCtx struct {
+	context.Context
+	info CallInfo
+	refs HostRefs
+}
+
+func (c *hostCallCtx) Value(key any) any {
+	switch key {
+	case callInfoKey{}:
+		return c.info
+	case hostRefsKey{}:
+		return c.refs
+	}
+	return c.Context.Value(key)
+}
+
+// HostObject returns the host object a reference received by a host method
+// stands for: the provided service, or the keyed object its resolver finds.
+// Generated dispatchers use it for host-interface parameters.
+func HostObject(ctx context.Context, ref Ref) (any, error) {
+	refs, ok := ctx.Value(hostRefsKey{}).(HostRefs)
+	if !ok {
+		return nil, fmt.Errorf("flow: %s: not in a host call", ref)
+	}
+	return refs.Object(ctx, ref)
+}
+
+// RefFor returns the reference a host object crosses the membrane as: a guest
+// proxy's own reference, a provided service's name, or, for a Keyed object,
+// its key under resolver (the durable name of its host interface). Generated
+// dispatchers use it for host-interface results.
+func RefFor(ctx context.Context, obj any, resolver string) (Ref, error) {
+	switch o := obj.(type) {
+	case nil:
+		return Ref{}, nil
+	case Referrer:
+		return o.FlowRef(), nil
+	}
+	if refs, ok := ctx.Value(hostRefsKey{}).(HostRefs); ok {
+		if ref, ok := refs.ServiceRef(obj); ok {
+			return ref, nil
+		}
+	}
+	if k, ok := obj.(Keyed); ok {
+		return ObjectRef(resolver, k.FlowKey()), nil
+	}
+	return Ref{}, fmt.Errorf("flow: a %T cannot cross the membrane: it is not a provided service, and has no FlowKey method for the %s resolver", obj, resolver)
 }

@@ -57,10 +57,22 @@ func (f Future[T]) AwaitKey() AwaitKey { return AwaitKey{Future: f.n} }
 
 func (f Future[T]) String() string { return "future#" + strconv.Itoa(f.n) }
 
+// TupleUnmarshaler is implemented by generated result structs of host methods
+// with several results: the Future of such a method settles with the whole
+// result tuple.
+type TupleUnmarshaler interface {
+	UnmarshalTuple(d *codec.Decoder, n int)
+}
+
 func (f Future[T]) decodeValue(b []byte) (T, error) {
 	var t T
 	d := codec.NewDecoder(b)
-	switch n := d.List(); {
+	n := d.List()
+	if tu, ok := any(&t).(TupleUnmarshaler); ok && d.Err() == nil {
+		tu.UnmarshalTuple(d, n)
+		return t, d.Done()
+	}
+	switch {
 	case d.Err() != nil:
 	case n == 1:
 		d.Value(&t)

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"container/list"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,29 +217,40 @@ func (a *activation) finish(result []byte, ferr error) {
 // Invoke implements membrane.Host.
 func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, error, bool) {
 	rt := a.rt
-	svc, err := rt.serviceFor(info.Target)
+	ctx := flow.HostCallContext(rt.hostCtx, info, rt)
+	impl, dispatch, err := rt.target(ctx, info.Target)
 	if err != nil {
-		return nil, &membrane.Unavailable{Err: err}, false
+		if errors.Is(err, flow.ErrUnknownService) {
+			return nil, &membrane.Unavailable{Err: err}, false
+		}
+		return nil, err, rt.hostCtx.Err() != nil // a resolver's error is the call's result
 	}
-	ctx := flow.WithCallInfo(rt.hostCtx, info)
-	res, err := svc(ctx, info.Method, args)
+	res, err := dispatch(ctx, impl, info.Method, args)
 	if rt.hostCtx.Err() != nil {
 		return nil, nil, true
 	}
 	return res, err, false
 }
 
-func (rt *Runtime) serviceFor(ref flow.Ref) (flow.Service, error) {
+// target finds the host object a call goes to.
+func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flow.Dispatcher, error) {
 	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if ref.Kind != flow.RefService {
-		return nil, fmt.Errorf("%w: %s (keyed host objects need a resolver)", flow.ErrUnknownService, ref)
+	svc, isSvc := rt.services[ref.Name]
+	res, isRes := rt.resolvers[ref.Name]
+	rt.mu.Unlock()
+	switch {
+	case ref.Kind == flow.RefService && isSvc:
+		return svc.impl, svc.dispatch, nil
+	case ref.Kind == flow.RefObject && isRes:
+		obj, err := res.resolve(ctx, ref.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("resolve %s: %w", ref, err)
+		}
+		return obj, res.dispatch, nil
+	case ref.Kind == flow.RefObject:
+		return nil, nil, fmt.Errorf("%w: no resolver for %s objects in this incarnation", flow.ErrUnknownService, ref.Name)
 	}
-	svc, ok := rt.services[ref.Name]
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
-	}
-	return svc, nil
+	return nil, nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
 }
 
 // Append implements membrane.Host. After a cancellation or during shutdown

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"sync"
 	"time"
 
@@ -63,7 +64,9 @@ type Runtime struct {
 
 	mu          sync.Mutex
 	flows       map[string]*flowDef
-	services    map[string]flow.Service
+	services    map[string]service
+	serviceIDs  map[any]string // provided impls, by identity
+	resolvers   map[string]resolver
 	active      map[flow.ActivationID]*activation
 	parked      list.List // parked activations, most recently parked first
 	started     bool
@@ -72,13 +75,26 @@ type Runtime struct {
 	builds      map[int64]string
 }
 
+type service struct {
+	impl     any
+	dispatch flow.Dispatcher
+}
+
+type resolver struct {
+	resolve  flow.Resolver
+	dispatch flow.Dispatcher
+}
+
 type flowDef struct {
 	rt   *Runtime
 	def  flow.FlowDef
 	name string
 }
 
-var _ flow.Registry = (*Runtime)(nil)
+var (
+	_ flow.Registry = (*Runtime)(nil)
+	_ flow.HostRefs = (*Runtime)(nil)
+)
 
 // Open opens (or creates) the store at path and returns a runtime on it, in a
 // new incarnation. Register flows and provide services, then call Start.
@@ -126,7 +142,9 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 		done:        make(chan struct{}),
 		timerKick:   make(chan struct{}, 1),
 		flows:       map[string]*flowDef{},
-		services:    map[string]flow.Service{},
+		services:    map[string]service{},
+		serviceIDs:  map[any]string{},
+		resolvers:   map[string]resolver{},
 		active:      map[flow.ActivationID]*activation{},
 		hostWaiters: map[flow.VowID][]chan struct{}{},
 		builds:      map[int64]string{gen: opts.Build},
@@ -163,19 +181,62 @@ func (rt *Runtime) RegisterFlow(def flow.FlowDef) flow.Starter {
 	return fd
 }
 
-// ProvideService implements flow.Registry: the named service for this
-// incarnation. Offer the same names in every incarnation. Providing a name
-// twice panics.
-func (rt *Runtime) ProvideService(name string, svc flow.Service) {
-	if name == "" || svc == nil {
-		panic("runtime: ProvideService needs a name and a service")
+// ProvideService implements flow.Registry: impl is the named service for
+// this incarnation. Offer the same names in every incarnation. Providing a
+// name twice panics.
+func (rt *Runtime) ProvideService(name string, impl any, dispatch flow.Dispatcher) {
+	if name == "" || impl == nil || dispatch == nil {
+		panic("runtime: ProvideService needs a name, an implementation and a dispatcher")
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if _, dup := rt.services[name]; dup {
 		panic(fmt.Sprintf("runtime: service %q provided twice", name))
 	}
-	rt.services[name] = svc
+	rt.services[name] = service{impl: impl, dispatch: dispatch}
+	if reflect.TypeOf(impl).Comparable() {
+		rt.serviceIDs[impl] = name
+	}
+}
+
+// ProvideResolver implements flow.Registry: keyed host objects of the host
+// interface with durable name name are found again with resolve.
+func (rt *Runtime) ProvideResolver(name string, resolve flow.Resolver, dispatch flow.Dispatcher) {
+	if name == "" || resolve == nil || dispatch == nil {
+		panic("runtime: ProvideResolver needs a name, a resolver and a dispatcher")
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if _, dup := rt.resolvers[name]; dup {
+		panic(fmt.Sprintf("runtime: resolver %q provided twice", name))
+	}
+	rt.resolvers[name] = resolver{resolve: resolve, dispatch: dispatch}
+}
+
+// Object implements flow.HostRefs.
+func (rt *Runtime) Object(ctx context.Context, ref flow.Ref) (any, error) {
+	rt.mu.Lock()
+	svc, isSvc := rt.services[ref.Name]
+	res, isRes := rt.resolvers[ref.Name]
+	rt.mu.Unlock()
+	switch {
+	case ref.Kind == flow.RefService && isSvc:
+		return svc.impl, nil
+	case ref.Kind == flow.RefObject && isRes:
+		return res.resolve(ctx, ref.Key)
+	}
+	return nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
+}
+
+// ServiceRef implements flow.HostRefs.
+func (rt *Runtime) ServiceRef(obj any) (flow.Ref, bool) {
+	if obj == nil || !reflect.TypeOf(obj).Comparable() {
+		return flow.Ref{}, false
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	name, ok := rt.serviceIDs[obj]
+	return flow.ServiceRef(name), ok
 }
 
 // Start revives unfinished activations of registered flows: those that were

@@ -52,6 +52,10 @@ func (e *Encoder) Err() error { return e.err }
 // Reset empties the buffer and clears the error, keeping the capacity.
 func (e *Encoder) Reset() { e.buf, e.err = e.buf[:0], nil }
 
+// Fail records err as the encoder's error unless one is already recorded.
+// Generated encoders use it for a value that cannot be written.
+func (e *Encoder) Fail(err error) { e.fail(err) }
+
 func (e *Encoder) fail(err error) {
 	if e.err == nil {
 		e.err = err

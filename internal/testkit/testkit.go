@@ -106,7 +106,12 @@ func (p Proxy) AddAsync(ctx context.Context, a, b int64) flow.Future[int64] {
 
 // Provide offers impl as the named service.
 func Provide(r flow.Registry, name string, impl Host) {
-	r.ProvideService(name, func(ctx context.Context, method string, args []byte) ([]byte, error) {
+	r.ProvideService(name, impl, dispatch)
+}
+
+func dispatch(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
+	impl := obj.(Host)
+	{
 		d := codec.NewDecoder(args)
 		n := d.List()
 		arity := map[string]int{"Echo": 1, "Add": 2, "Fail": 1, "Ask": 1, "Save": 1}
@@ -169,7 +174,7 @@ func Provide(r flow.Registry, name string, impl Host) {
 			}
 			return codec.MarshalTuple(out)
 		}
-	})
+	}
 }
 
 // Call is one call a Recorder received.

@@ -1,0 +1,102 @@
+// Command flowgen writes typed, logging guest proxies and flow handles for the
+// //flowgen:host interfaces and //flowgen:flow functions of Go packages.
+//
+// Put this line in a file of a flow package and run go generate:
+//
+//	//go:generate go run github.com/asyncflow-go/asyncflow/cmd/flowgen
+//
+// Run by go generate, flowgen works on the package in the current directory.
+// Otherwise it takes package patterns:
+//
+//	flowgen [-check] [-tags tag,list] [packages]
+//
+// It writes flowgen_gen.go in each package that has directives. With -check
+// it writes nothing: it prints what would change and exits 1 if anything
+// would.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/asyncflow-go/asyncflow/gen"
+	"github.com/asyncflow-go/asyncflow/internal/textdiff"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("flowgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	check := fs.Bool("check", false, "write nothing; print a diff and exit 1 if generated files are stale")
+	tags := fs.String("tags", "", "comma-separated build tags, as for go build")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: flowgen [-check] [-tags tag,list] [packages]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg := gen.Config{Patterns: fs.Args()}
+	if *tags != "" {
+		cfg.Tags = strings.Split(*tags, ",")
+	}
+	files, err := gen.Generate(ctx, cfg)
+	if err != nil {
+		for _, e := range flatten(err) {
+			fmt.Fprintln(stderr, e)
+		}
+		return 1
+	}
+	stale := false
+	for _, f := range files {
+		old, rerr := os.ReadFile(f.Path)
+		exists := rerr == nil
+		if rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			fmt.Fprintln(stderr, "flowgen:", rerr)
+			return 1
+		}
+		switch {
+		case f.Content == nil && !exists, exists && bytes.Equal(old, f.Content):
+			continue
+		case *check:
+			stale = true
+			fmt.Fprint(stdout, textdiff.Unified(f.Path+" (on disk)", f.Path+" (generated)", string(old), string(f.Content)))
+		case f.Content == nil:
+			if err := os.Remove(f.Path); err != nil {
+				fmt.Fprintln(stderr, "flowgen:", err)
+				return 1
+			}
+		default:
+			if err := os.WriteFile(f.Path, f.Content, 0o644); err != nil {
+				fmt.Fprintln(stderr, "flowgen:", err)
+				return 1
+			}
+		}
+	}
+	if stale {
+		fmt.Fprintln(stderr, "flowgen: generated files are stale; run go generate")
+		return 1
+	}
+	return 0
+}
+
+// flatten lists the errors of a joined error, one per line.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
