@@ -332,7 +332,7 @@ func (em *emitter) host(h *HostInterface) {
 	f.Type().Id(proxy).Struct(jen.Id("ref").Qual(FlowPkg, "Ref"))
 	f.Line()
 	f.Commentf("%sRef returns the %s provided as the named service, for passing to a flow.", h.Name, h.Name)
-	f.Func().Id(h.Name+"Ref").Params(jen.Id("name").String()).Id(h.Name).Block(
+	f.Func().Id(h.Name + "Ref").Params(jen.Id("name").String()).Id(h.Name).Block(
 		jen.Return(jen.Id(proxy).Values(jen.Dict{jen.Id("ref"): jen.Qual(FlowPkg, "ServiceRef").Call(jen.Id("name"))})),
 	)
 	f.Line()
@@ -597,7 +597,7 @@ func (em *emitter) flow(fl *Flow) {
 	f.Type().Id(handle).Struct(jen.Id("s").Qual(FlowPkg, "Starter"))
 	f.Line()
 	f.Commentf("Register%s registers the flow %s. Register it in every incarnation, before the runtime starts, so its activations are revived.", fl.Name, fl.Name)
-	f.Func().Id("Register"+fl.Name).Params(jen.Id("r").Qual(FlowPkg, "Registry")).Id(handle).Block(
+	f.Func().Id("Register" + fl.Name).Params(jen.Id("r").Qual(FlowPkg, "Registry")).Id(handle).Block(
 		jen.Return(jen.Id(handle).Values(jen.Dict{jen.Id("s"): jen.Id("r").Dot("RegisterFlow").Call(
 			jen.Qual(FlowPkg, "FlowDef").Values(jen.Dict{jen.Id("Name"): jen.Lit(fl.Durable), jen.Id("Run"): jen.Id("run" + fl.Name)}),
 		)})),

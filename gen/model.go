@@ -39,8 +39,8 @@ type Method struct {
 
 // Flow is a function marked //flowgen:flow.
 type Flow struct {
-	Name     string // Go name
-	Durable  string // durable name
+	Name     string   // Go name
+	Durable  string   // durable name
 	Params   []*Param // after the flow.Context
 	Result   *Param   // the non-error result, or nil
 	HasError bool
