@@ -120,3 +120,15 @@ func RefFor(ctx context.Context, obj any, resolver string) (Ref, error) {
 	}
 	return Ref{}, fmt.Errorf("flow: a %T cannot cross the membrane: it is not a provided service, and has no FlowKey method for the %s resolver", obj, resolver)
 }
+
+// HostInterface describes a host interface to code generated for other
+// packages: flowgen declares one, named <Interface>Host, for every
+// //flowgen:host interface, so flows and host interfaces can live in
+// different packages.
+type HostInterface[T any] struct {
+	// Name is the interface's durable name: the resolver name of its keyed
+	// objects.
+	Name string
+	// Proxy returns the guest proxy for a reference.
+	Proxy func(ref Ref) T
+}

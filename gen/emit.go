@@ -218,18 +218,36 @@ func bits(b *types.Basic) int {
 	return 64
 }
 
+// durable is the expression of a host interface's durable name.
+func (em *emitter) durable(h *HostInterface) jen.Code {
+	if h.PkgPath == "" {
+		return jen.Lit(h.Durable)
+	}
+	em.imports[h.PkgPath] = h.Type.Obj().Pkg().Name()
+	return jen.Qual(h.PkgPath, h.Name+"Host").Dot("Name")
+}
+
+// proxyOf is the expression of a guest proxy for ref.
+func (em *emitter) proxyOf(h *HostInterface, ref jen.Code) jen.Code {
+	if h.PkgPath == "" {
+		return jen.Id(proxyName(h)).Values(jen.Dict{jen.Id("ref"): ref})
+	}
+	em.imports[h.PkgPath] = h.Type.Obj().Pkg().Name()
+	return jen.Qual(h.PkgPath, h.Name+"Host").Dot("Proxy").Call(ref)
+}
+
 // put writes code encoding expr (of param p) with encoder e. guestSide
 // tells how host interfaces are encoded: from a proxy (guest) or from a host
 // object (host).
 func (em *emitter) put(g *jen.Group, e string, p *Param, expr jen.Code, hostSide bool) {
 	if p.Kind == KindHost {
 		if hostSide {
-			g.If(jen.Err().Op(":=").Qual(FlowPkg, "EncodeHostRef").Call(jen.Id("ctx"), jen.Op("&").Id(e), expr, jen.Lit(p.Host.Durable)), jen.Err().Op("!=").Nil()).Block(
+			g.If(jen.Err().Op(":=").Qual(FlowPkg, "EncodeHostRef").Call(jen.Id("ctx"), jen.Op("&").Id(e), expr, em.durable(p.Host)), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Nil(), jen.Err()),
 			)
 			return
 		}
-		g.Qual(FlowPkg, "EncodeRef").Call(jen.Op("&").Id(e), expr, jen.Lit(p.Host.Durable))
+		g.Qual(FlowPkg, "EncodeRef").Call(jen.Op("&").Id(e), expr, em.durable(p.Host))
 		return
 	}
 	if m, conv := basicPut(p.Type); m != "" {
@@ -249,7 +267,7 @@ func (em *emitter) getGuest(g *jen.Group, d, v string, p *Param) {
 	if p.Kind == KindHost {
 		g.Var().Id(v).Add(em.typ(p.Type))
 		g.If(jen.Id("ref").Op(":=").Qual(FlowPkg, "DecodeRef").Call(jen.Id(d)), jen.Op("!").Id("ref").Dot("IsZero").Call()).Block(
-			jen.Id(v).Op("=").Id(proxyName(p.Host)).Values(jen.Dict{jen.Id("ref"): jen.Id("ref")}),
+			jen.Id(v).Op("=").Add(em.proxyOf(p.Host, jen.Id("ref"))),
 		)
 		return
 	}
@@ -336,6 +354,12 @@ func (em *emitter) host(h *HostInterface) {
 		jen.Return(jen.Id(proxy).Values(jen.Dict{jen.Id("ref"): jen.Qual(FlowPkg, "ServiceRef").Call(jen.Id("name"))})),
 	)
 	f.Line()
+	f.Commentf("%sHost describes %s to flows in other packages.", h.Name, h.Name)
+	f.Var().Id(h.Name+"Host").Op("=").Qual(FlowPkg, "HostInterface").Types(jen.Id(h.Name)).Values(jen.Dict{
+		jen.Id("Name"):  jen.Lit(h.Durable),
+		jen.Id("Proxy"): jen.Func().Params(jen.Id("ref").Qual(FlowPkg, "Ref")).Id(h.Name).Block(jen.Return(jen.Id(proxy).Values(jen.Dict{jen.Id("ref"): jen.Id("ref")}))),
+	})
+	f.Line()
 	f.Comment("FlowRef implements flow.Referrer.")
 	f.Func().Params(jen.Id("p").Id(proxy)).Id("FlowRef").Params().Qual(FlowPkg, "Ref").Block(jen.Return(jen.Id("p").Dot("ref")))
 	for _, m := range h.Methods {
@@ -414,7 +438,7 @@ func (em *emitter) proxyMethod(h *HostInterface, m *Method) {
 			v := "r" + strconv.Itoa(i)
 			if r.Kind == KindHost {
 				g.If(jen.Id("ref").Op(":=").Qual(FlowPkg, "DecodeRef").Call(jen.Id("d")), jen.Op("!").Id("ref").Dot("IsZero").Call()).Block(
-					jen.Id(v).Op("=").Id(proxyName(r.Host)).Values(jen.Dict{jen.Id("ref"): jen.Id("ref")}),
+					jen.Id(v).Op("=").Add(em.proxyOf(r.Host, jen.Id("ref"))),
 				)
 				continue
 			}
@@ -625,7 +649,7 @@ func (em *emitter) flow(fl *Flow) {
 		g.Id("e").Dot("PutList").Call(jen.Lit(len(fl.Params)))
 		for i, p := range fl.Params {
 			if p.Kind == KindHost {
-				g.If(jen.Err().Op(":=").Qual(FlowPkg, "EncodeStartRef").Call(jen.Op("&").Id("e"), jen.Id(names[i]), jen.Lit(p.Host.Durable)), jen.Err().Op("!=").Nil()).Block(
+				g.If(jen.Err().Op(":=").Qual(FlowPkg, "EncodeStartRef").Call(jen.Op("&").Id("e"), jen.Id(names[i]), em.durable(p.Host)), jen.Err().Op("!=").Nil()).Block(
 					jen.Return(vow.Clone().Values(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("start "+fl.Durable+": parameter "+names[i]+": %w"), jen.Err())),
 				)
 				continue

@@ -25,6 +25,10 @@ type HostInterface struct {
 	Methods []*Method
 	Pos     token.Position
 	Type    *types.Named
+	// PkgPath is the import path of an interface declared in another
+	// package (whose flowgen output declares <Name>Host); empty for this
+	// package's own.
+	PkgPath string
 }
 
 // Method is one method of a host interface, embedded ones included.

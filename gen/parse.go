@@ -23,7 +23,48 @@ type directive struct {
 	pos  token.Pos
 }
 
+// hostKey names a host interface across packages.
+type hostKey struct{ pkg, name string }
+
+// knownHosts finds the //flowgen:host interfaces of every package loaded, so
+// flows can use host interfaces of packages generated in the same run.
+func knownHosts(pkgs []*packages.Package) map[hostKey]string {
+	known := map[hostKey]string{}
+	for _, p := range pkgs {
+		for _, f := range p.Syntax {
+			for _, d := range f.Decls {
+				gd, ok := d.(*ast.GenDecl)
+				if !ok || gd.Tok != token.TYPE {
+					continue
+				}
+				for _, s := range gd.Specs {
+					ts := s.(*ast.TypeSpec)
+					doc := specDoc(gd, s)
+					if doc == nil {
+						continue
+					}
+					for _, c := range doc.List {
+						fields := strings.Fields(strings.TrimPrefix(c.Text, "//flowgen:"))
+						if !strings.HasPrefix(c.Text, "//flowgen:") || len(fields) == 0 || fields[0] != "host" {
+							continue
+						}
+						durable := p.Name + "." + ts.Name.Name
+						for _, o := range fields[1:] {
+							if v, ok := strings.CutPrefix(o, "name="); ok {
+								durable = v
+							}
+						}
+						known[hostKey{p.PkgPath, ts.Name.Name}] = durable
+					}
+				}
+			}
+		}
+	}
+	return known
+}
+
 type parser struct {
+	known map[hostKey]string
 	p     *packages.Package
 	fset  *token.FileSet
 	errs  []error
@@ -36,8 +77,8 @@ func (ps *parser) errorf(pos token.Pos, format string, args ...any) {
 }
 
 // build reads a type-checked package into the model.
-func build(p *packages.Package) (*Package, []error) {
-	ps := &parser{p: p, fset: p.Fset, hosts: map[*types.TypeName]*HostInterface{}}
+func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
+	ps := &parser{p: p, fset: p.Fset, hosts: map[*types.TypeName]*HostInterface{}, known: known}
 	m := &Package{Name: p.Name, Path: p.PkgPath, Types: p.Types}
 	if len(p.GoFiles) > 0 {
 		m.Dir = filepath.Dir(p.GoFiles[0])
@@ -357,11 +398,43 @@ func (ps *parser) param(name string, t types.Type, what string, result bool) (*P
 			p.Kind, p.Host = KindHost, h
 			return p, nil
 		}
+		if h := ps.foreignHost(n); h != nil {
+			p.Kind, p.Host = KindHost, h
+			return p, nil
+		}
 	}
 	if why, fix := ps.supported(t, map[types.Type]bool{}); why != "" {
 		return nil, fmt.Errorf("%s: %s is not supported: %s; %s", what, types.TypeString(t, types.RelativeTo(ps.p.Types)), why, fix)
 	}
 	return p, nil
+}
+
+// foreignHost recognises a host interface of another package by the
+// <Name>Host variable flowgen declared for it there.
+func (ps *parser) foreignHost(n *types.Named) *HostInterface {
+	obj := n.Obj()
+	if obj.Pkg() == nil || obj.Pkg() == ps.p.Types {
+		return nil
+	}
+	if h, ok := ps.hosts[obj]; ok {
+		return h
+	}
+	if durable, ok := ps.known[hostKey{obj.Pkg().Path(), obj.Name()}]; ok {
+		h := &HostInterface{Name: obj.Name(), Durable: durable, Type: n, PkgPath: obj.Pkg().Path()}
+		ps.hosts[obj] = h
+		return h
+	}
+	v, ok := obj.Pkg().Scope().Lookup(obj.Name() + "Host").(*types.Var)
+	if !ok || !isFlowType(v.Type(), "HostInterface") {
+		return nil
+	}
+	args := types.Unalias(v.Type()).(*types.Named).TypeArgs()
+	if args.Len() != 1 || !types.Identical(args.At(0), n) {
+		return nil
+	}
+	h := &HostInterface{Name: obj.Name(), Type: n, PkgPath: obj.Pkg().Path()}
+	ps.hosts[obj] = h
+	return h
 }
 
 // supported returns why t cannot cross, and how to fix it, or "" if it can.
@@ -441,6 +514,10 @@ func (ps *parser) supported(t types.Type, seen map[types.Type]bool) (why, fix st
 		}
 		return "", ""
 	case *types.Interface:
+		if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg() != ps.p.Types {
+			return "interfaces other than //flowgen:host interfaces and error cannot cross, and " + n.Obj().Pkg().Name() + "." + n.Obj().Name() + " has no generated " + n.Obj().Name() + "Host",
+				"if it is a //flowgen:host interface, run flowgen in its package first"
+		}
 		return "interfaces other than //flowgen:host interfaces and error cannot cross: the other side would not know the concrete type", "use a concrete type, or mark the interface //flowgen:host"
 	case *types.Chan:
 		return "channels are not durable and cannot cross the membrane", "return a flow.Vow and settle it instead"
@@ -562,7 +639,7 @@ func (ps *parser) errorVars() {
 func generatedNames(m *Package) map[string]string {
 	names := map[string]string{}
 	for _, h := range m.Hosts {
-		for _, n := range []string{h.Name + "Ref", "Provide" + h.Name, "Provide" + h.Name + "Resolver", "Async" + h.Name, h.Name + "Async", proxyName(h), "dispatch" + h.Name} {
+		for _, n := range []string{h.Name + "Ref", h.Name + "Host", "Provide" + h.Name, "Provide" + h.Name + "Resolver", "Async" + h.Name, h.Name + "Async", proxyName(h), "dispatch" + h.Name} {
 			names[n] = "host interface " + h.Name
 		}
 		for _, meth := range h.Methods {

@@ -23,6 +23,14 @@ func LedgerRef(name string) Ledger {
 	return ledgerProxy{ref: flow.ServiceRef(name)}
 }
 
+// LedgerHost describes Ledger to flows in other packages.
+var LedgerHost = flow.HostInterface[Ledger]{
+	Name: "payout.Ledger",
+	Proxy: func(ref flow.Ref) Ledger {
+		return ledgerProxy{ref: ref}
+	},
+}
+
 // FlowRef implements flow.Referrer.
 func (p ledgerProxy) FlowRef() flow.Ref {
 	return p.ref
@@ -171,6 +179,14 @@ type approvalsProxy struct {
 // ApprovalsRef returns the Approvals provided as the named service, for passing to a flow.
 func ApprovalsRef(name string) Approvals {
 	return approvalsProxy{ref: flow.ServiceRef(name)}
+}
+
+// ApprovalsHost describes Approvals to flows in other packages.
+var ApprovalsHost = flow.HostInterface[Approvals]{
+	Name: "payout.Approvals",
+	Proxy: func(ref flow.Ref) Approvals {
+		return approvalsProxy{ref: ref}
+	},
 }
 
 // FlowRef implements flow.Referrer.
