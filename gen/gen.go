@@ -69,10 +69,21 @@ func Generate(ctx context.Context, cfg Config) ([]File, error) {
 		return nil, err
 	}
 	known := knownHosts(pkgs)
+	// Names the generated files of this run will declare, by package name,
+	// so that uses of them from other packages are not errors.
+	foreign := map[string]bool{}
+	models := make([]*Package, len(pkgs))
+	problems := make([][]error, len(pkgs))
+	for i, lp := range pkgs {
+		models[i], problems[i] = build(lp, known)
+		for n := range generatedNames(models[i]) {
+			foreign[lp.Name+"."+n] = true
+		}
+	}
 	var files []File
 	var errs []error
-	for _, lp := range pkgs {
-		f, perrs := generateOne(lp, known)
+	for i, lp := range pkgs {
+		f, perrs := generateOne(lp, models[i], problems[i], foreign)
 		if len(perrs) > 0 {
 			errs = append(errs, perrs...)
 			continue
@@ -86,7 +97,7 @@ func Generate(ctx context.Context, cfg Config) ([]File, error) {
 
 // undefinedName matches the type error of a name flowgen itself declares,
 // which user code may use before the first generation.
-var undefinedName = regexp.MustCompile(`^undefined: (\w+)$`)
+var undefinedName = regexp.MustCompile(`^undefined: ((?:\w+\.)?\w+)$`)
 
 func load(ctx context.Context, cfg Config) ([]*packages.Package, error) {
 	patterns := cfg.Patterns
@@ -170,9 +181,21 @@ func relFile(pos string) string {
 // generateOne computes the generated file of one package. A package without
 // directives gets no file, or, if it has a stale one, a File with nil
 // Content: remove it.
-func generateOne(p *packages.Package, known map[hostKey]string) (*File, []error) {
-	m, problems := build(p, known)
+func generateOne(p *packages.Package, m *Package, problems []error, foreign map[string]bool) (*File, []error) {
+	if len(m.Hosts) == 0 && len(m.Flows) == 0 && len(problems) == 0 {
+		// Nothing to generate: this package's own errors are not ours to
+		// report.
+		for _, f := range p.GoFiles {
+			if filepath.Base(f) == OutputName {
+				return &File{Path: f, Package: m.Path}, nil
+			}
+		}
+		return nil, nil
+	}
 	declared := map[string]bool{}
+	for n := range foreign {
+		declared[n] = true
+	}
 	for n := range generatedNames(m) {
 		declared[n] = true
 	}
@@ -181,14 +204,6 @@ func generateOne(p *packages.Package, known map[hostKey]string) (*File, []error)
 	}
 	if len(problems) > 0 {
 		return nil, problems
-	}
-	if len(m.Hosts) == 0 && len(m.Flows) == 0 {
-		for _, f := range p.GoFiles {
-			if filepath.Base(f) == OutputName {
-				return &File{Path: f, Package: m.Path}, nil
-			}
-		}
-		return nil, nil
 	}
 	content, err := emit(m)
 	if err != nil {
