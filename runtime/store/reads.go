@@ -90,7 +90,10 @@ func (s *SQLite) Revivable(ctx context.Context, fn func(flow.ActivationID, strin
 				return err
 			}
 			if r.id, err = idFrom(b, "activation"); err != nil {
-				return err
+				// One damaged row must not keep every other activation
+				// from being revived.
+				s.log.Error("asyncflow store: skipping a damaged activation row", "path", s.path, "err", err)
+				continue
 			}
 			all = append(all, r)
 		}
