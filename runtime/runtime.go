@@ -215,17 +215,8 @@ func (rt *Runtime) ProvideResolver(name string, resolve flow.Resolver, dispatch 
 
 // Object implements flow.HostRefs.
 func (rt *Runtime) Object(ctx context.Context, ref flow.Ref) (any, error) {
-	rt.mu.Lock()
-	svc, isSvc := rt.services[ref.Name]
-	res, isRes := rt.resolvers[ref.Name]
-	rt.mu.Unlock()
-	switch {
-	case ref.Kind == flow.RefService && isSvc:
-		return svc.impl, nil
-	case ref.Kind == flow.RefObject && isRes:
-		return res.resolve(ctx, ref.Key)
-	}
-	return nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
+	obj, _, err := rt.target(ctx, ref)
+	return obj, err
 }
 
 // ServiceRef implements flow.HostRefs.

@@ -32,13 +32,13 @@ func (p bankProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
-func (p bankProxy) Apply(ctx context.Context, account string, step int, amount int64) (int64, error) {
+func (p bankProxy) Apply(ctx context.Context, account string, step int, prev int64) (int64, error) {
 	var r0 int64
 	var e codec.Encoder
 	e.PutList(3)
 	e.PutString(account)
 	e.PutInt(int64(step))
-	e.PutInt(amount)
+	e.PutInt(prev)
 	if err := e.Err(); err != nil {
 		return r0, fmt.Errorf("Bank.Apply: %w", err)
 	}
@@ -67,12 +67,12 @@ func AsyncBank(h Bank) BankAsync {
 }
 
 // Apply starts Bank.Apply without waiting.
-func (a BankAsync) Apply(ctx context.Context, account string, step int, amount int64) flow.Future[int64] {
+func (a BankAsync) Apply(ctx context.Context, account string, step int, prev int64) flow.Future[int64] {
 	var e codec.Encoder
 	e.PutList(3)
 	e.PutString(account)
 	e.PutInt(int64(step))
-	e.PutInt(amount)
+	e.PutInt(prev)
 	if err := e.Err(); err != nil {
 		panic(fmt.Sprintf("Bank.Apply: %v", err))
 	}

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,8 @@ type Effect struct {
 	Key     string `json:"key"`
 	Account string `json:"account"`
 	Step    int    `json:"step"`
-	Amount  int64  `json:"amount"`
+	Prev    int64  `json:"prev"`
+	Receipt int64  `json:"receipt"`
 	PID     int    `json:"pid"`
 }
 
@@ -37,8 +39,9 @@ type bank struct {
 	killAfter int64
 }
 
-func (b *bank) Apply(ctx context.Context, account string, step int, amount int64) (int64, error) {
-	line, err := json.Marshal(Effect{Key: flow.IdempotencyKey(ctx), Account: account, Step: step, Amount: amount, PID: os.Getpid()})
+func (b *bank) Apply(ctx context.Context, account string, step int, prev int64) (int64, error) {
+	receipt := rand.Int64()
+	line, err := json.Marshal(Effect{Key: flow.IdempotencyKey(ctx), Account: account, Step: step, Prev: prev, Receipt: receipt, PID: os.Getpid()})
 	if err != nil {
 		return 0, err
 	}
@@ -56,7 +59,7 @@ func (b *bank) Apply(ctx context.Context, account string, step int, amount int64
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
 	}
-	return crashtest.Receipt(account, step, amount), nil
+	return receipt, nil
 }
 
 func main() {
