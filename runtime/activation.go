@@ -269,6 +269,17 @@ func (a *activation) Append(e store.Entry, extra ...store.Op) *store.Pending {
 
 // Watch implements membrane.Host.
 func (a *activation) Watch(vows []flow.VowID, suspend bool) (*store.Watch, error) {
+	// A settled vow stays settled: if one already is, a read answers and no
+	// write is needed.
+	for i, id := range vows {
+		v, err := a.rt.st.Vow(a.rt.hostCtx, id)
+		if err != nil {
+			break // let the write report a missing vow, or fail
+		}
+		if v.State != store.VowPending {
+			return &store.Watch{Act: a.id, Vows: vows, Index: i, Vow: v, Missing: -1}, nil
+		}
+	}
 	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen}
 	a.mu.Lock()
 	if a.dead {

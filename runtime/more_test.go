@@ -14,6 +14,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime"
 	"github.com/asyncflow-go/asyncflow/runtime/clocktest"
 	"github.com/asyncflow-go/asyncflow/runtime/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
 func TestAdminRetry(t *testing.T) {
@@ -62,10 +63,14 @@ func TestCloseCutsHostCallsShortWithoutLogging(t *testing.T) {
 	<-entered
 	e1.close()
 
-	e2 := incarnation(t, path, "b2", runtime.Options{}, body)
-	log, err := e2.rt.Admin().Log(t.Context(), id)
+	st, err := store.Open(t.Context(), path, store.Options{})
+	require.NoError(t, err)
+	log, err := st.Log(t.Context(), id)
 	require.NoError(t, err)
 	require.Len(t, log, 1, "the cut-short call was not logged")
+	require.NoError(t, st.Close(t.Context()))
+
+	e2 := incarnation(t, path, "b2", runtime.Options{}, body)
 	got, err := e2.wait(v)
 	require.NoError(t, err)
 	assert.Equal(t, "slow", got)
