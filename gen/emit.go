@@ -563,8 +563,9 @@ func (em *emitter) dispatcher(h *HostInterface) {
 					for i, p := range m.Params {
 						v := "a" + strconv.Itoa(i)
 						if p.Kind == KindHost {
-							c.List(jen.Id(v), jen.Err()).Op(":=").Qual(FlowPkg, "DecodeHostRef").Types(em.typ(p.Type)).Call(jen.Id("ctx"), jen.Id("d"))
-							c.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(what+": %w"), jen.Err())))
+							ev := "err" + strconv.Itoa(i)
+							c.List(jen.Id(v), jen.Id(ev)).Op(":=").Qual(FlowPkg, "DecodeHostRef").Types(em.typ(p.Type)).Call(jen.Id("ctx"), jen.Id("d"))
+							c.If(jen.Id(ev).Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(what+": %w"), jen.Id(ev))))
 						} else {
 							em.getValue(c, "d", v, p)
 						}

@@ -160,7 +160,7 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 	seen := map[string]token.Position{}
 	for _, h := range m.Hosts {
 		if prev, dup := seen[h.Durable]; dup {
-			ps.errs = append(ps.errs, Problem{Pos: h.Pos, Msg: fmt.Sprintf("host interface durable name %q is also used at %s", h.Durable, relPos(prev))})
+			ps.errs = append(ps.errs, Problem{Pos: h.Pos, Msg: fmt.Sprintf("host interface durable name %q is also used at %s", h.Durable, shortPos(prev))})
 		}
 		seen[h.Durable] = h.Pos
 	}
@@ -171,7 +171,7 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 			continue
 		}
 		if prev, dup := flowNames[fl.Durable]; dup {
-			ps.errs = append(ps.errs, Problem{Pos: fl.Pos, Msg: fmt.Sprintf("flow durable name %q is also used at %s; give one another with //flowgen:flow name=…", fl.Durable, relPos(prev))})
+			ps.errs = append(ps.errs, Problem{Pos: fl.Pos, Msg: fmt.Sprintf("flow durable name %q is also used at %s; give one another with //flowgen:flow name=…", fl.Durable, shortPos(prev))})
 			continue
 		}
 		flowNames[fl.Durable] = fl.Pos
@@ -179,7 +179,23 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 	}
 	ps.errorVars()
 	ps.checkCollisions()
+	slices.SortStableFunc(ps.errs, func(a, b error) int {
+		pa, _ := a.(Problem)
+		pb, _ := b.(Problem)
+		if c := strings.Compare(pa.Pos.Filename, pb.Pos.Filename); c != 0 {
+			return c
+		}
+		if pa.Pos.Line != pb.Pos.Line {
+			return pa.Pos.Line - pb.Pos.Line
+		}
+		return pa.Pos.Column - pb.Pos.Column
+	})
 	return m, ps.errs
+}
+
+// shortPos writes a position within the package: file name, line, column.
+func shortPos(p token.Position) string {
+	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
 }
 
 func (ps *parser) sortedFiles() []*ast.File {
@@ -404,9 +420,20 @@ func (ps *parser) param(name string, t types.Type, what string, result bool) (*P
 		}
 	}
 	if why, fix := ps.supported(t, map[types.Type]bool{}); why != "" {
-		return nil, fmt.Errorf("%s: %s is not supported: %s; %s", what, types.TypeString(t, types.RelativeTo(ps.p.Types)), why, fix)
+		return nil, fmt.Errorf("%s: %s is not supported: %s; %s", what, ps.typeString(t), why, fix)
 	}
 	return p, nil
+}
+
+// typeString writes a type the way its user's code would: other packages by
+// their names.
+func (ps *parser) typeString(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == ps.p.Types {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 // foreignHost recognises a host interface of another package by the
@@ -505,7 +532,7 @@ func (ps *parser) supported(t types.Type, seen map[types.Type]bool) (why, fix st
 				continue
 			}
 			if !f.Exported() {
-				return fmt.Sprintf("field %s of %s is unexported, and values cross by copy through exported fields only", f.Name(), types.TypeString(t, types.RelativeTo(ps.p.Types))),
+				return fmt.Sprintf("field %s of %s is unexported, and values cross by copy through exported fields only", f.Name(), ps.typeString(t)),
 					"export it, or tag it `flow:\"-\"` to leave it out"
 			}
 			if why, fix := ps.supported(f.Type(), seen); why != "" {
