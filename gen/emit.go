@@ -27,6 +27,7 @@ func emit(m *Package) ([]byte, error) {
 	em := &emitter{m: m, f: f, imports: map[string]string{
 		FlowPkg: "flow", codecPkg: "codec", contextPkg: "context", fmtPkg: "fmt",
 	}}
+	em.collectPkgNames()
 	if len(m.Errors) > 0 {
 		f.Func().Id("init").Params().BlockFunc(func(g *jen.Group) {
 			for _, e := range m.Errors {
@@ -49,9 +50,10 @@ func emit(m *Package) ([]byte, error) {
 }
 
 type emitter struct {
-	m       *Package
-	f       *jen.File
-	imports map[string]string
+	m        *Package
+	f        *jen.File
+	imports  map[string]string
+	pkgNames map[string]bool
 }
 
 // typ renders a type, registering the import names it needs.
@@ -283,21 +285,94 @@ func (em *emitter) getValue(g *jen.Group, d, v string, p *Param) {
 	g.Id(d).Dot("Value").Call(jen.Op("&").Id(v))
 }
 
-// paramNames gives parameters names that do not clash with generated locals.
-func paramNames(ps []*Param) []string {
+// paramNames gives parameters names that clash with nothing the generated
+// code refers to: its locals, the package's own names, predeclared names and
+// the names of imported packages. Others become a0, a1, ….
+func (em *emitter) paramNames(ps []*Param) []string {
 	reserved := map[string]bool{"ctx": true, "e": true, "d": true, "n": true, "res": true, "err": true, "p": true,
-		"a": true, "h": true, "id": true, "fc": true, "args": true, "ref": true, "impl": true, "obj": true, "method": true}
+		"a": true, "h": true, "id": true, "fc": true, "args": true, "ref": true, "impl": true, "obj": true, "method": true,
+		"ok": true, "v": true}
 	names := make([]string, len(ps))
 	used := map[string]bool{}
 	for i, p := range ps {
 		n := p.Name
-		if n == "" || n == "_" || reserved[n] || used[n] || strings.HasPrefix(n, "r") && isDigits(n[1:]) || strings.HasPrefix(n, "a") && isDigits(n[1:]) {
+		if n == "" || n == "_" || reserved[n] || used[n] || em.taken(n) ||
+			strings.HasPrefix(n, "r") && isDigits(n[1:]) || strings.HasPrefix(n, "a") && isDigits(n[1:]) || strings.HasPrefix(n, "err") && isDigits(n[3:]) {
 			n = "a" + strconv.Itoa(i)
 		}
 		used[n] = true
 		names[i] = n
 	}
 	return names
+}
+
+// taken reports whether name means something the generated code may use.
+func (em *emitter) taken(name string) bool {
+	if types.Universe.Lookup(name) != nil || em.pkgNames[name] {
+		return true
+	}
+	return em.m.Types != nil && em.m.Types.Scope().Lookup(name) != nil
+}
+
+// collectPkgNames notes the names of every package the model's types come
+// from, which generated code may refer to.
+func (em *emitter) collectPkgNames() {
+	em.pkgNames = map[string]bool{"flow": true, "codec": true, "context": true, "fmt": true}
+	seen := map[types.Type]bool{}
+	var walk func(t types.Type)
+	walk = func(t types.Type) {
+		if t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.Named:
+			if t.Obj().Pkg() != nil {
+				em.pkgNames[t.Obj().Pkg().Name()] = true
+			}
+			if args := t.TypeArgs(); args != nil {
+				for i := range args.Len() {
+					walk(args.At(i))
+				}
+			}
+			walk(t.Underlying())
+		case *types.Alias:
+			if t.Obj().Pkg() != nil {
+				em.pkgNames[t.Obj().Pkg().Name()] = true
+			}
+			walk(types.Unalias(t))
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type())
+			}
+		}
+	}
+	params := func(ps []*Param) {
+		for _, p := range ps {
+			walk(p.Type)
+		}
+	}
+	for _, h := range em.m.Hosts {
+		for _, m := range h.Methods {
+			params(m.Params)
+			params(m.Results)
+		}
+	}
+	for _, f := range em.m.Flows {
+		params(f.Params)
+		if f.Result != nil {
+			walk(f.Result.Type)
+		}
+	}
 }
 
 func isDigits(s string) bool {
@@ -414,7 +489,7 @@ func (em *emitter) encodeArgs(g *jen.Group, m *Method, names []string) {
 }
 
 func (em *emitter) proxyMethod(h *HostInterface, m *Method) {
-	names := paramNames(m.Params)
+	names := em.paramNames(m.Params)
 	what := em.what(h, m)
 	em.f.Line()
 	em.f.Func().Params(jen.Id("p").Id(proxyName(h))).Id(m.Name).Params(em.params(m.Params, names, m.Variadic)...).Params(em.results(m)...).BlockFunc(func(g *jen.Group) {
@@ -481,7 +556,7 @@ func (em *emitter) asyncMethod(h *HostInterface, m *Method) {
 	if ft == nil {
 		return // a host-interface result has no async form
 	}
-	names := paramNames(m.Params)
+	names := em.paramNames(m.Params)
 	what := em.what(h, m)
 	if len(m.Results) > 1 {
 		em.resultStruct(h, m)
@@ -545,6 +620,10 @@ func (em *emitter) dispatcher(h *HostInterface) {
 	em.f.Func().Id("dispatch"+h.Name).Params(
 		jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("obj").Any(), jen.Id("method").String(), jen.Id("args").Index().Byte(),
 	).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
+		if len(h.Methods) == 0 {
+			g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(h.Name+".%s: %w"), jen.Id("method"), jen.Qual(FlowPkg, "ErrUnknownMethod")))
+			return
+		}
 		g.List(jen.Id("impl"), jen.Id("ok")).Op(":=").Id("obj").Assert(jen.Id(h.Name))
 		g.If(jen.Op("!").Id("ok")).Block(
 			jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("%T is not "+article(h.Name)+" "+h.Name), jen.Id("obj"))),
@@ -615,7 +694,7 @@ func (em *emitter) flow(fl *Flow) {
 	} else {
 		result = jen.Struct()
 	}
-	names := paramNames(fl.Params)
+	names := em.paramNames(fl.Params)
 
 	f.Line()
 	f.Commentf("%s starts activations of the flow %s (durable name %q).", handle, fl.Name, fl.Durable)
