@@ -19,7 +19,7 @@ import (
 
 func TestAdminRetry(t *testing.T) {
 	fixed := false
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		return h.Echo(fc, a)
 	})
 	e.host.Hook = func(ctx context.Context, method string, args ...any) error {
@@ -43,7 +43,7 @@ func TestAdminRetry(t *testing.T) {
 func TestCloseCutsHostCallsShortWithoutLogging(t *testing.T) {
 	path := tempStore(t)
 	entered := make(chan struct{}, 1)
-	body := func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		if _, err := h.Echo(fc, "first"); err != nil {
 			return "", err
 		}
@@ -81,7 +81,7 @@ func TestCloseCutsHostCallsShortWithoutLogging(t *testing.T) {
 func TestRaceAgainstATimer(t *testing.T) {
 	path := tempStore(t)
 	clock := clocktest.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	body := func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		approval, err := h.Ask(fc, "approve?")
 		if err != nil {
 			return "", err

@@ -20,7 +20,7 @@ import (
 
 // v1 is the flow as the first build has it; its activation suspends on the
 // vow Ask returns, past four log entries.
-func v1(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+func v1(fc flow.Context, h testkit.Teller, a string) (string, error) {
 	if _, err := h.Echo(fc, "a"); err != nil { // step 0
 		return "", err
 	}
@@ -116,7 +116,7 @@ func (u *upgraded) harmless(t *testing.T) {
 }
 
 func TestReplayFailureOtherCall(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Add(fc, 1, 2) // was Echo("a")
 		return "", nil
 	}, runtime.Options{})
@@ -133,7 +133,7 @@ func TestReplayFailureOtherCall(t *testing.T) {
 }
 
 func TestReplayFailureOtherArguments(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		flow.Now(fc)
 		_, _ = h.Add(fc, 1, 3) // was Add(1, 2)
@@ -147,7 +147,7 @@ func TestReplayFailureOtherArguments(t *testing.T) {
 }
 
 func TestReplayFailureExtraCall(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		_, _ = h.Echo(fc, "new") // the log has flow.Now here
 		return "", nil
@@ -159,7 +159,7 @@ func TestReplayFailureExtraCall(t *testing.T) {
 }
 
 func TestReplayFailureStoppedShort(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		flow.Now(fc)
 		v := flow.After(fc, time.Hour) // the log has Add here
@@ -173,7 +173,7 @@ func TestReplayFailureStoppedShort(t *testing.T) {
 }
 
 func TestReplayFailureReturnedEarly(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		return "short", nil
 	}, runtime.Options{})
@@ -185,7 +185,7 @@ func TestReplayFailureReturnedEarly(t *testing.T) {
 }
 
 func TestReplayFailureOtherStep(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		flow.Sleep(fc, time.Minute) // the log has flow.Now here
 		return "", nil
@@ -196,12 +196,12 @@ func TestReplayFailureOtherStep(t *testing.T) {
 }
 
 func TestReplayFailureUndecodable(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		flow.Now(fc)
 		// The result type changed from int64 to a struct.
 		args, _ := codec.MarshalTuple(1, 2)
-		res, err := flow.Call(fc, h.Ref, "Add", args)
+		res, err := flow.Call(fc, h.(flow.Referrer).FlowRef(), "Add", args)
 		if err != nil {
 			return "", err
 		}
@@ -217,7 +217,7 @@ func TestReplayFailureUndecodable(t *testing.T) {
 }
 
 func TestReplayFailureGuestPanic(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		var m map[string]int
 		m["boom"]++ // a bug in the new build
@@ -234,7 +234,7 @@ func TestReplayFailureGuestPanic(t *testing.T) {
 func TestReplayFailureStall(t *testing.T) {
 	unblock := make(chan struct{})
 	defer close(unblock)
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Echo(fc, "a")
 		<-unblock // blocks outside the membrane
 		_, _ = h.Echo(fc, "never")
@@ -247,7 +247,7 @@ func TestReplayFailureStall(t *testing.T) {
 }
 
 func TestRevokedGuestCannotActFromDefersOrRecover(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		defer func() {
 			_, _ = h.Echo(fc, "from the outer defer") // ends the guest again
 		}()
@@ -297,7 +297,7 @@ func TestCorruptLogRowFailsClearly(t *testing.T) {
 
 func TestHostPanicIsNotLoggedAndRetried(t *testing.T) {
 	path := tempStore(t)
-	body := func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		return h.Echo(fc, "fragile")
 	}
 	e1 := incarnation(t, path, "b1", runtime.Options{}, body)
@@ -322,10 +322,10 @@ func TestHostPanicIsNotLoggedAndRetried(t *testing.T) {
 }
 
 func TestUnknownServiceIsIllegal(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		return h.Echo(fc, a)
 	})
-	_, err := e.h.Start(t.Context(), testkit.Service("nowhere"), "x")
+	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
 	require.NoError(t, err)
 	info := e.waitState(e.only().ID, runtime.StateFailed)
 	assert.Equal(t, membrane.Illegal, info.Failure.Problem)
@@ -333,7 +333,7 @@ func TestUnknownServiceIsIllegal(t *testing.T) {
 }
 
 func TestFixedBuildUnsticksFailedActivations(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Add(fc, 5, 5)
 		return "", nil
 	}, runtime.Options{})
@@ -364,7 +364,7 @@ func TestPatchedKeepsOldPathForOldActivations(t *testing.T) {
 	asked, _ := e1.host.Asked("q")
 	e1.close()
 
-	v3 := func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	v3 := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		if _, err := h.Echo(fc, "a"); err != nil {
 			return "", err
 		}
@@ -415,7 +415,7 @@ type RecordV2 struct {
 
 func TestNewStructFieldReplays(t *testing.T) {
 	path := tempStore(t)
-	e1 := incarnation(t, path, "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e1 := incarnation(t, path, "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		r, err := h.Save(fc, testkit.Record{Name: "n", Amount: 5})
 		if err != nil {
 			return "", err
@@ -433,12 +433,12 @@ func TestNewStructFieldReplays(t *testing.T) {
 	e1.close()
 
 	// Build two passes and reads a struct with one more field, left zero.
-	e2 := incarnation(t, path, "b2", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e2 := incarnation(t, path, "b2", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		args, err := codec.MarshalTuple(RecordV2{Name: "n", Amount: 5})
 		if err != nil {
 			return "", err
 		}
-		res, err := flow.Call(fc, h.Ref, "Save", args)
+		res, err := flow.Call(fc, h.(flow.Referrer).FlowRef(), "Save", args)
 		if err != nil {
 			return "", err
 		}

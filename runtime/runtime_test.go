@@ -17,7 +17,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
-type flowFunc = func(fc flow.Context, h testkit.Proxy, a string) (string, error)
+type flowFunc = func(fc flow.Context, h testkit.Teller, a string) (string, error)
 
 // env is one incarnation of a host program, in this process.
 type env struct {
@@ -40,7 +40,7 @@ func incarnation(t *testing.T, path string, build string, opts runtime.Options, 
 	require.NoError(t, err)
 	e := &env{t: t, path: path, rt: rt}
 	e.host = &testkit.Recorder{NewVow: rt.NewVow}
-	testkit.Provide(rt, "host", e.host)
+	testkit.ProvideTeller(rt, "host", e.host)
 	e.h = testkit.Register(rt, "test.F", f)
 	require.NoError(t, rt.Start(t.Context()))
 	t.Cleanup(func() { _ = rt.Close(context.Background()) })
@@ -54,7 +54,7 @@ func (e *env) close() {
 
 func (e *env) start(arg string) flow.Vow[string] {
 	e.t.Helper()
-	v, err := e.h.Start(e.t.Context(), testkit.Service("host"), arg)
+	v, err := e.h.Start(e.t.Context(), testkit.TellerRef("host"), arg)
 	require.NoError(e.t, err)
 	return v
 }
@@ -113,7 +113,7 @@ func (e *env) ask(q, answer string) {
 func tempStore(t *testing.T) string { return filepath.Join(t.TempDir(), "app.db") }
 
 func TestFlowRunsToCompletion(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		s, err := h.Echo(fc, a)
 		if err != nil {
 			return "", err
@@ -148,7 +148,7 @@ func TestFlowRunsToCompletion(t *testing.T) {
 
 func TestSuspendAndReplayAfterRestart(t *testing.T) {
 	path := tempStore(t)
-	body := func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		greeting, err := h.Echo(fc, "hi "+a)
 		if err != nil {
 			return "", err
@@ -193,7 +193,7 @@ func TestSuspendAndReplayAfterRestart(t *testing.T) {
 
 func TestErrorsCrossAndKeepTheirIdentity(t *testing.T) {
 	path := tempStore(t)
-	body := func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		err := h.Fail(fc, "denied")
 		if !errors.Is(err, testkit.ErrDenied) {
 			return "", errors.New("lost identity: " + err.Error())
@@ -229,7 +229,7 @@ func TestErrorsCrossAndKeepTheirIdentity(t *testing.T) {
 func TestTimersSurviveRestart(t *testing.T) {
 	path := tempStore(t)
 	clock := clocktest.New(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
-	body := func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		start := flow.Now(fc)
 		flow.Sleep(fc, 48*time.Hour)
 		end := flow.Now(fc)
@@ -262,8 +262,9 @@ func TestRaceAndAllLogSettlementOrder(t *testing.T) {
 		}
 		return nil
 	}
-	body := func(fc flow.Context, h testkit.Proxy, _ string) (string, error) {
-		fa, fb, fc2 := h.EchoAsync(fc, "a"), h.EchoAsync(fc, "b"), h.EchoAsync(fc, "c")
+	body := func(fc flow.Context, h testkit.Teller, _ string) (string, error) {
+		async := testkit.AsyncTeller(h)
+		fa, fb, fc2 := async.Echo(fc, "a"), async.Echo(fc, "b"), async.Echo(fc, "c")
 		winner := flow.Race(fc, fa, fb, fc2)
 		if err := flow.All(fc, fa, fb, fc2); err != nil {
 			return "", err
@@ -317,8 +318,8 @@ func TestRaceAndAllLogSettlementOrder(t *testing.T) {
 func TestUnobservedFuturesAreReissuedWithTheirKeys(t *testing.T) {
 	path := tempStore(t)
 	block := make(chan struct{})
-	body := func(fc flow.Context, h testkit.Proxy, _ string) (string, error) {
-		f := h.EchoAsync(fc, "slow")
+	body := func(fc flow.Context, h testkit.Teller, _ string) (string, error) {
+		f := testkit.AsyncTeller(h).Echo(fc, "slow")
 		s, err := flow.Await(fc, f)
 		return s, err
 	}
@@ -344,21 +345,21 @@ func TestUnobservedFuturesAreReissuedWithTheirKeys(t *testing.T) {
 }
 
 func TestStartWithIDIsAtMostOnce(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		return h.Echo(fc, a)
 	})
-	v1, err := e.h.StartWithID(t.Context(), "order-1", testkit.Service("host"), "x")
+	v1, err := e.h.StartWithID(t.Context(), "order-1", testkit.TellerRef("host"), "x")
 	require.NoError(t, err)
-	v2, err := e.h.StartWithID(t.Context(), "order-1", testkit.Service("host"), "x")
+	v2, err := e.h.StartWithID(t.Context(), "order-1", testkit.TellerRef("host"), "x")
 	require.NoError(t, err)
 	assert.Equal(t, v1.ID(), v2.ID())
-	_, err = e.h.StartWithID(t.Context(), "order-1", testkit.Service("host"), "y")
+	_, err = e.h.StartWithID(t.Context(), "order-1", testkit.TellerRef("host"), "y")
 	assert.ErrorIs(t, err, runtime.ErrStartConflict)
 	got, err := e.wait(v1)
 	require.NoError(t, err)
 	assert.Equal(t, "x", got)
 	// Even after it finished.
-	v3, err := e.h.StartWithID(t.Context(), "order-1", testkit.Service("host"), "x")
+	v3, err := e.h.StartWithID(t.Context(), "order-1", testkit.TellerRef("host"), "x")
 	require.NoError(t, err)
 	assert.Equal(t, v1.ID(), v3.ID())
 	assert.Len(t, e.host.Calls(), 1)
@@ -366,7 +367,7 @@ func TestStartWithIDIsAtMostOnce(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		v, err := h.Ask(fc, "q")
 		if err != nil {
 			return "", err
@@ -390,7 +391,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestResidencyEvictsAndRevives(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{MaxResident: 2}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{MaxResident: 2}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		v, err := h.Ask(fc, a)
 		if err != nil {
 			return "", err
@@ -437,7 +438,7 @@ func TestResidencyEvictsAndRevives(t *testing.T) {
 
 func TestUnregisteredFlowsAreLeftAlone(t *testing.T) {
 	path := tempStore(t)
-	e1 := incarnation(t, path, "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e1 := incarnation(t, path, "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		v, err := h.Ask(fc, a)
 		if err != nil {
 			return "", err
@@ -465,7 +466,7 @@ func TestUnregisteredFlowsAreLeftAlone(t *testing.T) {
 }
 
 func TestBadInputGetsClearErrors(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Proxy, a string) (string, error) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		return a, nil
 	})
 	ctx := t.Context()
