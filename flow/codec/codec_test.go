@@ -32,7 +32,7 @@ type Order struct {
 	Code     [4]byte
 	Grid     [2]int
 	Renamed  string `flow:"old_name"`
-	Skipped  func() `flow:"-"`
+	Skipped  func() `flow:"-" json:"-"`
 }
 
 type Line struct {

@@ -203,7 +203,7 @@ func (e *Encoder) Value(v any) {
 
 // Marshal encodes v.
 func Marshal(v any) ([]byte, error) {
-	var e Encoder
+	e := Encoder{buf: make([]byte, 0, 128)}
 	e.Value(v)
 	if e.err != nil {
 		return nil, e.err
@@ -213,7 +213,7 @@ func Marshal(v any) ([]byte, error) {
 
 // MarshalTuple encodes vs as one list, the form of argument and result tuples.
 func MarshalTuple(vs ...any) ([]byte, error) {
-	var e Encoder
+	e := Encoder{buf: make([]byte, 0, 64)}
 	e.PutList(len(vs))
 	for _, v := range vs {
 		e.Value(v)

@@ -420,6 +420,10 @@ func (b *builder) fillStruct(p *plan, t reflect.Type) {
 		fields = append(fields, fieldPlan{name: name, index: i, plan: fp})
 	}
 	slices.SortFunc(fields, func(a, b fieldPlan) int { return strings.Compare(a.name, b.name) })
+	byName := make(map[string]int, len(fields))
+	for i, f := range fields {
+		byName[f.name] = i
+	}
 	p.enc = func(e *Encoder, v reflect.Value) {
 		n := 0
 		for _, f := range fields {
@@ -451,9 +455,7 @@ func (b *builder) fillStruct(p *plan, t reflect.Type) {
 		n := d.count(2)
 		for i := 0; i < n && d.err == nil; i++ {
 			name := d.raw(d.count(0))
-			j, found := slices.BinarySearchFunc(fields, name, func(f fieldPlan, name []byte) int {
-				return strings.Compare(f.name, string(name))
-			})
+			j, found := byName[string(name)] // no allocation for a lookup
 			if !found {
 				d.Skip() // a field this version does not know
 				continue
