@@ -46,6 +46,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := gen.Config{Patterns: fs.Args()}
+	if len(cfg.Patterns) == 0 {
+		// Run by go generate: the package of $GOFILE, in the current
+		// directory.
+		if pkg := os.Getenv("GOPACKAGE"); strings.HasSuffix(pkg, "_test") {
+			fmt.Fprintf(stderr, "flowgen: %s: %s is an external test package; put flows and host interfaces in the package itself\n", os.Getenv("GOFILE"), pkg)
+			return 1
+		}
+		cfg.Patterns = []string{"."}
+	}
 	if *tags != "" {
 		cfg.Tags = strings.Split(*tags, ",")
 	}
