@@ -11,6 +11,7 @@ import (
 
 type noop struct{}
 
+//go:noinline
 func (noop) Step(ctx context.Context, i int) (int, error) { return i, nil }
 func (noop) Ask(ctx context.Context, what string) (flow.Vow[int], error) {
 	return flow.Vow[int]{}, nil
