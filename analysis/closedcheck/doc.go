@@ -1,0 +1,2 @@
+// Package closedcheck defines an analyzer that proves flows are closed.
+package closedcheck

@@ -1,0 +1,200 @@
+package closedcheck
+
+import (
+	"bytes"
+	"go/ast"
+	"go/format"
+	"go/token"
+	"go/types"
+	"strconv"
+
+	"golang.org/x/tools/go/analysis"
+)
+
+// staticCallee returns the function a call statically calls, if any.
+func (p *pkgState) staticCallee(call *ast.CallExpr) *types.Func {
+	fun := ast.Unparen(call.Fun)
+	switch f := fun.(type) {
+	case *ast.IndexExpr:
+		fun = f.X
+	case *ast.IndexListExpr:
+		fun = f.X
+	}
+	switch f := fun.(type) {
+	case *ast.Ident:
+		fn, _ := p.pass.TypesInfo.Uses[f].(*types.Func)
+		return fn
+	case *ast.SelectorExpr:
+		if sel := p.pass.TypesInfo.Selections[f]; sel != nil {
+			if sel.Kind() == types.MethodVal && !isInterfaceMethod(sel.Obj().(*types.Func)) {
+				return sel.Obj().(*types.Func)
+			}
+			return nil
+		}
+		fn, _ := p.pass.TypesInfo.Uses[f.Sel].(*types.Func)
+		return fn
+	}
+	return nil
+}
+
+// flowContextName returns the name of a flow.Context in scope at the
+// current position: a parameter of the enclosing function or literals.
+func (w *walker) flowContextName() string {
+	check := func(ft *ast.FuncType) string {
+		for _, f := range ft.Params.List {
+			t := w.typeOf(f.Type)
+			if t == nil {
+				continue
+			}
+			if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == FlowPkg && n.Obj().Name() == "Context" {
+				for _, name := range f.Names {
+					if name.Name != "_" {
+						return name.Name
+					}
+				}
+			}
+		}
+		return ""
+	}
+	for i := len(w.stack) - 1; i >= 0; i-- {
+		if lit, ok := w.stack[i].(*ast.FuncLit); ok {
+			if n := check(lit.Type); n != "" {
+				return n
+			}
+		}
+	}
+	return check(w.fi.decl.Type)
+}
+
+// flowImportName returns the name the flow package is imported under in the
+// file holding pos, and whether it is imported at all.
+func (w *walker) flowImportName(pos token.Pos) (string, bool) {
+	f := w.file(pos)
+	if f == nil {
+		return "", false
+	}
+	for _, imp := range f.Imports {
+		if path, _ := strconv.Unquote(imp.Path.Value); path == FlowPkg {
+			if imp.Name != nil {
+				return imp.Name.Name, true
+			}
+			return "flow", true
+		}
+	}
+	return "flow", false
+}
+
+func (w *walker) file(pos token.Pos) *ast.File {
+	for _, f := range w.p.pass.Files {
+		if f.FileStart <= pos && pos <= f.FileEnd {
+			return f
+		}
+	}
+	return nil
+}
+
+// fixFor offers the mechanical rewrites: time.Now() → flow.Now(fc) and
+// time.Sleep(d) → flow.Sleep(fc, d), when a flow.Context is in scope.
+func (w *walker) fixFor(call *ast.CallExpr, full string) *analysis.SuggestedFix {
+	var fn string
+	switch full {
+	case "time.Now":
+		fn = "Now"
+	case "time.Sleep":
+		fn = "Sleep"
+	default:
+		return nil
+	}
+	fc := w.flowContextName()
+	if fc == "" {
+		return nil
+	}
+	flowName, imported := w.flowImportName(call.Pos())
+	if !imported {
+		return nil
+	}
+	args := fc
+	for _, a := range call.Args {
+		args += ", " + w.source(a)
+	}
+	return &analysis.SuggestedFix{
+		Message:   "use " + flowName + "." + fn,
+		TextEdits: []analysis.TextEdit{{Pos: call.Pos(), End: call.End(), NewText: []byte(flowName + "." + fn + "(" + args + ")")}},
+	}
+}
+
+func (w *walker) source(e ast.Expr) string {
+	var buf bytes.Buffer
+	if err := format.Node(&buf, w.p.pass.Fset, e); err != nil {
+		return ""
+	}
+	return buf.String()
+}
+
+// sortedRangeFix rewrites a range over a map with ordered keys into a range
+// over its sorted keys.
+func (w *walker) sortedRangeFix(r *ast.RangeStmt) *analysis.SuggestedFix {
+	if r.Tok != token.DEFINE || r.Key == nil {
+		return nil
+	}
+	m, ok := w.typeOf(r.X).Underlying().(*types.Map)
+	if !ok || !ordered(m.Key()) {
+		return nil
+	}
+	switch ast.Unparen(r.X).(type) {
+	case *ast.Ident, *ast.SelectorExpr:
+	default:
+		return nil // evaluating it twice could differ
+	}
+	key, ok := r.Key.(*ast.Ident)
+	if !ok || key.Name == "_" {
+		return nil
+	}
+	mapSrc := w.source(r.X)
+	edits := []analysis.TextEdit{{Pos: r.Key.Pos(), End: r.X.End(),
+		NewText: []byte("_, " + key.Name + " := range slices.Sorted(maps.Keys(" + mapSrc + "))")}}
+	if val, ok := r.Value.(*ast.Ident); ok && val.Name != "_" {
+		edits = append(edits, analysis.TextEdit{Pos: r.Body.Lbrace + 1, End: r.Body.Lbrace + 1,
+			NewText: []byte("\n" + val.Name + " := " + mapSrc + "[" + key.Name + "]")})
+	}
+	edits = append(edits, w.importEdits(r.Pos(), "maps", "slices")...)
+	return &analysis.SuggestedFix{Message: "range over sorted keys", TextEdits: edits}
+}
+
+func ordered(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsOrdered != 0
+}
+
+// importEdits adds imports the file lacks.
+func (w *walker) importEdits(pos token.Pos, paths ...string) []analysis.TextEdit {
+	f := w.file(pos)
+	if f == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, imp := range f.Imports {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		have[p] = true
+	}
+	var text []byte
+	for _, p := range paths {
+		if !have[p] {
+			text = append(text, []byte("\t"+strconv.Quote(p)+"\n")...)
+		}
+	}
+	if len(text) == 0 {
+		return nil
+	}
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.IMPORT {
+			continue
+		}
+		if gd.Lparen.IsValid() {
+			return []analysis.TextEdit{{Pos: gd.Lparen + 1, End: gd.Lparen + 1, NewText: append([]byte("\n"), bytes.TrimSuffix(text, []byte("\n"))...)}}
+		}
+		return []analysis.TextEdit{{Pos: gd.End(), End: gd.End(), NewText: append([]byte("\nimport (\n"), append(text, ')')...)}}
+	}
+	return []analysis.TextEdit{{Pos: f.Name.End(), End: f.Name.End(), NewText: append([]byte("\n\nimport (\n"), append(text, ')')...)}}
+}

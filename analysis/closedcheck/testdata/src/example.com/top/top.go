@@ -1,0 +1,43 @@
+package top
+
+import (
+	"strings"
+	"time"
+
+	"example.com/leaf"
+	"example.com/mid"
+	"github.com/asyncflow-go/asyncflow/flow"
+)
+
+type user struct{ name string }
+
+func (u user) Name() string { return u.name }
+
+type timed struct{}
+
+func (timed) Name() string { return time.Now().String() } // want `time.Now`
+
+//flowgen:flow
+func Charge(fc flow.Context, cents int64) int64 { // want `flow Charge is not closed: Charge → mid.Fee → leaf.Stamp → time.Now: reads the wall clock; use flow.Now\(fc\), at leaf/leaf.go:16:34`
+	return mid.Fee(cents) // want `mid.Fee is not closed: mid.Fee → leaf.Stamp → time.Now: reads the wall clock; use flow.Now\(fc\), at leaf/leaf.go:16:34 \(flow Charge: Charge → mid.Fee → leaf.Stamp → time.Now\)`
+}
+
+//flowgen:flow
+func Tidy(fc flow.Context, s string) (string, error) {
+	if s == "" {
+		return "", leaf.ErrEmpty
+	}
+	names := leaf.Each([]user{{"a"}, {"b"}})
+	return mid.Label(s) + mid.Shout(strings.ToUpper, s) + names[0], nil
+}
+
+//flowgen:flow
+func Bad(fc flow.Context, s string) string { // want `flow Bad is not closed`
+	_ = leaf.Each([]timed{{}})
+	return mid.Shout(func(x string) string { return x + time.Now().String() }, s) // want `time.Now`
+}
+
+//flowgen:flow
+func Table(fc flow.Context, c string) int { // want `flow Table is not closed`
+	return leaf.Rates[c] // want `package variable leaf.Rates: reads a variable other packages can change: cannot prove closed`
+}

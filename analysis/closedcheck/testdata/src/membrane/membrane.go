@@ -1,0 +1,46 @@
+package membrane
+
+import (
+	"context"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+)
+
+//flowgen:host
+type Ledger interface {
+	Balance(ctx context.Context, acct string) (int64, error)
+	Transfer(ctx context.Context, from, to string, cents int64) (string, error)
+}
+
+// Accounts embeds the host interface: its methods are still the membrane.
+type Accounts interface {
+	Ledger
+}
+
+//flowgen:flow
+func Pay(fc flow.Context, l Ledger, to string, cents int64) (string, error) {
+	b, err := l.Balance(fc, "treasury")
+	if err != nil || b < cents {
+		return "", err
+	}
+	f1 := AsyncLedger(l).Balance(fc, to)
+	timeout := flow.After(fc, 24*time.Hour)
+	if flow.Race(fc, f1, timeout) == 1 {
+		return "", nil
+	}
+	if err := flow.All(fc, f1); err != nil {
+		return "", err
+	}
+	if _, err := flow.Await(fc, f1); err != nil {
+		return "", err
+	}
+	if flow.Patched(fc, "fee") {
+		cents += cents / 100
+	}
+	var a Accounts = accounts(l)
+	_, _ = a.Balance(fc, to)
+	return l.Transfer(fc, "treasury", to, cents)
+}
+
+func accounts(l Ledger) Accounts { return l }

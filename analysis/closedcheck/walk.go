@@ -1,0 +1,603 @@
+package closedcheck
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"slices"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+)
+
+// fnInfo is one function declaration of the package.
+type fnInfo struct {
+	obj     *types.Func
+	decl    *ast.FuncDecl
+	name    string
+	params  map[*types.Var]int       // parameter index (receiver excluded)
+	tparams map[*types.TypeParam]int // receiver's type parameters, then the function's
+	locals  map[*types.Var]*local
+	sites   []*site
+	trusted bool // generated, allowed, or ignored as a whole
+
+	state       int // 0 new, 1 in progress, 2 done
+	reason      *Reason
+	obligations []Obligation
+	// the previous round's verdict, seen by calls within a cycle
+	prev            *Reason
+	prevObligations []Obligation
+}
+
+// local is what a local variable is assigned: resolvable if exactly once.
+type local struct {
+	assigns int
+	value   ast.Expr
+}
+
+// site is one place in a function that the verdict depends on.
+type site struct {
+	pos token.Pos
+
+	// A problem found in the body itself.
+	what, why, kind string
+	fix             *analysis.SuggestedFix
+
+	// A call to resolve: a static callee (with its instantiation and
+	// arguments), or a dynamic call through a function value or an
+	// interface method.
+	call     bool
+	callee   *types.Func
+	targs    []types.Type
+	args     []ast.Expr
+	fnExpr   ast.Expr // a function value called
+	recvExpr ast.Expr // the receiver of an interface method call
+	method   string
+
+	// Filled in by the verdict: what the site amounts to.
+	results []result
+}
+
+// result is one consequence of a site.
+type result struct {
+	problem *Reason // a problem at this site (Chain starts with the subject)
+	local   *fnInfo // a call into the package, to report inside
+	foreign *Reason // a callee of another package that is not closed
+	subject string
+}
+
+func (p *pkgState) collectFuncs() {
+	for _, f := range p.pass.Files {
+		generated := p.isGeneratedFile(f.Pos())
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			fn, ok := p.pass.TypesInfo.Defs[fd.Name].(*types.Func)
+			if !ok {
+				continue
+			}
+			fi := &fnInfo{obj: fn, decl: fd, name: p.funcName(fn), params: map[*types.Var]int{},
+				tparams: map[*types.TypeParam]int{}, locals: map[*types.Var]*local{}}
+			p.funcs[fn] = fi
+			if generated || p.c.allowed(fn.FullName()) || hasIgnore(fd.Doc) {
+				fi.trusted = true
+				continue
+			}
+			if why, ok := p.c.cfg.Deny[fn.FullName()]; ok {
+				fi.sites = append(fi.sites, &site{pos: fd.Name.Pos(), what: fi.name, why: why, kind: "config"})
+				continue
+			}
+			p.walkFunc(fi)
+		}
+	}
+}
+
+func hasIgnore(doc *ast.CommentGroup) bool {
+	if doc == nil {
+		return false
+	}
+	for _, c := range doc.List {
+		if rest, ok := strings.CutPrefix(c.Text, "//closedcheck:ignore"); ok && ignoreReason(rest) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *pkgState) walkFunc(fi *fnInfo) {
+	sig := fi.obj.Type().(*types.Signature)
+	for i := range sig.Params().Len() {
+		fi.params[sig.Params().At(i)] = i
+	}
+	n := 0
+	for _, tl := range []*types.TypeParamList{sig.RecvTypeParams(), sig.TypeParams()} {
+		for i := range tl.Len() {
+			fi.tparams[tl.At(i)] = n
+			n++
+		}
+	}
+	p.collectLocals(fi)
+	w := &walker{p: p, fi: fi, seenVar: map[varLine]bool{}, lvalues: map[*ast.Ident]bool{}}
+	ast.Inspect(fi.decl.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if n.Tok != token.DEFINE {
+				for _, l := range n.Lhs {
+					if _, id := p.rootVar(l); id != nil {
+						w.lvalues[id] = true
+					}
+				}
+			}
+		case *ast.IncDecStmt:
+			if _, id := p.rootVar(n.X); id != nil {
+				w.lvalues[id] = true
+			}
+		}
+		return true
+	})
+	w.walk(fi.decl.Body)
+	slices.SortStableFunc(fi.sites, func(a, b *site) int { return int(a.pos - b.pos) })
+}
+
+// collectLocals counts the assignments of local variables, so that a
+// function value or interface value assigned once can be resolved.
+func (p *pkgState) collectLocals(fi *fnInfo) {
+	info := p.pass.TypesInfo
+	note := func(id *ast.Ident, value ast.Expr, weight int) {
+		obj := info.Defs[id]
+		if obj == nil {
+			obj = info.Uses[id]
+		}
+		v, ok := obj.(*types.Var)
+		if !ok || v.Parent() == nil || v.Parent() == v.Pkg().Scope() {
+			return
+		}
+		l := fi.locals[v]
+		if l == nil {
+			l = &local{}
+			fi.locals[v] = l
+		}
+		l.assigns += weight
+		l.value = value
+	}
+	ast.Inspect(fi.decl.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ValueSpec:
+			for i, id := range n.Names {
+				var v ast.Expr
+				switch {
+				case len(n.Values) == len(n.Names):
+					v = n.Values[i]
+				case len(n.Values) == 1:
+					v = n.Values[0] // one of the results of a call
+				}
+				note(id, v, 1)
+			}
+		case *ast.AssignStmt:
+			for i, l := range n.Lhs {
+				id, ok := ast.Unparen(l).(*ast.Ident)
+				if !ok {
+					continue
+				}
+				var v ast.Expr
+				switch {
+				case len(n.Rhs) == len(n.Lhs) && (n.Tok == token.DEFINE || n.Tok == token.ASSIGN):
+					v = n.Rhs[i]
+				case len(n.Rhs) == 1 && (n.Tok == token.DEFINE || n.Tok == token.ASSIGN):
+					v = n.Rhs[0] // one of the results of a call
+				}
+				note(id, v, 1)
+			}
+		case *ast.IncDecStmt:
+			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok {
+				note(id, nil, 2)
+			}
+		case *ast.RangeStmt:
+			for _, e := range []ast.Expr{n.Key, n.Value} {
+				if id, ok := e.(*ast.Ident); ok {
+					note(id, nil, 2)
+				}
+			}
+		case *ast.UnaryExpr:
+			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Op == token.AND {
+				note(id, nil, 2)
+			}
+		}
+		return true
+	})
+}
+
+// assignedOnce returns the one value a local variable is ever given.
+func (fi *fnInfo) assignedOnce(v *types.Var) ast.Expr {
+	if l := fi.locals[v]; l != nil && l.assigns == 1 {
+		return l.value
+	}
+	return nil
+}
+
+type varLine struct {
+	v    *types.Var
+	line int
+}
+
+type walker struct {
+	p       *pkgState
+	fi      *fnInfo
+	stack   []ast.Node
+	lvalues map[*ast.Ident]bool
+	seenVar map[varLine]bool
+}
+
+func (w *walker) problem(pos token.Pos, what, why, kind string) *site {
+	if w.p.suppressed(pos) {
+		return &site{}
+	}
+	s := &site{pos: pos, what: what, why: why, kind: kind}
+	w.fi.sites = append(w.fi.sites, s)
+	return s
+}
+
+func (w *walker) callSite(s *site) {
+	if w.p.suppressed(s.pos) {
+		return
+	}
+	s.call = true
+	w.fi.sites = append(w.fi.sites, s)
+}
+
+func (w *walker) parent(up int) ast.Node {
+	if i := len(w.stack) - 1 - up; i >= 0 {
+		return w.stack[i]
+	}
+	return nil
+}
+
+func (w *walker) walk(body ast.Node) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			w.stack = w.stack[:len(w.stack)-1]
+			return false
+		}
+		w.visit(n)
+		w.stack = append(w.stack, n)
+		return true
+	})
+}
+
+func (w *walker) typeOf(e ast.Expr) types.Type {
+	if t, ok := w.p.pass.TypesInfo.Types[e]; ok {
+		return t.Type
+	}
+	return nil
+}
+
+func (w *walker) visit(n ast.Node) {
+	switch n := n.(type) {
+	case *ast.GoStmt:
+		w.problem(n.Pos(), "go statement", "starts a goroutine the membrane cannot order; use futures (the async proxies) and flow.All", "go")
+	case *ast.SendStmt:
+		w.problem(n.Arrow, "channel send", "orders events outside the log; use vows and futures", "channel")
+	case *ast.SelectStmt:
+		w.problem(n.Pos(), "select statement", "picks among channels in an order the log cannot replay; use flow.Race", "channel")
+	case *ast.UnaryExpr:
+		if n.Op == token.ARROW {
+			w.problem(n.Pos(), "channel receive", "orders events outside the log; use vows and futures", "channel")
+		}
+	case *ast.RangeStmt:
+		w.rangeStmt(n)
+	case *ast.CallExpr:
+		w.call(n)
+	case *ast.Ident:
+		w.ident(n)
+	}
+}
+
+// ident judges a use of a package-level variable or an unsafe type.
+func (w *walker) ident(id *ast.Ident) {
+	p := w.p
+	obj := p.pass.TypesInfo.Uses[id]
+	if tn, ok := obj.(*types.TypeName); ok && tn.Pkg() != nil && tn.Pkg().Path() == "unsafe" {
+		w.problem(id.Pos(), "unsafe."+tn.Name(), "is unsafe", "io")
+		return
+	}
+	v := p.packageVar(id)
+	if v == nil {
+		return
+	}
+	tf := p.pass.Fset.File(id.Pos())
+	key := varLine{v, tf.Line(id.Pos())}
+	if w.seenVar[key] {
+		return
+	}
+	w.seenVar[key] = true
+	write := w.lvalues[id]
+	verb := "reads"
+	if write {
+		verb = "writes"
+	}
+	path := v.Pkg().Path()
+	switch {
+	case isStd(path):
+		isErr := types.Implements(v.Type(), types.Universe.Lookup("error").Type().Underlying().(*types.Interface))
+		if bad, why := stdRule(path, path+"."+v.Name(), true, isErr); bad {
+			w.problem(id.Pos(), v.Pkg().Name()+"."+v.Name(), why, "io")
+		}
+	case v.Pkg() != p.pass.Pkg:
+		if p.pass.ImportObjectFact(v, &varFact{}) && !write {
+			return
+		}
+		w.problem(id.Pos(), "package variable "+v.Pkg().Name()+"."+v.Name(),
+			verb+" a variable other packages can change: cannot prove closed; pass the value in as an argument", "var")
+	default:
+		vi := p.vars[v]
+		if vi == nil {
+			return
+		}
+		switch {
+		case write || vi.written == id.Pos():
+			w.problem(id.Pos(), "package variable "+v.Name(), "writes package state, which replay does not restore", "var")
+		case vi.written.IsValid():
+			w.problem(id.Pos(), "package variable "+v.Name(),
+				"reads package state that is written at "+p.position(vi.written)+"; pass the value in, or make it a constant", "var")
+		case v.Exported() && !vi.sentinel:
+			w.problem(id.Pos(), "package variable "+v.Name(),
+				"reads an exported variable other packages can change: cannot prove closed; unexport it or pass the value in", "var")
+		}
+	}
+}
+
+// call judges a call expression.
+func (w *walker) call(call *ast.CallExpr) {
+	p := w.p
+	info := p.pass.TypesInfo
+	fun := ast.Unparen(call.Fun)
+	// Explicit instantiation: F[T](x).
+	switch f := fun.(type) {
+	case *ast.IndexExpr:
+		if _, isType := info.Types[f]; isType && info.Types[f].IsType() {
+			return
+		}
+		if t := w.typeOf(f.X); t != nil {
+			if _, ok := t.Underlying().(*types.Signature); ok {
+				if _, ok := info.Uses[identOf(f.X)].(*types.Func); ok {
+					fun = f.X
+				}
+			}
+		}
+	case *ast.IndexListExpr:
+		fun = f.X
+	}
+	if tv, ok := info.Types[fun]; ok && tv.IsType() {
+		return // a conversion
+	}
+	switch f := fun.(type) {
+	case *ast.FuncLit:
+		return // its body is walked as part of this function
+	case *ast.Ident:
+		switch obj := info.Uses[f].(type) {
+		case *types.Builtin:
+			if obj.Name() == "close" {
+				w.problem(call.Pos(), "close of a channel", "orders events outside the log; use vows and futures", "channel")
+			}
+			return
+		case *types.Func:
+			w.staticCall(call, obj, f, nil)
+			return
+		case *types.Var:
+			w.callSite(&site{pos: call.Pos(), fnExpr: f, args: call.Args})
+			return
+		}
+	case *ast.SelectorExpr:
+		sel := info.Selections[f]
+		if sel == nil {
+			if fn, ok := info.Uses[f.Sel].(*types.Func); ok {
+				w.staticCall(call, fn, f.Sel, nil)
+			} else if _, ok := info.Uses[f.Sel].(*types.Var); ok {
+				w.callSite(&site{pos: call.Pos(), fnExpr: f, args: call.Args})
+			}
+			return
+		}
+		switch sel.Kind() {
+		case types.FieldVal:
+			w.callSite(&site{pos: f.Sel.Pos(), fnExpr: f, args: call.Args})
+		case types.MethodVal:
+			fn := sel.Obj().(*types.Func)
+			recvT := sel.Recv()
+			if _, ok := types.Unalias(recvT).(*types.TypeParam); ok || isInterfaceMethod(fn) {
+				w.ifaceCall(call, f, fn, recvT)
+				return
+			}
+			w.staticCall(call, fn, f.Sel, recvT)
+		}
+		return
+	}
+	w.callSite(&site{pos: call.Pos(), fnExpr: fun, args: call.Args})
+}
+
+func identOf(e ast.Expr) *ast.Ident {
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return x
+	case *ast.SelectorExpr:
+		return x.Sel
+	}
+	return nil
+}
+
+func isInterfaceMethod(fn *types.Func) bool {
+	recv := fn.Type().(*types.Signature).Recv()
+	return recv != nil && types.IsInterface(recv.Type())
+}
+
+// typeArgs returns the type arguments of a call of fn: the receiver's, then
+// the function's own.
+func (w *walker) typeArgs(id *ast.Ident, recv types.Type) []types.Type {
+	var out []types.Type
+	if recv != nil {
+		if ptr, ok := recv.(*types.Pointer); ok {
+			recv = ptr.Elem()
+		}
+		if n, ok := types.Unalias(recv).(*types.Named); ok && n.TypeArgs() != nil {
+			for i := range n.TypeArgs().Len() {
+				out = append(out, n.TypeArgs().At(i))
+			}
+		}
+	}
+	if inst, ok := w.p.pass.TypesInfo.Instances[id]; ok && inst.TypeArgs != nil {
+		for i := range inst.TypeArgs.Len() {
+			out = append(out, inst.TypeArgs.At(i))
+		}
+	}
+	return out
+}
+
+// staticCall judges a call whose target is known.
+func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, id *ast.Ident, recv types.Type) {
+	p := w.p
+	if fn.Pkg() == nil {
+		return // error.Error and the like
+	}
+	path := fn.Pkg().Path()
+	if path == FlowPkg || strings.HasPrefix(path, FlowPkg+"/") {
+		return // the membrane
+	}
+	origin := fn.Origin()
+	if p.c.allowed(origin.FullName()) {
+		return
+	}
+	if why, ok := p.c.cfg.Deny[origin.FullName()]; ok {
+		w.problem(funPos(call), p.funcName(origin), why, "config")
+		return
+	}
+	if isStd(path) {
+		full := origin.FullName()
+		if recvT := recvTypeName(full); recvT != "" && stdMethodsAllowedOn[recvT] {
+			return
+		}
+		if bad, why := stdRule(path, full, false, false); bad {
+			s := w.problem(funPos(call), stdName(origin), why, kindOf(path, full))
+			s.fix = w.fixFor(call, full)
+			return
+		}
+		if full == "maps.Keys" || full == "maps.Values" || full == "maps.All" {
+			w.mapsIterator(call, full)
+		}
+		// The standard library may call back what it is given.
+		w.callSite(&site{pos: funPos(call), callee: origin, targs: w.typeArgs(id, recv), args: call.Args})
+		return
+	}
+	w.callSite(&site{pos: funPos(call), callee: origin, targs: w.typeArgs(id, recv), args: call.Args})
+}
+
+// funPos is where a call is reported: at the name of what it calls, so two
+// calls in one expression (f().g()) have their own positions.
+func funPos(call *ast.CallExpr) token.Pos {
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.SelectorExpr:
+		return f.Sel.Pos()
+	case *ast.IndexExpr:
+		if sel, ok := f.X.(*ast.SelectorExpr); ok {
+			return sel.Sel.Pos()
+		}
+	case *ast.IndexListExpr:
+		if sel, ok := f.X.(*ast.SelectorExpr); ok {
+			return sel.Sel.Pos()
+		}
+	}
+	return call.Pos()
+}
+
+// stdName names a standard function as its users write it: rand.IntN for
+// math/rand/v2.IntN; methods keep their full name, (*sync.Mutex).Lock.
+func stdName(fn *types.Func) string {
+	if sig, ok := fn.Type().(*types.Signature); ok && sig.Recv() != nil {
+		return fn.FullName()
+	}
+	return fn.Pkg().Name() + "." + fn.Name()
+}
+
+// ifaceCall judges a call of an interface method (or of a method through a
+// type parameter's constraint).
+func (w *walker) ifaceCall(call *ast.CallExpr, f *ast.SelectorExpr, fn *types.Func, recvT types.Type) {
+	p := w.p
+	if _, isTP := types.Unalias(recvT).(*types.TypeParam); !isTP {
+		iface := fn.Type().(*types.Signature).Recv().Type()
+		if p.isHost(iface) || p.isHost(recvT) || trustedInterface(iface) || wellKnownMethod(fn) {
+			return
+		}
+	}
+	w.callSite(&site{pos: f.Sel.Pos(), recvExpr: f.X, method: fn.Name(), args: call.Args})
+}
+
+// trustedInterface: interfaces of the standard library (a value of one can
+// only have come from code closedcheck judges) and of the flow package.
+func trustedInterface(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok {
+		return false
+	}
+	if n.Obj().Pkg() == nil {
+		return true // error
+	}
+	path := n.Obj().Pkg().Path()
+	return isStd(path) || path == FlowPkg || strings.HasPrefix(path, FlowPkg+"/")
+}
+
+// wellKnownMethod: methods conventionally pure, allowed on any interface.
+func wellKnownMethod(fn *types.Func) bool {
+	sig := fn.Type().(*types.Signature)
+	res := func(s string) bool {
+		return sig.Results().Len() == 1 && sig.Results().At(0).Type().String() == s
+	}
+	switch fn.Name() {
+	case "Error", "String", "GoString":
+		return sig.Params().Len() == 0 && res("string")
+	case "Unwrap":
+		return sig.Params().Len() == 0 && (res("error") || res("[]error"))
+	case "Is":
+		return sig.Params().Len() == 1 && res("bool")
+	}
+	return false
+}
+
+func recvTypeName(full string) string {
+	if !strings.HasPrefix(full, "(") {
+		return ""
+	}
+	if i := strings.Index(full, ")."); i > 0 {
+		return full[1:i]
+	}
+	return ""
+}
+
+// displayName shortens a standard FullName for messages: (*sync.Mutex).Lock
+// stays, math/rand.Intn becomes rand.Intn.
+func displayName(full string) string {
+	if strings.HasPrefix(full, "(") {
+		return full
+	}
+	if i := strings.LastIndex(full, "/"); i >= 0 {
+		return full[i+1:]
+	}
+	return full
+}
+
+func kindOf(path, full string) string {
+	switch {
+	case path == "time":
+		return "clock"
+	case strings.HasPrefix(path, "math/rand") || path == "crypto/rand" || path == "hash/maphash":
+		return "random"
+	case path == "sync" || path == "sync/atomic":
+		return "sync"
+	case path == "context":
+		return "context"
+	case path == "log" || path == "log/slog":
+		return "log"
+	case strings.HasPrefix(full, "(reflect.Value).Map"):
+		return "map"
+	}
+	return "io"
+}
