@@ -262,6 +262,19 @@ func TestEndToEnd(t *testing.T) {
 	assert.Contains(t, string(out), "stale; run go generate")
 	require.NoError(t, os.Remove(filepath.Join(dir, "shop", "more.go")))
 
+	// A flow that is not closed is refused, with closedcheck's diagnostics,
+	// and nothing is written.
+	write("shop/late.go", "package shop\n\nimport (\n\t\"time\"\n\n\t\"github.com/asyncflow-go/asyncflow/flow\"\n)\n\n//flowgen:flow\nfunc Late(fc flow.Context, s Shop) (int64, error) {\n\treturn time.Now().Unix(), nil\n}\n")
+	cmd = exec.Command("go", "generate", "./...")
+	cmd.Dir = dir
+	out, err = cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "closedcheck: flow Late is not closed: Late → time.Now: reads the wall clock")
+	after, rerr := os.ReadFile(filepath.Join(dir, "shop", "flowgen_gen.go"))
+	require.NoError(t, rerr)
+	assert.Equal(t, gen, after, "nothing written")
+	require.NoError(t, os.Remove(filepath.Join(dir, "shop", "late.go")))
+
 	// Build the program and run it twice on one store.
 	bin := filepath.Join(dir, "shopbin")
 	run1(t, dir, "go", "build", "-o", bin, "./cmd/shop")

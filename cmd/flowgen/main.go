@@ -8,11 +8,13 @@
 // Run by go generate, flowgen works on the package in the current directory.
 // Otherwise it takes package patterns:
 //
-//	flowgen [-check] [-tags tag,list] [packages]
+//	flowgen [-check] [-tags tag,list] [-closedcheck=false] [packages]
 //
 // It writes flowgen_gen.go in each package that has directives. With -check
 // it writes nothing: it prints what would change and exits 1 if anything
-// would.
+// would. First it runs closedcheck on the packages, as go vet would, and
+// refuses to generate while a flow is not closed, printing why;
+// -closedcheck=false skips that.
 package main
 
 import (
@@ -38,8 +40,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	check := fs.Bool("check", false, "write nothing; print a diff and exit 1 if generated files are stale")
 	tags := fs.String("tags", "", "comma-separated build tags, as for go build")
+	closed := fs.Bool("closedcheck", true, "refuse to generate for flows closedcheck finds not closed")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: flowgen [-check] [-tags tag,list] [packages]")
+		fmt.Fprintln(stderr, "usage: flowgen [-check] [-tags tag,list] [-closedcheck=false] [packages]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +60,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *tags != "" {
 		cfg.Tags = strings.Split(*tags, ",")
+	}
+	if *closed {
+		open, err := checkClosed(ctx, cfg.Patterns, cfg.Tags, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if open {
+			fmt.Fprintln(stderr, "flowgen: flows are not closed; fix them, or add //closedcheck:ignore <reason> where the code is closed after all (-closedcheck=false skips the check)")
+			return 1
+		}
 	}
 	files, err := gen.Generate(ctx, cfg)
 	if err != nil {
