@@ -71,13 +71,15 @@ func (c *checker) allowed(fullName string) bool { return slices.Contains(c.cfg.A
 
 // pkgState is the analysis of one package.
 type pkgState struct {
-	c      *checker
-	pass   *analysis.Pass
-	hosts  map[*types.TypeName]bool
-	flows  []*ast.FuncDecl
-	funcs  map[*types.Func]*fnInfo
-	vars   map[*types.Var]*varInfo
-	ignore map[*token.File][]span // suppressed line ranges
+	c        *checker
+	pass     *analysis.Pass
+	hosts    map[*types.TypeName]bool
+	flows    []*ast.FuncDecl
+	funcs    map[*types.Func]*fnInfo
+	initFns  []*fnInfo // variable initializers, judged like functions
+	initOnly map[*types.Func]bool
+	vars     map[*types.Var]*varInfo
+	ignore   map[*token.File][]span // suppressed line ranges
 	// reported sites, so a site reached by two flows is reported once
 	reported map[token.Pos]bool
 }
@@ -93,6 +95,7 @@ func (c *checker) run(pass *analysis.Pass) (any, error) {
 		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[token.Pos]bool{}}
 	p.directives()
 	p.collectVars()
+	p.collectInitializers()
 	p.collectFuncs()
 	// Verdicts for every function, exported as facts for importers.
 	p.verdicts()

@@ -52,3 +52,6 @@ func TestIgnore(t *testing.T) {
 }
 func TestMembrane(t *testing.T) { run(t, "membrane") }
 func TestClosed(t *testing.T)   { run(t, "orders") }
+func TestRealistic(t *testing.T) {
+	analysistest.Run(diagnosticsOnly{t}, analysistest.TestData(), closedcheck.Analyzer, "realistic")
+}

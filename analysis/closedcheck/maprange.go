@@ -278,8 +278,11 @@ func isEmptyComposite(e ast.Expr) bool {
 	return ok && len(c.Elts) == 0
 }
 
-// pure reports whether expressions have no calls but to builtins without
-// effects and conversions, and no channel receives.
+// pure reports whether expressions have no effects: no calls but to
+// builtins without effects, conversions and standard functions the table
+// allows (strings.ToUpper, fmt.Sprintf, …), and no channel receives. A call
+// of the package's own functions, or through an interface, could reach the
+// world in the loop's random order.
 func (w *walker) pure(es ...ast.Expr) bool {
 	info := w.p.pass.TypesInfo
 	ok := true
@@ -293,6 +296,11 @@ func (w *walker) pure(es ...ast.Expr) bool {
 				if b, isB := info.Uses[identOf(n.Fun)].(*types.Builtin); isB {
 					switch b.Name() {
 					case "len", "cap", "min", "max", "real", "imag", "complex":
+						return true
+					}
+				}
+				if fn := w.p.staticCallee(n); fn != nil && fn.Pkg() != nil && isStd(fn.Pkg().Path()) {
+					if bad, _ := stdRule(fn.Pkg().Path(), fn.FullName(), false, false); !bad {
 						return true
 					}
 				}

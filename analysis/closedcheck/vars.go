@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 )
 
 // varInfo is what the package's own code does with a package variable.
@@ -12,6 +13,10 @@ type varInfo struct {
 	init     ast.Expr  // its initializer, if any
 	sentinel bool      // an error made by errors.New or fmt.Errorf
 	written  token.Pos // the first write or escape of its address after initialisation
+	// initFn judges the initializer as if it were a function; initWriters
+	// are the init functions (and functions only they call) that write it.
+	initFn      *fnInfo
+	initWriters []*types.Func
 }
 
 // stdMutators write to the slice or map given as their first argument.
@@ -61,16 +66,22 @@ func (p *pkgState) collectVars() {
 		}
 	}
 	initOnly := p.initOnlyFuncs()
+	p.initOnly = initOnly
 	for _, f := range p.pass.Files {
 		for _, d := range f.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || fd.Body == nil {
 				continue
 			}
-			if fd.Recv == nil && fd.Name.Name == "init" {
-				continue
-			}
-			if fn, ok := p.pass.TypesInfo.Defs[fd.Name].(*types.Func); ok && initOnly[fn] {
+			fn, _ := p.pass.TypesInfo.Defs[fd.Name].(*types.Func)
+			if (fd.Recv == nil && fd.Name.Name == "init") || (fn != nil && initOnly[fn]) {
+				// Initialisation: remember who writes what, so reading a
+				// variable set from the environment at start-up is seen.
+				p.walkWrites(fd.Body, func(v *types.Var, pos token.Pos) {
+					if info := p.vars[v]; info != nil && fn != nil && !slices.Contains(info.initWriters, fn) {
+						info.initWriters = append(info.initWriters, fn)
+					}
+				})
 				continue
 			}
 			p.walkWrites(fd.Body, func(v *types.Var, pos token.Pos) {

@@ -3,6 +3,7 @@ package closedcheck
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
 	"slices"
 	"strings"
@@ -15,21 +16,26 @@ import (
 // until nothing changes.
 func (p *pkgState) verdicts() {
 	fns := p.sortedFuncs()
-	for round := 0; round < 16; round++ {
+	all := func() []*fnInfo {
+		out := make([]*fnInfo, 0, len(fns)+len(p.initFns))
 		for _, fn := range fns {
-			fi := p.funcs[fn]
+			out = append(out, p.funcs[fn])
+		}
+		return append(out, p.initFns...)
+	}()
+	for round := 0; round < 16; round++ {
+		for _, fi := range all {
 			fi.prev, fi.prevObligations = fi.reason, fi.obligations
 			fi.state, fi.reason, fi.obligations = 0, nil, nil
 			for _, s := range fi.sites {
 				s.results = nil
 			}
 		}
-		for _, fn := range fns {
-			p.verdict(p.funcs[fn])
+		for _, fi := range all {
+			p.verdict(fi)
 		}
 		changed := false
-		for _, fn := range fns {
-			fi := p.funcs[fn]
+		for _, fi := range all {
 			if (fi.reason == nil) != (fi.prev == nil) || len(fi.obligations) != len(fi.prevObligations) {
 				changed = true
 			}
@@ -53,6 +59,8 @@ func (p *pkgState) verdict(fi *fnInfo) {
 			continue
 		}
 		switch {
+		case s.initOf != nil:
+			p.initTaint(fi, s, s.initOf)
 		case s.callee != nil:
 			p.applyCallee(fi, s, s.callee, s.targs, s.args, true, 0)
 		case s.fnExpr != nil:
@@ -62,6 +70,37 @@ func (p *pkgState) verdict(fi *fnInfo) {
 		}
 	}
 	fi.state = 2
+}
+
+// initTaint: reading a variable never written after initialisation is fine,
+// unless the initialisation itself is not closed (var region =
+// os.Getenv("REGION"), or an init function reading the clock).
+func (p *pkgState) initTaint(fi *fnInfo, s *site, v *types.Var) {
+	vi := p.vars[v]
+	var from *fnInfo
+	if vi.initFn != nil {
+		p.verdict(vi.initFn)
+		if vi.initFn.reason != nil {
+			from = vi.initFn
+		}
+	}
+	for _, w := range vi.initWriters {
+		if wi := p.funcs[w]; wi != nil && from == nil {
+			if wi.state == 1 {
+				continue
+			}
+			p.verdict(wi)
+			if wi.reason != nil {
+				from = wi
+			}
+		}
+	}
+	if from == nil {
+		return
+	}
+	r := from.reason
+	s.results = append(s.results, result{local: from}) // report the cause where it is
+	p.problemAt(fi, s, "package variable "+v.Name(), "is initialised by code that is not closed ("+strings.Join(p.local(r.Chain), " → ")+": "+r.What+", at "+r.Pos+"), so it differs between incarnations")
 }
 
 // blame records the first reason a function is not closed.
@@ -215,6 +254,23 @@ func (p *pkgState) callValue(fi *fnInfo, s *site, e ast.Expr, depth int) {
 	var targs []types.Type
 	switch x := ast.Unparen(e).(type) {
 	case *ast.IndexExpr:
+		if t := info.TypeOf(x.X); t != nil {
+			switch t.Underlying().(type) {
+			case *types.Map, *types.Slice, *types.Array:
+				// An element of a table of functions built here.
+				if lit := p.localLiteral(fi, x.X); lit != nil {
+					for _, el := range lit.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok {
+							el = kv.Value
+						}
+						p.callValue(fi, s, el, depth+1)
+					}
+					return
+				}
+				p.problemAt(fi, s, "function value", "comes from a table whose contents cannot be known: cannot prove closed")
+				return
+			}
+		}
 		e = x.X
 	case *ast.IndexListExpr:
 		e = x.X
@@ -246,6 +302,11 @@ func (p *pkgState) callValue(fi *fnInfo, s *site, e ast.Expr, depth int) {
 			}
 			if v := fi.assignedOnce(obj); v != nil {
 				p.callValue(fi, s, v, depth+1)
+				return
+			}
+			if l := fi.locals[obj]; l != nil && l.rangeOver != nil && l.assigns == 2 {
+				// The value of a range over a table of functions built here.
+				p.callValue(fi, s, &ast.IndexExpr{X: l.rangeOver, Index: ast.NewIdent("_")}, depth+1)
 				return
 			}
 			if obj.Parent() == obj.Pkg().Scope() {
@@ -286,11 +347,42 @@ func (p *pkgState) callValue(fi *fnInfo, s *site, e ast.Expr, depth int) {
 			p.applyCallee(fi, s, fn.Origin(), typeArgsOf(sel.Recv()), nil, false, depth)
 			return
 		case types.FieldVal:
+			// A field of a struct literal built here.
+			if lit := p.localLiteral(fi, x.X); lit != nil {
+				for _, el := range lit.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						if id, ok := kv.Key.(*ast.Ident); ok && id.Name == x.Sel.Name {
+							p.callValue(fi, s, kv.Value, depth+1)
+							return
+						}
+					}
+				}
+				return // not set: calling it panics, which is not an effect
+			}
 			p.problemAt(fi, s, "field "+x.Sel.Name, "holds a function whose target cannot be known: cannot prove closed")
 			return
 		}
 	}
 	p.problemAt(fi, s, "function value", "has a target that cannot be known: cannot prove closed")
+}
+
+// localLiteral returns the composite literal a local variable is assigned
+// once (possibly through &), whose function values can then be resolved.
+func (p *pkgState) localLiteral(fi *fnInfo, e ast.Expr) *ast.CompositeLit {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, ok := p.pass.TypesInfo.Uses[id].(*types.Var)
+	if !ok {
+		return nil
+	}
+	val := fi.assignedOnce(v)
+	if u, ok := val.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		val = u.X
+	}
+	lit, _ := ast.Unparen(val).(*ast.CompositeLit)
+	return lit
 }
 
 func typeArgsOf(t types.Type) []types.Type {

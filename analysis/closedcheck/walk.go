@@ -31,8 +31,9 @@ type fnInfo struct {
 
 // local is what a local variable is assigned: resolvable if exactly once.
 type local struct {
-	assigns int
-	value   ast.Expr
+	assigns   int
+	value     ast.Expr
+	rangeOver ast.Expr // for the value of a range: what it ranges over
 }
 
 // site is one place in a function that the verdict depends on.
@@ -53,6 +54,7 @@ type site struct {
 	fnExpr   ast.Expr // a function value called
 	recvExpr ast.Expr // the receiver of an interface method call
 	method   string
+	initOf   *types.Var // a read of a variable whose initialisation is judged
 
 	// Filled in by the verdict: what the site amounts to.
 	results []result
@@ -91,6 +93,25 @@ func (p *pkgState) collectFuncs() {
 			}
 			p.walkFunc(fi)
 		}
+	}
+}
+
+// collectInitializers judges the initializer of each package variable as a
+// function of its own, so that reading a variable initialised from the
+// clock, the environment or randomness is seen.
+func (p *pkgState) collectInitializers() {
+	for v, vi := range p.vars {
+		if vi.init == nil || p.isGeneratedFile(vi.init.Pos()) {
+			continue
+		}
+		sig := types.NewSignatureType(nil, nil, nil, nil, nil, false)
+		fn := types.NewFunc(vi.init.Pos(), p.pass.Pkg, "init of "+v.Name(), sig)
+		fi := &fnInfo{obj: fn, name: p.pass.Pkg.Name() + "." + v.Name() + " initializer", params: map[*types.Var]int{},
+			tparams: map[*types.TypeParam]int{}, locals: map[*types.Var]*local{}}
+		w := &walker{p: p, fi: fi, seenVar: map[varLine]bool{}, lvalues: map[*ast.Ident]bool{}}
+		w.walk(vi.init)
+		p.initFns = append(p.initFns, fi)
+		vi.initFn = fi
 	}
 }
 
@@ -200,6 +221,11 @@ func (p *pkgState) collectLocals(fi *fnInfo) {
 					note(id, nil, 2)
 				}
 			}
+			if id, ok := n.Value.(*ast.Ident); ok && n.Tok == token.DEFINE {
+				if v, ok := info.Defs[id].(*types.Var); ok && fi.locals[v] != nil {
+					fi.locals[v].rangeOver = n.X
+				}
+			}
 		case *ast.UnaryExpr:
 			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Op == token.AND {
 				note(id, nil, 2)
@@ -228,6 +254,16 @@ type walker struct {
 	stack   []ast.Node
 	lvalues map[*ast.Ident]bool
 	seenVar map[varLine]bool
+}
+
+// initializing reports whether the walk is of package initialisation: an
+// initializer, an init function, or a function only init calls. Its use of
+// the package's variables is initialisation, not state.
+func (w *walker) initializing() bool {
+	if w.fi.decl == nil {
+		return true
+	}
+	return (w.fi.decl.Recv == nil && w.fi.decl.Name.Name == "init") || w.p.initOnly[w.fi.obj]
 }
 
 func (w *walker) problem(pos token.Pos, what, why, kind string) *site {
@@ -332,7 +368,7 @@ func (w *walker) ident(id *ast.Ident) {
 			verb+" a variable other packages can change: cannot prove closed; pass the value in as an argument", "var")
 	default:
 		vi := p.vars[v]
-		if vi == nil {
+		if vi == nil || w.initializing() {
 			return
 		}
 		switch {
@@ -344,6 +380,10 @@ func (w *walker) ident(id *ast.Ident) {
 		case v.Exported() && !vi.sentinel:
 			w.problem(id.Pos(), "package variable "+v.Name(),
 				"reads an exported variable other packages can change: cannot prove closed; unexport it or pass the value in", "var")
+		case vi.initFn != nil || len(vi.initWriters) > 0:
+			// Judged once verdicts are known: see initTaint.
+			s := &site{pos: id.Pos(), initOf: v}
+			w.callSite(s)
 		}
 	}
 }
