@@ -78,6 +78,7 @@ type pkgState struct {
 	funcs    map[*types.Func]*fnInfo
 	initFns  []*fnInfo // variable initializers, judged like functions
 	initOnly map[*types.Func]bool
+	impls    map[*types.Named][]types.Type // implementations of unexported interfaces
 	vars     map[*types.Var]*varInfo
 	ignore   map[*token.File][]span // suppressed line ranges
 	// reported sites, so a site reached by two flows is reported once
@@ -92,7 +93,8 @@ func (c *checker) run(pass *analysis.Pass) (any, error) {
 		return nil, nil // the table judges the standard library; flow is the membrane
 	}
 	p := &pkgState{c: c, pass: pass, hosts: map[*types.TypeName]bool{}, funcs: map[*types.Func]*fnInfo{},
-		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[token.Pos]bool{}}
+		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[token.Pos]bool{},
+		impls: map[*types.Named][]types.Type{}}
 	p.directives()
 	p.collectVars()
 	p.collectInitializers()

@@ -47,7 +47,11 @@
 //   - Exported package variables, of any package: code in a package the flow
 //     does not import (main, say) may write them, and facts cannot see that,
 //     so they are "cannot prove closed". The exception is an error sentinel
-//     made with errors.New or fmt.Errorf and never written in its package.
+//     — a variable of an error type (errors.New, fmt.Errorf, or a value of
+//     an error type of its own) — never written in its package.
+//   - A variable never written after initialisation whose initialisation is
+//     not closed: var region = os.Getenv("REGION"), or a variable an init
+//     function sets from the clock. It differs between incarnations.
 //   - Wall clocks and timers: time.Now, Since, Until, Sleep, After,
 //     AfterFunc, NewTimer, NewTicker, Tick, Timer and Ticker methods,
 //     time.Local and Time.Local (the host's zone), time.LoadLocation (the
@@ -72,8 +76,8 @@
 //     (maps.Collect, maps.Insert); reflect's MapKeys and MapRange. A fix
 //     rewrites a range over a map with ordered keys to a range over
 //     slices.Sorted(maps.Keys(m)).
-//   - Calls whose target cannot be known: through an interface that is not a
-//     host interface (see below), through a function value that cannot be
+//   - Calls whose target cannot be known: through an exported interface that
+//     is not a host interface (see below), through a function value that cannot be
 //     resolved (a struct field, a map element, the result of an unknown
 //     call, a package variable that can change), through a type parameter
 //     whose instantiation is not known.
@@ -117,6 +121,10 @@
 //     is given (sort.Sort calls Len, Less and Swap; fmt.Fprintf calls Write):
 //     the concrete methods given to it are judged. Parameters of type any
 //     are not followed (fmt may call String, Error or Format).
+//
+// A call through an unexported interface of the flow's own package is judged
+// against every type of the package that implements it (a strategy chosen at
+// run time): closed if each implementation's method is.
 //
 // Interfaces of the standard library (io.Writer, hash.Hash, context.Context,
 // error, …) are trusted: a value of one can only reach a flow through code
@@ -179,6 +187,9 @@
 //     the value was built by user code (var w io.Writer = myWriter{}): calls
 //     through it are trusted.
 //   - reflect can do anything; only MapKeys and MapRange are reported.
+//   - An unexported interface is assumed to be implemented only by types of
+//     its package; an exported function taking it could be given another
+//     package's type.
 //   - Third-party helpers that return map keys unsorted (golang.org/x/exp
 //     maps.Keys) are reported even when the caller sorts the result.
 //   - Console output interleaves differently on replay: it is not an effect.

@@ -152,52 +152,49 @@ func (w *walker) orderFree(r *ast.RangeStmt) bool {
 		return false
 	}
 	key := w.localVar(r.Key)
-	if appended := w.appendsOnly(r.Body.List); len(appended) > 0 {
-		for _, v := range appended {
-			if !w.sortedNext(r, v) {
-				return false
-			}
-		}
-		return true
+	collected := map[*types.Var]bool{}
+	if !w.commutative(r.Body.List, key, collected) {
+		return false
 	}
-	return w.commutative(r.Body.List, key)
-}
-
-// appendsOnly returns the slices a loop body only appends to (s = append(s,
-// …)), or nil if it does anything else.
-func (w *walker) appendsOnly(body []ast.Stmt) []*types.Var {
-	var out []*types.Var
-	for _, s := range body {
-		a, ok := s.(*ast.AssignStmt)
-		if !ok || a.Tok != token.ASSIGN || len(a.Lhs) != 1 || len(a.Rhs) != 1 {
-			return nil
-		}
-		call, ok := a.Rhs[0].(*ast.CallExpr)
-		if !ok || len(call.Args) < 2 {
-			return nil
-		}
-		if b, ok := w.p.pass.TypesInfo.Uses[identOf(call.Fun)].(*types.Builtin); !ok || b.Name() != "append" {
-			return nil
-		}
-		v := w.localVar(a.Lhs[0])
-		if v == nil || w.localVar(call.Args[0]) != v || !w.pure(call.Args[1:]...) {
-			return nil
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-func (w *walker) commutative(body []ast.Stmt, key *types.Var) bool {
-	for _, s := range body {
-		if !w.commutativeStmt(s, key) {
+	for v := range collected {
+		if !w.sortedNext(r, v) {
 			return false
 		}
 	}
 	return true
 }
 
-func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var) bool {
+// commutative reports whether statements give the same result in any order;
+// slices they append to are collected, to be sorted after the loop.
+func (w *walker) commutative(body []ast.Stmt, key *types.Var, collected map[*types.Var]bool) bool {
+	for _, s := range body {
+		if !w.commutativeStmt(s, key, collected) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendTo returns the slice a statement s = append(s, …) appends to.
+func (w *walker) appendTo(a *ast.AssignStmt) *types.Var {
+	if a.Tok != token.ASSIGN || len(a.Lhs) != 1 || len(a.Rhs) != 1 {
+		return nil
+	}
+	call, ok := a.Rhs[0].(*ast.CallExpr)
+	if !ok || len(call.Args) < 2 {
+		return nil
+	}
+	if b, ok := w.p.pass.TypesInfo.Uses[identOf(call.Fun)].(*types.Builtin); !ok || b.Name() != "append" {
+		return nil
+	}
+	v := w.localVar(a.Lhs[0])
+	if v == nil || w.localVar(call.Args[0]) != v || !w.pure(call.Args[1:]...) {
+		return nil
+	}
+	return v
+}
+
+func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*types.Var]bool) bool {
 	info := w.p.pass.TypesInfo
 	isInt := func(e ast.Expr) bool {
 		t := w.typeOf(e)
@@ -211,6 +208,10 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var) bool {
 	case *ast.IncDecStmt:
 		return isInt(s.X) && w.target(s.X)
 	case *ast.AssignStmt:
+		if v := w.appendTo(s); v != nil {
+			collected[v] = true
+			return true
+		}
 		if len(s.Lhs) != 1 || len(s.Rhs) != 1 || !w.pure(s.Rhs[0]) {
 			return false
 		}
@@ -244,22 +245,22 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var) bool {
 		}
 		return false
 	case *ast.IfStmt:
-		if s.Init != nil || !w.pure(s.Cond) || !w.commutative(s.Body.List, key) {
+		if s.Init != nil || !w.pure(s.Cond) || !w.commutative(s.Body.List, key, collected) {
 			return false
 		}
 		switch e := s.Else.(type) {
 		case nil:
 			return true
 		case *ast.BlockStmt:
-			return w.commutative(e.List, key)
+			return w.commutative(e.List, key, collected)
 		case *ast.IfStmt:
-			return w.commutativeStmt(e, key)
+			return w.commutativeStmt(e, key, collected)
 		}
 		return false
 	case *ast.BranchStmt:
 		return s.Tok == token.CONTINUE && s.Label == nil
 	case *ast.BlockStmt:
-		return w.commutative(s.List, key)
+		return w.commutative(s.List, key, collected)
 	case *ast.EmptyStmt:
 		return true
 	}

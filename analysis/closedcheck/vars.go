@@ -53,13 +53,11 @@ func (p *pkgState) collectVars() {
 						continue
 					}
 					p.vars[v].init = vs.Values[i]
-					if !types.Implements(v.Type(), errType) {
-						continue
-					}
-					if call, ok := ast.Unparen(vs.Values[i]).(*ast.CallExpr); ok {
-						if fn := p.staticCallee(call); fn != nil && (fn.FullName() == "errors.New" || fn.FullName() == "fmt.Errorf") {
-							p.vars[v].sentinel = true
-						}
+					// An error variable is a sentinel (unless its package
+					// writes it, which is checked separately): errors.New,
+					// fmt.Errorf, or a value of an error type of its own.
+					if types.Implements(v.Type(), errType) {
+						p.vars[v].sentinel = true
 					}
 				}
 			}

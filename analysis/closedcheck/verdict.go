@@ -461,6 +461,12 @@ func (p *pkgState) callMethodOnType(fi *fnInfo, s *site, t types.Type, method st
 		if p.interfaceOK(t, method) {
 			return
 		}
+		if impls, ok := p.localImplementations(t); ok {
+			for _, impl := range impls {
+				p.callMethodOnType(fi, s, impl, method, depth+1)
+			}
+			return
+		}
 		p.problemAt(fi, s, typeName(t)+"."+method, "is called through an interface whose implementation cannot be known: cannot prove closed")
 		return
 	}
@@ -481,6 +487,38 @@ func (p *pkgState) callMethodOnType(fi *fnInfo, s *site, t types.Type, method st
 	p.applyCallee(fi, s, fn.Origin(), typeArgsOf(t), nil, false, depth)
 }
 
+// localImplementations returns the types of this package implementing an
+// unexported interface declared in it (each type T, or *T if only it does).
+func (p *pkgState) localImplementations(t types.Type) ([]types.Type, bool) {
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.Obj().Pkg() != p.pass.Pkg || n.Obj().Exported() || n.TypeParams().Len() > 0 {
+		return nil, false
+	}
+	if impls, ok := p.impls[n]; ok {
+		return impls, true
+	}
+	iface := n.Underlying().(*types.Interface)
+	var impls []types.Type
+	scope := p.pass.Pkg.Scope()
+	for _, name := range scope.Names() {
+		tn, ok := scope.Lookup(name).(*types.TypeName)
+		if !ok || tn.IsAlias() || types.IsInterface(tn.Type()) {
+			continue
+		}
+		if nt, ok := tn.Type().(*types.Named); ok && nt.TypeParams().Len() > 0 {
+			continue
+		}
+		switch {
+		case types.Implements(tn.Type(), iface):
+			impls = append(impls, tn.Type())
+		case types.Implements(types.NewPointer(tn.Type()), iface):
+			impls = append(impls, types.NewPointer(tn.Type()))
+		}
+	}
+	p.impls[n] = impls
+	return impls, true
+}
+
 func typeName(t types.Type) string {
 	return types.TypeString(t, func(p *types.Package) string { return p.Name() })
 }
@@ -497,6 +535,11 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 		return
 	}
 	causes := 0
+	type pending struct {
+		s   *site
+		msg string
+	}
+	var sites []pending
 	visited := map[*fnInfo]bool{}
 	var visit func(f *fnInfo, chain []string)
 	visit = func(f *fnInfo, chain []string) {
@@ -511,13 +554,13 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 				case r.problem != nil:
 					causes++
 					full := p.local(append(slices.Clone(chain), r.problem.Chain...))
-					p.report(s, fmt.Sprintf("%s: %s (flow %s: %s)", r.problem.Chain[0], r.problem.What, fd.Name.Name, strings.Join(full, " → ")))
+					sites = append(sites, pending{s, fmt.Sprintf("%s: %s (flow %s: %s)", r.problem.Chain[0], r.problem.What, fd.Name.Name, strings.Join(full, " → "))})
 				case r.local != nil:
 					visit(r.local, chain)
 				case r.foreign != nil:
 					causes++
 					full := p.local(append(slices.Clone(chain), r.foreign.Chain...))
-					p.report(s, fmt.Sprintf("%s is not closed: %s: %s, at %s (flow %s: %s)", r.subject, strings.Join(p.local(r.foreign.Chain), " → "), r.foreign.What, r.foreign.Pos, fd.Name.Name, strings.Join(full, " → ")))
+					sites = append(sites, pending{s, fmt.Sprintf("%s is not closed: %s: %s, at %s (flow %s: %s)", r.subject, strings.Join(p.local(r.foreign.Chain), " → "), r.foreign.What, r.foreign.Pos, fd.Name.Name, strings.Join(full, " → "))})
 				}
 			}
 		}
@@ -528,6 +571,9 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 		msg += fmt.Sprintf(" (and %d more)", causes-1)
 	}
 	p.pass.Report(analysis.Diagnostic{Pos: fd.Name.Pos(), Message: msg, Category: fi.reason.Kind})
+	for _, ps := range sites {
+		p.report(ps.s, ps.msg)
+	}
 }
 
 func (p *pkgState) report(s *site, msg string) {

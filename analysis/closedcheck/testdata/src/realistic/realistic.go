@@ -92,3 +92,97 @@ func BadPipeline(fc flow.Context, x int) int { // want `flow BadPipeline is not 
 	}
 	return ops[0](x)
 }
+
+// DenialError is an error type; ErrDenied a sentinel of it.
+type DenialError struct{ Code int }
+
+func (e *DenialError) Error() string { return "denied" }
+
+var ErrDenied = &DenialError{Code: 7}
+
+//flowgen:flow
+func Deny(fc flow.Context, n Notifier, who string) error {
+	if who == "" {
+		return ErrDenied
+	}
+	return n.Notify(fc, who, "ok")
+}
+
+type account struct {
+	Active bool
+	Cents  int
+}
+
+//flowgen:flow
+func Actives(fc flow.Context, accts map[string]account) ([]string, int) {
+	var active []string
+	inactive := 0
+	for id, a := range accts {
+		if a.Active {
+			active = append(active, strings.ToLower(id))
+		} else {
+			inactive++
+		}
+	}
+	sort.Strings(active)
+	return active, inactive
+}
+
+//flowgen:flow
+func ActivesUnsorted(fc flow.Context, accts map[string]account) []string { // want `flow ActivesUnsorted is not closed`
+	var active []string
+	for id, a := range accts { // want `range over a map`
+		if a.Active {
+			active = append(active, id)
+		}
+	}
+	return active
+}
+
+// pricing is an unexported strategy interface: its implementations are all
+// here, so calls through it are judged against each.
+type pricing interface{ price(cents int) int }
+
+type standard struct{}
+
+func (standard) price(c int) int { return c }
+
+type discount struct{ pct int }
+
+func (d discount) price(c int) int { return c * (100 - d.pct) / 100 }
+
+func strategy(kind string) pricing {
+	if kind == "sale" {
+		return discount{pct: 10}
+	}
+	return standard{}
+}
+
+//flowgen:flow
+func Price(fc flow.Context, kind string, cents int) int {
+	return strategy(kind).price(cents)
+}
+
+// clocky is another strategy interface with one implementation that reads
+// the clock.
+type clocky interface{ at() int64 }
+
+type fixed struct{}
+
+func (fixed) at() int64 { return 0 }
+
+type live struct{}
+
+func (live) at() int64 { return time.Now().Unix() } // want `time.Now`
+
+func pickClock(b bool) clocky {
+	if b {
+		return live{}
+	}
+	return fixed{}
+}
+
+//flowgen:flow
+func When(fc flow.Context, b bool) int64 { // want `flow When is not closed: When → live.at → time.Now`
+	return pickClock(b).at()
+}
