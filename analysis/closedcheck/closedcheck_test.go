@@ -55,3 +55,4 @@ func TestClosed(t *testing.T)   { run(t, "orders") }
 func TestRealistic(t *testing.T) {
 	analysistest.Run(diagnosticsOnly{t}, analysistest.TestData(), closedcheck.Analyzer, "realistic")
 }
+func TestFixAddsImports(t *testing.T) { run(t, "fiximports") }
