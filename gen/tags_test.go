@@ -33,9 +33,9 @@ func TestBuildTags(t *testing.T) {
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	require.NoError(t, err)
 	files := map[string]string{
-		"go.mod": fmt.Sprintf("module example.com/tags\n\n%s\n\nrequire github.com/asyncflow-go/asyncflow v0.0.0\n\nreplace github.com/asyncflow-go/asyncflow => %s\n", goLine, root),
-		"go.sum": string(sum),
-		"p/p.go": "package p\n\nimport \"context\"\n\n//flowgen:host\ntype Always interface {\n\tA(ctx context.Context) error\n}\n",
+		"go.mod":   fmt.Sprintf("module example.com/tags\n\n%s\n\nrequire github.com/asyncflow-go/asyncflow v0.0.0\n\nreplace github.com/asyncflow-go/asyncflow => %s\n", goLine, root),
+		"go.sum":   string(sum),
+		"p/p.go":   "package p\n\nimport \"context\"\n\n//flowgen:host\ntype Always interface {\n\tA(ctx context.Context) error\n}\n",
 		"p/pro.go": "//go:build pro\n\npackage p\n\nimport \"context\"\n\n//flowgen:host\ntype Pro interface {\n\tB(ctx context.Context) error\n}\n",
 	}
 	for name, data := range files {
