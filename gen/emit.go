@@ -621,7 +621,7 @@ func (em *emitter) dispatcher(h *HostInterface) {
 		jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("obj").Any(), jen.Id("method").String(), jen.Id("args").Index().Byte(),
 	).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
 		if len(h.Methods) == 0 {
-			g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(h.Name+".%s: %w"), jen.Id("method"), jen.Qual(FlowPkg, "ErrUnknownMethod")))
+			g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("%s.%s: %w"), jen.Lit(h.Name), jen.Id("method"), jen.Qual(FlowPkg, "ErrUnknownMethod")))
 			return
 		}
 		g.List(jen.Id("impl"), jen.Id("ok")).Op(":=").Id("obj").Assert(jen.Id(h.Name))
@@ -681,7 +681,7 @@ func (em *emitter) dispatcher(h *HostInterface) {
 				})
 			}
 		})
-		g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(h.Name+".%s: %w"), jen.Id("method"), jen.Qual(FlowPkg, "ErrUnknownMethod")))
+		g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("%s.%s: %w"), jen.Lit(h.Name), jen.Id("method"), jen.Qual(FlowPkg, "ErrUnknownMethod")))
 	})
 }
 

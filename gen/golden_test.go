@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -95,8 +94,6 @@ func goldenModule(t *testing.T, cases []*goldenCase) string {
 	}
 	return dir
 }
-
-var posPrefix = regexp.MustCompile(`^(\S+\.go):(\d+):(\d+): `)
 
 // caseErrors picks the error lines of one case, with paths made relative to
 // the case's directory.

@@ -36,7 +36,6 @@ type activation struct {
 	// watchdog bookkeeping, under rt.mu
 	lastProgress   int64
 	lastProgressAt time.Time
-	abandoned      bool
 }
 
 var _ membrane.Host = (*activation)(nil)

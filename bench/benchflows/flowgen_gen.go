@@ -159,7 +159,7 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 		e.PutInt(int64(r0))
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Noop.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Noop", method, flow.ErrUnknownMethod)
 }
 
 // StepsHandle starts activations of the flow Steps (durable name "bench.Steps").

@@ -168,7 +168,7 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutString(string(r0))
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Ledger.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Ledger", method, flow.ErrUnknownMethod)
 }
 
 // approvalsProxy is the guest proxy of Approvals: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
@@ -278,7 +278,7 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Approvals.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Approvals", method, flow.ErrUnknownMethod)
 }
 
 // PayoutHandle starts activations of the flow Payout (durable name "payout.Payout").

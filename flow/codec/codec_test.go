@@ -187,6 +187,8 @@ type withUnexported struct {
 	hidden  int
 }
 
+var _ = withUnexported{}.hidden // the field exists to be refused
+
 type withIface struct{ V any }
 
 type cyclic struct {

@@ -119,7 +119,7 @@ func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]b
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Bank.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Bank", method, flow.ErrUnknownMethod)
 }
 
 // WorkHandle starts activations of the flow Work (durable name "crashtest.Work").

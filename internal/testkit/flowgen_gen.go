@@ -298,5 +298,5 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Teller.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Teller", method, flow.ErrUnknownMethod)
 }

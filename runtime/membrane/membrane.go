@@ -78,7 +78,6 @@ type future struct {
 	launched bool    // the call was made live in this run
 	done     bool    // its outcome arrived (live) but is not observed yet
 	out      outcome // valid when done
-	cut      bool    // the call was cut short by shutdown
 	seq      int     // arrival order of outcomes
 	observed bool
 }

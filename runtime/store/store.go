@@ -160,16 +160,6 @@ func (p *Pending) WaitContext(ctx context.Context) error {
 	}
 }
 
-// Finished reports whether the ops are durable or failed.
-func (p *Pending) Finished() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // Apply submits ops and waits for them.
 func Apply(ctx context.Context, s Store, ops ...Op) error {
 	return s.Submit(ops...).WaitContext(ctx)

@@ -211,7 +211,7 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutString(string(r0))
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Ledger.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Ledger", method, flow.ErrUnknownMethod)
 }
 
 // approvalsProxy is the guest proxy of Approvals: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
@@ -321,7 +321,7 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Approvals.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Approvals", method, flow.ErrUnknownMethod)
 }
 
 // notifierProxy is the guest proxy of Notifier: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
@@ -428,7 +428,7 @@ func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) 
 		e.PutList(0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("Notifier.%s: %w", method, flow.ErrUnknownMethod)
+	return nil, fmt.Errorf("%s.%s: %w", "Notifier", method, flow.ErrUnknownMethod)
 }
 
 // WelcomeHandle starts activations of the flow Welcome (durable name "payments.Welcome").
