@@ -3,38 +3,17 @@ package gen_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/asyncflow-go/asyncflow/gen"
+	"github.com/asyncflow-go/asyncflow/internal/testmod"
 )
 
 // bigPackage writes a module whose package has 5 host interfaces of 10
 // methods each and 20 flows.
 func bigPackage(b *testing.B) string {
 	b.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	mod, _ := os.ReadFile(filepath.Join(root, "go.mod"))
-	goLine := "go 1.26.0"
-	for _, l := range strings.Split(string(mod), "\n") {
-		if strings.HasPrefix(l, "go ") {
-			goLine = l
-		}
-	}
-	sum, _ := os.ReadFile(filepath.Join(root, "go.sum"))
-	must := func(err error) {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	must(os.WriteFile(filepath.Join(dir, "go.mod"), []byte(fmt.Sprintf("module example.com/big\n\n%s\n\nrequire github.com/asyncflow-go/asyncflow v0.0.0\n\nreplace github.com/asyncflow-go/asyncflow => %s\n", goLine, root)), 0o644))
-	must(os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
 	var sb strings.Builder
 	sb.WriteString("package big\n\nimport (\n\t\"context\"\n\t\"time\"\n\n\t\"github.com/asyncflow-go/asyncflow/flow\"\n)\n\ntype Rec struct {\n\tName string\n\tAt time.Time\n\tTags []string\n\tN map[string]int\n}\n\n")
 	for i := range 5 {
@@ -47,9 +26,7 @@ func bigPackage(b *testing.B) string {
 	for i := range 20 {
 		fmt.Fprintf(&sb, "//flowgen:flow\nfunc F%d(fc flow.Context, s Svc%d, a string, r Rec) (*Rec, error) {\n\treturn s.M%d(fc, a, %d, r, flow.Vow[int]{})\n}\n\n", i, i%5, i%10, i)
 	}
-	must(os.MkdirAll(filepath.Join(dir, "big"), 0o755))
-	must(os.WriteFile(filepath.Join(dir, "big", "big.go"), []byte(sb.String()), 0o644))
-	return dir
+	return testmod.Write(b, "example.com/big", "", map[string]string{"big/big.go": sb.String()})
 }
 
 // BenchmarkGenerate generates for a package with 50 host methods and 20

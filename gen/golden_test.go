@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/asyncflow-go/asyncflow/gen"
+	"github.com/asyncflow-go/asyncflow/internal/testmod"
 	"github.com/asyncflow-go/asyncflow/internal/textdiff"
 )
 
@@ -68,31 +68,13 @@ func loadCases(t *testing.T) []*goldenCase {
 // working tree's asyncflow, and returns its directory.
 func goldenModule(t *testing.T, cases []*goldenCase) string {
 	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	// The same go version as asyncflow's, which it must not be below.
-	repoMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	require.NoError(t, err)
-	goLine := "go 1.26.0"
-	for _, l := range strings.Split(string(repoMod), "\n") {
-		if strings.HasPrefix(l, "go ") {
-			goLine = l
-		}
-	}
-	gomod := fmt.Sprintf("module example.com/golden\n\n%s\n\nrequire github.com/asyncflow-go/asyncflow v0.0.0\n\nreplace github.com/asyncflow-go/asyncflow => %s\n", goLine, root)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+	files := map[string]string{}
 	for _, c := range cases {
 		for name, data := range c.inputs {
-			p := filepath.Join(dir, c.name, name)
-			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-			require.NoError(t, os.WriteFile(p, data, 0o644))
+			files[c.name+"/"+name] = string(data)
 		}
 	}
-	return dir
+	return testmod.Write(t, "example.com/golden", "", files)
 }
 
 // caseErrors picks the error lines of one case, with paths made relative to

@@ -350,20 +350,8 @@ func (ps *parser) methods(h *HostInterface) {
 			ps.errorf(fn.Pos(), "method %s is not supported: its first parameter must be context.Context; the runtime passes each call's context, with its idempotency key", where)
 			continue
 		}
-		ok := true
-		for j := 1; j < params.Len(); j++ {
-			v := params.At(j)
-			p, err := ps.param(v.Name(), v.Type(), fmt.Sprintf("parameter %s of %s", nameOr(v.Name(), j), where), false)
-			if err != nil {
-				ps.errs = append(ps.errs, Problem{Pos: ps.fset.Position(v.Pos()), Msg: err.Error()})
-				ok = false
-				continue
-			}
-			if p.Name == "" || p.Name == "_" {
-				p.Name = fmt.Sprintf("a%d", j-1)
-			}
-			m.Params = append(m.Params, p)
-		}
+		var ok bool
+		m.Params, ok = ps.params(params, "of "+where)
 		results := sig.Results()
 		for j := range results.Len() {
 			v := results.At(j)
@@ -383,6 +371,27 @@ func (ps *parser) methods(h *HostInterface) {
 			h.Methods = append(h.Methods, m)
 		}
 	}
+}
+
+// params checks the parameters after the first (the context) and reports
+// each that cannot cross.
+func (ps *parser) params(params *types.Tuple, of string) ([]*Param, bool) {
+	var out []*Param
+	ok := true
+	for j := 1; j < params.Len(); j++ {
+		v := params.At(j)
+		p, err := ps.param(v.Name(), v.Type(), fmt.Sprintf("parameter %s %s", nameOr(v.Name(), j), of), false)
+		if err != nil {
+			ps.errs = append(ps.errs, Problem{Pos: ps.fset.Position(v.Pos()), Msg: err.Error()})
+			ok = false
+			continue
+		}
+		if p.Name == "" || p.Name == "_" {
+			p.Name = fmt.Sprintf("a%d", j-1)
+		}
+		out = append(out, p)
+	}
+	return out, ok
 }
 
 func nameOr(name string, i int) string {
@@ -590,20 +599,7 @@ func (ps *parser) flow(d *ast.FuncDecl, dir directive) *Flow {
 		ps.errorf(d.Pos(), "flow %s is not supported: its first parameter must be flow.Context; the runtime passes the activation through it", name)
 		return nil
 	}
-	ok = true
-	for j := 1; j < params.Len(); j++ {
-		v := params.At(j)
-		p, err := ps.param(v.Name(), v.Type(), fmt.Sprintf("parameter %s of flow %s", nameOr(v.Name(), j), name), false)
-		if err != nil {
-			ps.errs = append(ps.errs, Problem{Pos: ps.fset.Position(v.Pos()), Msg: err.Error()})
-			ok = false
-			continue
-		}
-		if p.Name == "" || p.Name == "_" {
-			p.Name = fmt.Sprintf("a%d", j-1)
-		}
-		fl.Params = append(fl.Params, p)
-	}
+	fl.Params, ok = ps.params(params, "of flow "+name)
 	results := sig.Results()
 	n := results.Len()
 	if n > 0 && isError(results.At(n-1).Type()) {

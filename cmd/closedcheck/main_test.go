@@ -2,15 +2,14 @@ package main_test
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncflow-go/asyncflow/internal/testmod"
 )
 
 const flows = `package shop
@@ -47,28 +46,11 @@ func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	root, err := filepath.Abs("../..")
-	require.NoError(t, err)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "closedcheck")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, string(out))
-
-	mod := filepath.Join(dir, "mod")
-	require.NoError(t, os.MkdirAll(filepath.Join(mod, "shop"), 0o755))
-	goLine := "go 1.26.0"
-	if b, err := os.ReadFile(filepath.Join(root, "go.mod")); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "go ") {
-				goLine = l
-			}
-		}
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(mod, "go.mod"), []byte(fmt.Sprintf("module example.com/m\n\n%s\n\nrequire github.com/asyncflow-go/asyncflow v0.0.0\n\nreplace github.com/asyncflow-go/asyncflow => %s\n", goLine, root)), 0o644))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(mod, "shop", "shop.go"), []byte(flows), 0o644))
+	mod := testmod.Write(t, "example.com/m", "", map[string]string{"shop/shop.go": flows})
 
 	run := func(name string, args ...string) (string, error) {
 		cmd := exec.Command(name, args...)

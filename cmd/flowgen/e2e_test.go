@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncflow-go/asyncflow/internal/testmod"
 )
 
 // The shop package: a service that opens carts, carts as keyed host objects
@@ -219,30 +220,17 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates, builds and runs a program")
 	}
-	root, err := filepath.Abs("../..")
-	require.NoError(t, err)
-	dir := t.TempDir()
+	// flowgen is a tool of the module, as the README tells users to make it
+	// (go get -tool), so go mod tidy keeps what it needs.
+	dir := testmod.Write(t, "example.com/e2e", "tool github.com/asyncflow-go/asyncflow/cmd/flowgen\n\n", map[string]string{
+		"shop/shop.go":     shopSrc,
+		"cmd/shop/main.go": mainSrc,
+	})
 	write := func(name, data string) {
 		p := filepath.Join(dir, name)
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(data), 0o644))
 	}
-	repoMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	require.NoError(t, err)
-	goLine := "go 1.26.0"
-	for _, l := range strings.Split(string(repoMod), "\n") {
-		if strings.HasPrefix(l, "go ") {
-			goLine = l
-		}
-	}
-	// flowgen is a tool of the module, as the README tells users to make it
-	// (go get -tool), so go mod tidy keeps what it needs.
-	write("go.mod", fmt.Sprintf("module example.com/e2e\n\n%s\n\nrequire github.com/asyncflow-go/asyncflow v0.0.0\n\ntool github.com/asyncflow-go/asyncflow/cmd/flowgen\n\nreplace github.com/asyncflow-go/asyncflow => %s\n", goLine, root))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	write("go.sum", string(sum))
-	write("shop/shop.go", shopSrc)
-	write("cmd/shop/main.go", mainSrc)
 	run1(t, dir, "go", "mod", "tidy")
 
 	// go generate runs flowgen in the package's directory.
