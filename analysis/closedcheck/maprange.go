@@ -118,10 +118,8 @@ func (w *walker) sortedNext(stmt ast.Stmt, v *types.Var) bool {
 			"slices.Sort", "slices.SortFunc", "slices.SortStableFunc":
 			return w.localVar(call.Args[0]) == v
 		case "sort.Sort", "sort.Stable":
-			// sort.Sort(byName(keys))
-			if conv, ok := call.Args[0].(*ast.CallExpr); ok && len(conv.Args) == 1 {
-				return w.localVar(conv.Args[0]) == v
-			}
+			// sort.Sort(byName(keys)), sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+			return w.mentions(call.Args[0], v)
 		}
 		return false
 	}
@@ -219,6 +217,13 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*type
 		case token.ADD_ASSIGN, token.SUB_ASSIGN, token.MUL_ASSIGN, token.OR_ASSIGN, token.AND_ASSIGN, token.XOR_ASSIGN:
 			return isInt(s.Lhs[0]) && w.target(s.Lhs[0])
 		case token.ASSIGN:
+			// x = max(x, e) and x = min(x, e) keep the extreme, in any order.
+			if call, ok := s.Rhs[0].(*ast.CallExpr); ok && len(call.Args) == 2 {
+				if b, ok := info.Uses[identOf(call.Fun)].(*types.Builtin); ok && (b.Name() == "max" || b.Name() == "min") {
+					x := w.localVar(s.Lhs[0])
+					return x != nil && w.localVar(call.Args[0]) == x && w.target(s.Lhs[0])
+				}
+			}
 			ix, ok := s.Lhs[0].(*ast.IndexExpr)
 			if !ok || !w.target(ix) {
 				return false
@@ -245,6 +250,9 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*type
 		}
 		return false
 	case *ast.IfStmt:
+		if w.extremeUpdate(s) {
+			return true
+		}
 		if s.Init != nil || !w.pure(s.Cond) || !w.commutative(s.Body.List, key, collected) {
 			return false
 		}
@@ -265,6 +273,42 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*type
 		return true
 	}
 	return false
+}
+
+// extremeUpdate recognises if v > best { best = v } (and <, >=, <=): the
+// maximum or minimum of values is the same whatever their order, since equal
+// values are equal. It must assign nothing else (an argmax is not order
+// free: ties pick different keys).
+func (w *walker) extremeUpdate(s *ast.IfStmt) bool {
+	if s.Init != nil || s.Else != nil || len(s.Body.List) != 1 {
+		return false
+	}
+	cond, ok := ast.Unparen(s.Cond).(*ast.BinaryExpr)
+	if !ok {
+		return false
+	}
+	switch cond.Op {
+	case token.LSS, token.GTR, token.LEQ, token.GEQ:
+	default:
+		return false
+	}
+	a, ok := s.Body.List[0].(*ast.AssignStmt)
+	if !ok || a.Tok != token.ASSIGN || len(a.Lhs) != 1 || len(a.Rhs) != 1 {
+		return false
+	}
+	best := w.localVar(a.Lhs[0])
+	if best == nil || !w.pure(cond.X, cond.Y) {
+		return false
+	}
+	same := func(x, y ast.Expr) bool { return w.source(x) == w.source(y) }
+	switch {
+	case w.localVar(cond.X) == best && same(cond.Y, a.Rhs[0]):
+	case w.localVar(cond.Y) == best && same(cond.X, a.Rhs[0]):
+	default:
+		return false
+	}
+	t, ok := w.typeOf(a.Lhs[0]).Underlying().(*types.Basic)
+	return ok && t.Info()&(types.IsInteger|types.IsString) != 0
 }
 
 // target reports whether an lvalue is a local variable, or an element of a

@@ -367,7 +367,9 @@ func (p *pkgState) callValue(fi *fnInfo, s *site, e ast.Expr, depth int) {
 }
 
 // localLiteral returns the composite literal a local variable is assigned
-// once (possibly through &), whose function values can then be resolved.
+// once (possibly through &), or an unexported package variable is
+// initialised with and never written, whose function values can then be
+// resolved.
 func (p *pkgState) localLiteral(fi *fnInfo, e ast.Expr) *ast.CompositeLit {
 	id, ok := ast.Unparen(e).(*ast.Ident)
 	if !ok {
@@ -378,6 +380,9 @@ func (p *pkgState) localLiteral(fi *fnInfo, e ast.Expr) *ast.CompositeLit {
 		return nil
 	}
 	val := fi.assignedOnce(v)
+	if vi := p.vars[v]; vi != nil && !v.Exported() && !vi.written.IsValid() {
+		val = vi.init
+	}
 	if u, ok := val.(*ast.UnaryExpr); ok && u.Op == token.AND {
 		val = u.X
 	}

@@ -181,7 +181,9 @@ func (p *pkgState) collectLocals(fi *fnInfo) {
 			fi.locals[v] = l
 		}
 		l.assigns += weight
-		l.value = value
+		if weight > 0 {
+			l.value = value
+		}
 	}
 	ast.Inspect(fi.decl.Body, func(n ast.Node) bool {
 		switch n := n.(type) {
@@ -189,6 +191,9 @@ func (p *pkgState) collectLocals(fi *fnInfo) {
 			for i, id := range n.Names {
 				var v ast.Expr
 				switch {
+				case len(n.Values) == 0:
+					note(id, nil, 0) // the zero value: not an assignment
+					continue
 				case len(n.Values) == len(n.Names):
 					v = n.Values[i]
 				case len(n.Values) == 1:

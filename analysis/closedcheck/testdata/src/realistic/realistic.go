@@ -186,3 +186,73 @@ func pickClock(b bool) clocky {
 func When(fc flow.Context, b bool) int64 { // want `flow When is not closed: When → live.at → time.Now`
 	return pickClock(b).at()
 }
+
+//flowgen:flow
+func Fib(fc flow.Context, n int) int {
+	var fib func(int) int
+	fib = func(k int) int {
+		if k < 2 {
+			return k
+		}
+		return fib(k-1) + fib(k-2)
+	}
+	return fib(n)
+}
+
+//flowgen:flow
+func Extremes(fc flow.Context, m map[string]int) (int, int) {
+	hi, lo := 0, 1<<30
+	for _, v := range m {
+		if v > hi {
+			hi = v
+		}
+		lo = min(lo, v)
+	}
+	return hi, lo
+}
+
+//flowgen:flow
+func Longest(fc flow.Context, m map[string]int) string { // want `flow Longest is not closed`
+	longest := ""
+	for k := range m { // want `range over a map`
+		if len(k) > len(longest) {
+			longest = k // ties between keys of one length: random
+		}
+	}
+	return longest
+}
+
+//flowgen:flow
+func ArgMax(fc flow.Context, m map[string]int) string { // want `flow ArgMax is not closed`
+	best, bestKey := 0, ""
+	for k, v := range m { // want `range over a map`
+		if v > best {
+			best, bestKey = v, k
+		}
+	}
+	return bestKey
+}
+
+//flowgen:flow
+func Descending(fc flow.Context, m map[string]bool) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	return keys
+}
+
+// handlers is a dispatch table never written after initialisation.
+var handlers = map[string]func(int) int{
+	"double": func(n int) int { return 2 * n },
+	"negate": func(n int) int { return -n },
+}
+
+//flowgen:flow
+func Dispatch(fc flow.Context, op string, n int) int {
+	if h, ok := handlers[op]; ok {
+		return h(n)
+	}
+	return handlers["double"](n)
+}
