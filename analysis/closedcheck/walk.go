@@ -129,8 +129,12 @@ func hasIgnore(doc *ast.CommentGroup) bool {
 
 func (p *pkgState) walkFunc(fi *fnInfo) {
 	sig := fi.obj.Type().(*types.Signature)
-	for i := range sig.Params().Len() {
-		fi.params[sig.Params().At(i)] = i
+	// A flow is a root: nothing calls it with arguments to judge, so calls
+	// through its parameters are judged where they are, not passed up.
+	if !slices.Contains(p.flows, fi.decl) {
+		for i := range sig.Params().Len() {
+			fi.params[sig.Params().At(i)] = i
+		}
 	}
 	n := 0
 	for _, tl := range []*types.TypeParamList{sig.RecvTypeParams(), sig.TypeParams()} {

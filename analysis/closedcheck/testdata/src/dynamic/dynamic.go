@@ -172,3 +172,16 @@ type stringer struct{}
 func (stringer) String() string { return "s" }
 
 func (f flat) asStringer() fmt.Stringer { return stringer{} }
+
+// Clock is not a host interface: a flow taking one cannot be proved closed.
+type Clock interface{ Now() time.Time }
+
+//flowgen:flow
+func WithClock(fc flow.Context, c Clock) string { // want `flow WithClock is not closed`
+	return c.Now().String() // want `dynamic.Clock.Now: is called through an interface whose implementation cannot be known`
+}
+
+//flowgen:flow
+func WithFunc(fc flow.Context, f func() int64) int64 { // want `flow WithFunc is not closed`
+	return f() // want `f: is a function value whose target cannot be known`
+}
