@@ -1,0 +1,43 @@
+// Package runtime runs flows: it is what a host program imports.
+//
+// Open a runtime on a store file (embedded SQLite, pure Go), provide the
+// host services flows call, register every flow, and Start: unfinished
+// activations of registered flows are revived — those that were running when
+// the last incarnation stopped, and those that failed (a new build may have
+// fixed them). Activations waiting on a vow or a timer are not loaded; they
+// are replayed when what they wait for settles.
+//
+//	rt, err := runtime.Open(ctx, "app.db", runtime.Options{})
+//	payout.ProvideLedger(rt, "ledger", myLedger)
+//	h := payout.RegisterPayout(rt)
+//	err = rt.Start(ctx)
+//	v, err := h.Start(ctx, payout.LedgerRef("ledger"), payout.ApprovalsRef("approvals"), "bob", 500)
+//	txid, err := runtime.Wait(ctx, rt, v)
+//
+// # Replay and upgrades
+//
+// Every crossing between a flow and the world is logged. After a restart,
+// with the same build or a new one, an activation is run again from the top:
+// its log answers every question it asks, and when the log runs out it goes
+// on live. If the code no longer reproduces the log, the activation is stuck
+// — it does nothing more, its log and vows stay as they were — and
+// Admin().Failures() says where and why: the log step, what was logged, what
+// the code did instead, the source line, and which builds wrote and failed.
+// A later build that reproduces the log (flow.Patched helps) unsticks it.
+//
+// # Durability
+//
+// A result is durable before anything that could depend on it reaches the
+// world. Host calls are at least once: a call whose result was not logged
+// when the process died is made again with the same idempotency key
+// (flow.IdempotencyKey), so a host can make its effect exactly once. Log
+// appends of concurrent activations share transactions (group commit); see
+// the store package for the durability options.
+//
+// # Vows and timers
+//
+// A vow is a durable promise, settled once. Hosts make them (NewVow),
+// settle them (Resolve, Reject) and wait for them (Wait), in any incarnation;
+// flows await them. flow.After and flow.Sleep make timer vows the runtime
+// fulfils when their deadline passes, after a restart too.
+package runtime
