@@ -4,8 +4,6 @@ import (
 	"context"
 	"strconv"
 	"time"
-
-	"github.com/asyncflow-go/asyncflow/flow/codec"
 )
 
 // Context is the context a flow runs in. It is a [context.Context] that never
@@ -129,18 +127,11 @@ func Diverge(ctx context.Context, reason string) {
 // types changed incompatibly), the flow ends as a replay failure naming what
 // did not fit.
 func DecodeResult(ctx context.Context, what string, res []byte, outs ...any) {
-	d := codec.NewDecoder(res)
-	n := d.List()
-	if d.Err() == nil && n != len(outs) {
-		Diverge(ctx, what+": logged result has "+strconv.Itoa(n)+" values, the code expects "+strconv.Itoa(len(outs)))
-		return
-	}
+	d := Results(ctx, what, res, len(outs))
 	for _, o := range outs {
 		d.Value(o)
 	}
-	if err := d.Done(); err != nil {
-		Diverge(ctx, what+": logged result "+codec.Format(res)+" does not decode: "+err.Error())
-	}
+	Decoded(ctx, what, d, res)
 }
 
 // CallInfo describes a host call to the host that performs it.

@@ -29,7 +29,6 @@ type activation struct {
 	m          *membrane.Membrane // nil while the run is being prepared
 	dead       bool               // cancelled or shutting down: no more appends
 	wasFailed  bool               // revived from Failed: clear the failure once live
-	failed     bool
 	parkedElem *list.Element
 	evictAsked bool
 
@@ -357,7 +356,6 @@ func (a *activation) Failed(d *membrane.Diagnostic) {
 }
 
 func (a *activation) recordFailure(d *membrane.Diagnostic) {
-	a.failed = true
 	b, err := json.Marshal(d)
 	if err != nil {
 		b = []byte(`{"problem":"` + string(d.Problem) + `"}`)

@@ -30,7 +30,7 @@ func (w *walker) rangeStmt(r *ast.RangeStmt) {
 
 // mapsIterator judges a call of maps.Keys, maps.Values or maps.All, whose
 // iteration order is random, by what consumes it.
-func (w *walker) mapsIterator(call *ast.CallExpr, full string) {
+func (w *walker) mapsIterator(call *ast.CallExpr, fn *types.Func) {
 	switch parent := w.parent(0).(type) {
 	case *ast.CallExpr:
 		if fn := w.p.staticCallee(parent); fn != nil {
@@ -48,7 +48,8 @@ func (w *walker) mapsIterator(call *ast.CallExpr, full string) {
 			return
 		}
 	}
-	w.problem(call.Pos(), displayName(full), "yields in random order; sort first, as slices.Sorted("+displayName(full)+"(m))", "map")
+	name := stdName(fn)
+	w.problem(call.Pos(), name, "yields in random order; sort first, as slices.Sorted("+name+"(m))", "map")
 }
 
 // collectedThenSorted recognises keys := slices.Collect(maps.Keys(m))

@@ -531,7 +531,7 @@ func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, id *ast.Ident, r
 			return
 		}
 		if full == "maps.Keys" || full == "maps.Values" || full == "maps.All" {
-			w.mapsIterator(call, full)
+			w.mapsIterator(call, origin)
 		}
 		// The standard library may call back what it is given.
 		w.callSite(&site{pos: funPos(call), callee: origin, targs: w.typeArgs(id, recv), args: call.Args})
@@ -619,18 +619,6 @@ func recvTypeName(full string) string {
 		return full[1:i]
 	}
 	return ""
-}
-
-// displayName shortens a standard FullName for messages: (*sync.Mutex).Lock
-// stays, math/rand.Intn becomes rand.Intn.
-func displayName(full string) string {
-	if strings.HasPrefix(full, "(") {
-		return full
-	}
-	if i := strings.LastIndex(full, "/"); i >= 0 {
-		return full[i+1:]
-	}
-	return full
 }
 
 func kindOf(path, full string) string {

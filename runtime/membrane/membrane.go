@@ -455,13 +455,18 @@ func (m *Membrane) invoke(info flow.CallInfo, args []byte) (out outcome, cut boo
 		m.Fail(&Diagnostic{Problem: Illegal, Step: m.step, Got: "call " + callString(info.Target, info.Method, args),
 			Detail: un.Err.Error() + " (not logged: the activation is retried when a later incarnation provides it)"})
 	}
+	return hostOutcome(res, err), false
+}
+
+// hostOutcome is what a host call returned, as a settlement.
+func hostOutcome(res []byte, err error) outcome {
 	if err != nil {
-		return errOutcome(err), false
+		return errOutcome(err)
 	}
 	if res == nil {
 		res = []byte{0x08, 0x00} // an empty tuple
 	}
-	return okOutcome(res), false
+	return okOutcome(res)
 }
 
 // Unavailable is what Host.Invoke returns when a call cannot be made in this
@@ -526,13 +531,7 @@ func (m *Membrane) invokeAsync(f *future) (outcome, bool) {
 	if errors.As(err, &un) {
 		panic(un.Err.Error() + " (not logged: the activation is retried when a later incarnation provides it)")
 	}
-	if err != nil {
-		return errOutcome(err), false
-	}
-	if res == nil {
-		res = []byte{0x08, 0x00}
-	}
-	return okOutcome(res), false
+	return hostOutcome(res, err), false
 }
 
 // Settlement implements flow.Guest.
