@@ -32,6 +32,12 @@ type activation struct {
 	parkedElem *list.Element
 	evictAsked bool
 
+	// under rt.mu: a failed run is on its way out; a wake that finds it
+	// resident is kept for when it has left.
+	leaving bool
+	rewake  bool
+	rewakeM reviveMode
+
 	// watchdog bookkeeping, under rt.mu
 	lastProgress   int64
 	lastProgressAt time.Time
@@ -57,7 +63,8 @@ func (rt *Runtime) launch(row *store.Activation, fd *flowDef, log []store.Entry,
 	a.start(row.Args, log)
 }
 
-// Why an activation is revived.
+// Why an activation is revived. Each mode revives what the one before it
+// does, and more.
 type reviveMode int
 
 const (
@@ -67,14 +74,18 @@ const (
 )
 
 // wake makes sure an activation runs: nothing if it is resident (it has been
-// told), otherwise it is revived by replaying its log.
+// told), otherwise it is revived by replaying its log. A run that has failed
+// but not yet left is revived once it has.
 func (rt *Runtime) wake(id flow.ActivationID, mode reviveMode) {
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
 		return
 	}
-	if _, ok := rt.active[id]; ok {
+	if a, ok := rt.active[id]; ok {
+		if a.leaving && (!a.rewake || mode > a.rewakeM) {
+			a.rewake, a.rewakeM = true, mode
+		}
 		rt.mu.Unlock()
 		return
 	}
@@ -123,14 +134,7 @@ func (a *activation) revive(mode reviveMode) {
 }
 
 // forget removes a run that never started.
-func (a *activation) forget() {
-	a.rt.mu.Lock()
-	if a.rt.active[a.id] == a {
-		delete(a.rt.active, a.id)
-	}
-	a.rt.mu.Unlock()
-	close(a.exited)
-}
+func (a *activation) forget() { a.exit() }
 
 func (a *activation) start(args []byte, log []store.Entry) {
 	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: log, Host: a})
@@ -173,8 +177,12 @@ func (a *activation) exit() {
 		rt.parked.Remove(a.parkedElem)
 		a.parkedElem = nil
 	}
+	rewake, mode := a.rewake, a.rewakeM
 	rt.mu.Unlock()
 	close(a.exited)
+	if rewake {
+		rt.wake(a.id, mode)
+	}
 }
 
 // stop makes the guest leave at its next crossing, without a failure.
@@ -360,6 +368,9 @@ func (a *activation) recordFailure(d *membrane.Diagnostic) {
 	if err != nil {
 		b = []byte(`{"problem":"` + string(d.Problem) + `"}`)
 	}
+	a.rt.mu.Lock()
+	a.leaving = true // before the failure is visible, so a Retry that sees it is kept
+	a.rt.mu.Unlock()
 	a.mu.Lock()
 	if a.dead {
 		a.mu.Unlock()

@@ -85,7 +85,7 @@ func (e *env) waitState(id flow.ActivationID, want runtime.State) runtime.Activa
 		var err error
 		info, err = e.rt.Admin().Get(e.t.Context(), id)
 		require.NoError(e.t, err)
-		return info.State == want && !(want == runtime.StateSuspended && !info.Resident && false)
+		return info.State == want
 	}, "state "+string(want))
 	return info
 }
@@ -286,10 +286,16 @@ func TestRaceAndAllLogSettlementOrder(t *testing.T) {
 	v := e1.start("")
 	id := e1.only().ID
 	eventually(t, func() bool { return len(e1.host.Calls()) == 3 }, "three calls issued")
+	logged := func(n int) func() bool {
+		return func() bool {
+			log, err := e1.rt.Admin().Log(t.Context(), id)
+			return err == nil && len(log) >= n
+		}
+	}
 	close(release["b"])
-	time.Sleep(20 * time.Millisecond)
+	eventually(t, logged(4), "b's settlement logged")
 	close(release["c"])
-	time.Sleep(20 * time.Millisecond)
+	eventually(t, logged(5), "c's settlement logged")
 	close(release["a"])
 	e1.waitState(id, runtime.StateSuspended)
 	log, err := e1.rt.Admin().Log(t.Context(), id)
