@@ -333,6 +333,19 @@ func TestUnknownServiceIsIllegal(t *testing.T) {
 	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
 }
 
+func TestUnknownServiceIsIllegalForFuturesToo(t *testing.T) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		return flow.Await(fc, testkit.AsyncTeller(h).Echo(fc, a))
+	})
+	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
+	require.NoError(t, err)
+	info := e.waitState(e.only().ID, runtime.StateFailed)
+	assert.Equal(t, membrane.Illegal, info.Failure.Problem)
+	assert.Contains(t, info.Failure.Got, `go service("nowhere").Echo("x") as future#1`)
+	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
+	assert.Empty(t, e.host.Calls())
+}
+
 func TestFixedBuildUnsticksFailedActivations(t *testing.T) {
 	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		_, _ = h.Add(fc, 5, 5)

@@ -516,22 +516,20 @@ func (m *Membrane) launch(f *future) {
 					m.inbox.push(event{kind: evHostPanic, future: f.n, detail: fmt.Sprint(v), stack: string(debug.Stack())})
 				}
 			}()
-			out, cut = m.invokeAsync(f)
+			res, err, c := m.host.Invoke(f.info, f.args)
+			var un *Unavailable
+			switch {
+			case c:
+				cut = true
+			case errors.As(err, &un):
+				m.inbox.push(event{kind: evUnavailable, future: f.n, detail: un.Err.Error()})
+				out, cut = outcome{}, true
+			default:
+				out = hostOutcome(res, err)
+			}
 		}()
 		m.inbox.push(event{kind: evFuture, future: f.n, out: out, cut: cut})
 	}()
-}
-
-func (m *Membrane) invokeAsync(f *future) (outcome, bool) {
-	res, err, cut := m.host.Invoke(f.info, f.args)
-	if cut {
-		return outcome{}, true
-	}
-	var un *Unavailable
-	if errors.As(err, &un) {
-		panic(un.Err.Error() + " (not logged: the activation is retried when a later incarnation provides it)")
-	}
-	return hostOutcome(res, err), false
 }
 
 // Settlement implements flow.Guest.
@@ -714,6 +712,11 @@ func (m *Membrane) awaitLive(keys []flow.AwaitKey, pending map[flow.AwaitKey]boo
 				Got:    "go " + callString(f.info.Target, f.info.Method, f.args) + " as future#" + strconv.Itoa(f.n),
 				Detail: ev.detail + " (not logged: the call is made again, with the same idempotency key " + f.info.IdempotencyKey() + ", when the activation is retried)",
 				Stack:  ev.stack})
+		case evUnavailable:
+			f := m.futures[ev.future-1]
+			m.Fail(&Diagnostic{Problem: Illegal, Step: m.step,
+				Got:    "go " + callString(f.info.Target, f.info.Method, f.args) + " as future#" + strconv.Itoa(f.n),
+				Detail: ev.detail + " (not logged: the activation is retried when a later incarnation provides it)"})
 		case evEvict:
 			if m.evictable() && m.host.Evict() {
 				m.stopped.Store(true)
@@ -905,6 +908,7 @@ const (
 	evVow = iota + 1
 	evFuture
 	evHostPanic
+	evUnavailable
 	evEvict
 	evStop
 )
