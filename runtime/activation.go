@@ -105,7 +105,7 @@ func (a *activation) revive(mode reviveMode) {
 		case row.State == store.Done,
 			row.State == store.Failed && mode == reviveWoken,
 			row.State == store.Suspended && mode != reviveSuspended:
-			a.forget()
+			a.exit()
 			return
 		}
 	}
@@ -121,20 +121,17 @@ func (a *activation) revive(mode reviveMode) {
 					Detail: err.Error(), FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
 			}
 		}
-		a.forget()
+		a.exit()
 		return
 	}
 	fd, ok := rt.flowNamed(row.Flow)
 	if !ok {
-		a.forget()
+		a.exit()
 		return
 	}
 	a.fd, a.outcome, a.wasFailed = fd, row.Outcome, row.State == store.Failed
 	a.start(row.Args, log)
 }
-
-// forget removes a run that never started.
-func (a *activation) forget() { a.exit() }
 
 func (a *activation) start(args []byte, log []store.Entry) {
 	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: log, Host: a})
@@ -166,7 +163,8 @@ func (a *activation) run(args []byte) {
 	a.finish(result, err)
 }
 
-// exit removes the run when its goroutine ends, however it ends.
+// exit removes the run when its goroutine ends, however it ends, or when it
+// never started.
 func (a *activation) exit() {
 	rt := a.rt
 	rt.mu.Lock()

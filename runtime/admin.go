@@ -259,7 +259,7 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 	}
 	err := p.Wait()
 	if !resident {
-		a.forget()
+		a.exit()
 	}
 	if err != nil {
 		return fmt.Errorf("runtime: cancel %s: %w", id, err)

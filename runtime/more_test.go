@@ -116,10 +116,7 @@ func TestRaceAgainstATimer(t *testing.T) {
 
 func TestGarbageRowsGiveClearErrors(t *testing.T) {
 	path := tempStore(t)
-	e1 := incarnation(t, path, "b1", runtime.Options{}, v1)
-	e1.start("x")
-	id := e1.only().ID
-	e1.waitState(id, runtime.StateSuspended)
+	e1, _, id := suspendedV1(t, path, "b1", "x")
 	asked, _ := e1.host.Asked("q")
 	e1.close()
 

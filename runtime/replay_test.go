@@ -71,14 +71,21 @@ type upgraded struct {
 	d      *runtime.Diagnostic
 }
 
+// suspendedV1 runs v1 in a first incarnation until it waits for its answer.
+func suspendedV1(t *testing.T, path, build, arg string) (*env, flow.Vow[string], flow.ActivationID) {
+	t.Helper()
+	e := incarnation(t, path, build, runtime.Options{}, v1)
+	v := e.start(arg)
+	id := e.only().ID
+	e.waitState(id, runtime.StateSuspended)
+	return e, v, id
+}
+
 func upgradeTo(t *testing.T, v2 flowFunc, opts runtime.Options) *upgraded {
 	t.Helper()
 	path := tempStore(t)
 	u := &upgraded{}
-	u.e1 = incarnation(t, path, "build-one", runtime.Options{}, v1)
-	u.e1.start("x")
-	u.id = u.e1.only().ID
-	u.e1.waitState(u.id, runtime.StateSuspended)
+	u.e1, _, u.id = suspendedV1(t, path, "build-one", "x")
 	var ok bool
 	u.asked, ok = u.e1.host.Asked("q")
 	require.True(t, ok)
@@ -270,10 +277,7 @@ func TestRevokedGuestCannotActFromDefersOrRecover(t *testing.T) {
 
 func TestCorruptLogRowFailsClearly(t *testing.T) {
 	path := tempStore(t)
-	e1 := incarnation(t, path, "b1", runtime.Options{}, v1)
-	e1.start("x")
-	id := e1.only().ID
-	e1.waitState(id, runtime.StateSuspended)
+	e1, _, id := suspendedV1(t, path, "b1", "x")
 	e1.close()
 
 	db, err := sql.Open("sqlite", path)
@@ -371,10 +375,7 @@ func TestFixedBuildUnsticksFailedActivations(t *testing.T) {
 
 func TestPatchedKeepsOldPathForOldActivations(t *testing.T) {
 	path := tempStore(t)
-	e1 := incarnation(t, path, "b1", runtime.Options{}, v1)
-	vOld := e1.start("old")
-	id := e1.only().ID
-	e1.waitState(id, runtime.StateSuspended)
+	e1, vOld, _ := suspendedV1(t, path, "b1", "old")
 	asked, _ := e1.host.Asked("q")
 	e1.close()
 

@@ -22,16 +22,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
-type effect struct {
-	Key     string `json:"key"`
-	Account string `json:"account"`
-	Step    int    `json:"step"`
-	Prev    int64  `json:"prev"`
-	Receipt int64  `json:"receipt"`
-	PID     int    `json:"pid"`
-}
-
-func readEffects(t *testing.T, path string) []effect {
+func readEffects(t *testing.T, path string) []crashtest.Effect {
 	t.Helper()
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -39,10 +30,10 @@ func readEffects(t *testing.T, path string) []effect {
 	}
 	require.NoError(t, err)
 	defer f.Close()
-	var out []effect
+	var out []crashtest.Effect
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var e effect
+		var e crashtest.Effect
 		if json.Unmarshal(sc.Bytes(), &e) == nil {
 			out = append(out, e)
 		}
@@ -148,8 +139,8 @@ func TestCrashAndRestart(t *testing.T) {
 	// Effects: one key per expected call; every execution of a key made the
 	// same call, with the same prev.
 	effects := readEffects(t, journal)
-	byKey := map[string][]effect{}
-	byStep := map[string][]effect{} // account/step → executions
+	byKey := map[string][]crashtest.Effect{}
+	byStep := map[string][]crashtest.Effect{} // account/step → executions
 	for _, e := range effects {
 		byKey[e.Key] = append(byKey[e.Key], e)
 		k := e.Account + "/" + strconv.Itoa(e.Step)
@@ -205,7 +196,7 @@ func TestCrashAndRestart(t *testing.T) {
 	// result: that process's last effect was made again, with its key.
 	landed := 0
 	for pid := range selfKilled {
-		var last *effect
+		var last *crashtest.Effect
 		for i := range effects {
 			if effects[i].PID == pid {
 				last = &effects[i]

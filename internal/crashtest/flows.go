@@ -26,6 +26,16 @@ type Bank interface {
 	Apply(ctx context.Context, account string, step int, prev int64) (int64, error)
 }
 
+// Effect is one line of the host's journal: one execution of Bank.Apply.
+type Effect struct {
+	Key     string `json:"key"` // idempotency key
+	Account string `json:"account"`
+	Step    int    `json:"step"`
+	Prev    int64  `json:"prev"`
+	Receipt int64  `json:"receipt"`
+	PID     int    `json:"pid"` // the process that made it
+}
+
 // Work makes Steps rounds of host calls for one account: one call, then two
 // at once awaited together, then a short durable sleep every other round.
 // Every call passes on what the calls before it returned, so the journal

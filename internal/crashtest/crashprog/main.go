@@ -22,16 +22,6 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime"
 )
 
-// Effect is one journal line.
-type Effect struct {
-	Key     string `json:"key"`
-	Account string `json:"account"`
-	Step    int    `json:"step"`
-	Prev    int64  `json:"prev"`
-	Receipt int64  `json:"receipt"`
-	PID     int    `json:"pid"`
-}
-
 type bank struct {
 	mu        sync.Mutex
 	journal   *os.File
@@ -41,7 +31,7 @@ type bank struct {
 
 func (b *bank) Apply(ctx context.Context, account string, step int, prev int64) (int64, error) {
 	receipt := rand.Int64()
-	line, err := json.Marshal(Effect{Key: flow.IdempotencyKey(ctx), Account: account, Step: step, Prev: prev, Receipt: receipt, PID: os.Getpid()})
+	line, err := json.Marshal(crashtest.Effect{Key: flow.IdempotencyKey(ctx), Account: account, Step: step, Prev: prev, Receipt: receipt, PID: os.Getpid()})
 	if err != nil {
 		return 0, err
 	}
