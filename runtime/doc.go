@@ -32,7 +32,8 @@
 // when the process died is made again with the same idempotency key
 // (flow.IdempotencyKey), so a host can make its effect exactly once. Log
 // appends of concurrent activations share transactions (group commit); see
-// the store package for the durability options.
+// the sqlitestore package for the durability options. Options.Store runs the
+// runtime on another implementation of the store interface.
 //
 // # Vows and timers
 //

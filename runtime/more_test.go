@@ -15,7 +15,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime"
 	"github.com/asyncflow-go/asyncflow/runtime/clocktest"
 	"github.com/asyncflow-go/asyncflow/runtime/membrane"
-	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
 func TestAdminRetry(t *testing.T) {
@@ -65,7 +65,7 @@ func TestCloseCutsHostCallsShortWithoutLogging(t *testing.T) {
 	<-entered
 	e1.close()
 
-	st, err := store.Open(t.Context(), path, store.Options{})
+	st, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{})
 	require.NoError(t, err)
 	log, err := st.Log(t.Context(), id)
 	require.NoError(t, err)

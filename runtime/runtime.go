@@ -15,6 +15,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
 // Options configure a runtime. The zero value is sensible.
@@ -37,13 +38,15 @@ type Options struct {
 	// WakeAll replays every unfinished activation at Start, sleeping ones
 	// included, to find those an upgrade got stuck right away.
 	WakeAll bool
-	// Sync chooses durability against speed: store.SyncFull (default) or
-	// store.SyncNormal. See the store package.
-	Sync store.Sync
-	// NoGroupCommit gives each log append its own transaction. It exists to
-	// measure what group commit buys.
+	// Sync chooses durability against speed for the SQLite store Open
+	// opens: sqlitestore.SyncFull (default) or sqlitestore.SyncNormal. See
+	// the sqlitestore package.
+	Sync sqlitestore.Sync
+	// NoGroupCommit gives each log append its own transaction in the SQLite
+	// store Open opens. It exists to measure what group commit buys.
 	NoGroupCommit bool
-	// Store, if set, is used instead of opening the path given to Open.
+	// Store, if set, is used instead of opening a SQLite store at the path
+	// given to Open; the runtime does not close it.
 	Store store.Store
 }
 
@@ -116,7 +119,7 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 	}
 	st := opts.Store
 	if st == nil {
-		s, err := store.Open(ctx, path, store.Options{Sync: opts.Sync, NoGroupCommit: opts.NoGroupCommit, Logger: opts.Logger})
+		s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Sync: opts.Sync, NoGroupCommit: opts.NoGroupCommit, Logger: opts.Logger})
 		if err != nil {
 			return nil, err
 		}

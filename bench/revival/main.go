@@ -30,7 +30,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/bench/benchflows"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime"
-	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
 type noop struct{ rt *runtime.Runtime }
@@ -173,7 +173,7 @@ func measure(path, dueHex string) error {
 func seed(path string, n int) (string, error) {
 	ctx := context.Background()
 	os.Remove(path)
-	rt, err := runtime.Open(ctx, path, runtime.Options{Sync: store.SyncNormal})
+	rt, err := runtime.Open(ctx, path, runtime.Options{Sync: sqlitestore.SyncNormal})
 	if err != nil {
 		return "", err
 	}

@@ -32,7 +32,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/bench/benchflows"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime"
-	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
 // noop implements benchflows.Noop, noting when each Step arrives.
@@ -259,7 +259,7 @@ func concurrent(ctx context.Context, path string, flows, calls int, noGroup bool
 // vow, then, in a new runtime, settles the vows one at a time and times each
 // replay up to the first live call.
 func replayRate(ctx context.Context, path string, n, runs int) ([]float64, error) {
-	rt, host, _, long, err := open(ctx, path, runtime.Options{Sync: store.SyncNormal})
+	rt, host, _, long, err := open(ctx, path, runtime.Options{Sync: sqlitestore.SyncNormal})
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncflow-go/asyncflow/internal/crashtest"
-	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
 func readEffects(t *testing.T, path string) []crashtest.Effect {
@@ -211,7 +211,7 @@ func TestCrashAndRestart(t *testing.T) {
 	t.Logf("%d effects, %d distinct keys, %d keys made more than once", len(effects), len(byKey), repeated)
 
 	// The store is intact.
-	st, err := store.Open(t.Context(), storePath, store.Options{})
+	st, err := sqlitestore.Open(t.Context(), storePath, sqlitestore.Options{})
 	require.NoError(t, err)
 	defer st.Close(context.Background())
 	require.NoError(t, st.Check(t.Context()))

@@ -1,30 +1,41 @@
-// Package store is the durable log store: activations, their logs, vows,
-// waits and timers, on embedded SQLite (modernc.org/sqlite, pure Go).
+// Package store defines what the runtime needs of a durable log store:
+// activations, their logs, vows, waits, timers and incarnations, behind the
+// [Store] interface. It holds the interface and its types only; the
+// implementations live in their own packages — sqlitestore (embedded SQLite,
+// the default) — and every one of them passes the conformance suite in
+// storetest.
 //
-// The runtime talks to a store through [Store], a small interface: writes are
-// [Op] values submitted in order and group-committed, reads are a handful of
-// queries. The SQLite implementation is [Open].
+// # Writes
 //
-// # Durability and group commit
+// Every write is an [Op]: plain data, applied by the store in a transaction,
+// which fills in the op's results (whether a vow was settled, which
+// activations it woke, …). The set of ops is closed: an implementation
+// handles each of them. [Store.Submit] queues a submission — one or more ops —
+// and returns at once; the [Pending] it returns is released when the
+// submission is durable, or has failed. A store must:
 //
-// One goroutine owns the write connection. Ops submitted by concurrent
-// activations while a commit is under way are gathered and written together
-// in the next transaction; each submitter is released when the transaction
-// holding its ops is durable. Nothing waits for a batch to fill, so a lone
-// activation pays one commit per step and no more. With [SyncFull] (the
-// default) every commit is fsync'd (synchronous=FULL in WAL mode) and
-// survives power loss; [SyncNormal] (synchronous=NORMAL) survives a crash of
-// the process but may lose the last commits on power loss or an operating
-// system crash, in exchange for fewer fsyncs.
+//   - apply submissions in the order they were submitted, and the ops of one
+//     submission in their order;
+//   - apply a submission atomically: if one of its ops fails, none of them
+//     has any effect, and its Pending reports the error;
+//   - keep submissions apart: a failing submission never fails another, even
+//     one that shared its transaction (group commit);
+//   - fill in an op's results before releasing its Pending, and only then.
 //
-// # Safety
+// An implementation builds a Pending with [NewPending] for each submission
+// and releases it with [Pending.Complete].
 //
-// A store is opened by one process at a time: Open takes an exclusive lock on
-// the file (flock on Unix) and a second process gets [ErrLocked]. A file that
-// is not a store — not SQLite, or SQLite with another application_id, or an
-// unmarked SQLite database that already holds tables — is refused with
-// [ErrNotStore] and never written. A truncated or damaged store gives
-// [ErrCorrupt]; a store written by a newer schema gives [ErrNewerSchema].
-// Every store opened is checked and migrated with the numbered scripts in
-// schema/, in one transaction.
+// # Reads
+//
+// Reads see every submission whose Pending has been released. Ids are
+// compared as bytes: listings in id order are in the order of
+// [bytes.Compare] on the ids.
+//
+// # Errors
+//
+// Errors are wrapped around the sentinels of this package where one fits, so
+// callers test them with errors.Is: [ErrNotFound] for a missing activation,
+// vow or incarnation, [ErrClosed] for any operation on a closed store,
+// [ErrCorrupt] for data the store cannot read back, and [ErrLocked],
+// [ErrNotStore] and [ErrNewerSchema] when a store cannot be opened.
 package store

@@ -2,25 +2,30 @@ package store
 
 import "errors"
 
+// The sentinels' texts carry no package prefix: a store wraps them in an
+// error that names the store and the operation, such as
+// "sqlitestore: open /srv/app.db: corrupt: truncated to 10 bytes".
+
 // ErrLocked is returned when another process has the store open.
-var ErrLocked = errors.New("store: in use by another process")
+var ErrLocked = errors.New("in use by another process")
 
-// ErrNotStore is returned when a file is not an asyncflow store: not a SQLite
-// database, or a SQLite database of another application. Such a file is
-// never written to.
-var ErrNotStore = errors.New("store: not an asyncflow store")
+// ErrNotStore is returned when a database is not an asyncflow store: not a
+// database of the expected kind, or one of another application. Such a
+// database is never written to.
+var ErrNotStore = errors.New("not an asyncflow store")
 
-// ErrCorrupt is returned when a store is damaged: truncated, or with pages or
-// rows SQLite or this package cannot read.
-var ErrCorrupt = errors.New("store: corrupt")
+// ErrCorrupt is returned when a store is damaged: truncated, or holding data
+// the store cannot read back.
+var ErrCorrupt = errors.New("corrupt")
 
 // ErrNewerSchema is returned when a store was written by a newer version of
 // asyncflow, with a schema this build does not know. It is never migrated
 // down or written to.
-var ErrNewerSchema = errors.New("store: schema newer than this build")
+var ErrNewerSchema = errors.New("schema newer than this build")
 
-// ErrClosed is returned by operations on a closed store.
-var ErrClosed = errors.New("store: closed")
+// ErrClosed is returned by every operation on a closed store.
+var ErrClosed = errors.New("closed")
 
-// ErrNotFound is returned when an activation or vow does not exist.
-var ErrNotFound = errors.New("store: not found")
+// ErrNotFound is returned when an activation, vow or incarnation does not
+// exist.
+var ErrNotFound = errors.New("not found")

@@ -7,32 +7,36 @@ import (
 )
 
 // Op is one write. Ops are plain data: each store implementation applies them
-// in a transaction and fills in their results.
+// in a transaction and fills in their results. The set is closed: these are
+// all the ops there are.
 type Op interface{ op() }
 
 // CreateActivation inserts a running activation and its pending outcome vow,
-// unless an activation with the id exists; then Existing holds that one.
+// unless an activation with the id exists; then nothing is written and
+// Existing holds the stored one, whatever its state.
 type CreateActivation struct {
 	Activation Activation // ID, Flow, StartKey, Args, Outcome, CreatedGen
 	Existing   *Activation
 }
 
-// Append adds one entry to an activation's log.
+// Append adds one entry to an activation's log. A step the log holds already
+// fails the submission.
 type Append struct {
 	Act   flow.ActivationID
 	Entry Entry
 }
 
-// CreateVow inserts a pending vow, with a timer if Deadline is set.
+// CreateVow inserts a pending vow, with a timer if Deadline is set. An id
+// that exists already fails the submission.
 type CreateVow struct {
 	ID       flow.VowID
 	Gen      int64
 	Deadline time.Time // zero: no timer
 }
 
-// SettleVow settles a pending vow and wakes its waiters: their waits are
-// removed and suspended ones become running. Settled is false if the vow was
-// already settled or does not exist (Missing).
+// SettleVow settles a pending vow and wakes its waiters: all their waits are
+// removed and the suspended ones become running. Settled is false if the vow
+// was settled already (it is left as it was) or does not exist (Missing).
 type SettleVow struct {
 	ID      flow.VowID
 	State   VowState // VowFulfilled or VowRejected
@@ -44,10 +48,12 @@ type SettleVow struct {
 	Waiters []flow.ActivationID
 }
 
-// Watch is an activation waiting for vows. If one is settled already, Index is
-// the position of the first in Vows order and Vow holds it. Otherwise waits
-// are recorded for each and, with Suspend, the activation becomes suspended.
-// Missing is the position of the first vow that does not exist, or -1.
+// Watch is an activation waiting for vows. If one of them does not exist,
+// Missing is the position of the first such and nothing is recorded.
+// Otherwise, if one is settled already, Index is the position of the first
+// in Vows order and Vow holds it; nothing is recorded. Otherwise waits are
+// recorded for each and, with Suspend, a running activation becomes
+// suspended. Index and Missing are -1 when they say nothing.
 type Watch struct {
 	Act     flow.ActivationID
 	Vows    []flow.VowID
@@ -60,7 +66,8 @@ type Watch struct {
 }
 
 // SetState changes an activation's state, with a failure diagnostic for Failed
-// (cleared for any other state).
+// (cleared for any other state). An activation that does not exist is left
+// so; that is not an error.
 type SetState struct {
 	Act     flow.ActivationID
 	State   State
@@ -68,22 +75,26 @@ type SetState struct {
 	Gen     int64
 }
 
-// Finish settles an activation's outcome vow, marks it done and deletes its
-// log and waits: what happens when a flow returns, or is cancelled.
-// Waiters are the activations woken by the outcome.
+// Finish settles an activation's outcome vow, marks it done, clears its
+// failure and deletes its log and waits: what happens when a flow returns, or
+// is cancelled. Waiters are the activations woken by the outcome. Finished is
+// false, and nothing is written, if the activation is done already or does
+// not exist.
 type Finish struct {
 	Act     flow.ActivationID
 	State   VowState // VowFulfilled or VowRejected
 	Payload []byte
 	Gen     int64
 
-	Finished bool       // false if the activation was already done or is missing
+	Finished bool
 	Outcome  flow.VowID // the outcome vow settled
 	Waiters  []flow.ActivationID
 }
 
 // FireTimers fulfils, with its deadline, every timer vow whose deadline is at
-// or before Now, up to Limit of them, and wakes their waiters.
+// or before Now, earliest first, up to Limit of them (0 means DefaultLimit),
+// and wakes their waiters. A fired timer is gone, whether or not its vow was
+// still pending; Fired lists those whose vow it settled.
 type FireTimers struct {
 	Now   time.Time
 	Limit int

@@ -55,8 +55,8 @@ func (s VowState) String() string {
 	return "vowstate(" + strconv.Itoa(int(s)) + ")"
 }
 
-// Entry is one row of an activation's log. Its payload is interpreted by the
-// membrane.
+// Entry is one entry of an activation's log. Kind and Payload are the
+// runtime's; a store keeps them as given.
 type Entry struct {
 	Step    int64
 	Kind    int
@@ -81,8 +81,8 @@ type Activation struct {
 type Vow struct {
 	ID      flow.VowID
 	State   VowState
-	Payload []byte
-	Gen     int64
+	Payload []byte // the value or the error, once settled
+	Gen     int64  // incarnation that created or settled it
 }
 
 // Incarnation is one run of a host program on the store.
@@ -95,72 +95,50 @@ type Incarnation struct {
 
 // Filter selects activations for listing. Zero fields select everything.
 type Filter struct {
-	State State  // only this state
-	Flow  string // only this flow
-	After flow.ActivationID
-	Limit int // at most this many; 0 means 1000
+	State State             // only this state
+	Flow  string            // only this flow
+	After flow.ActivationID // only ids after this one, for paging
+	Limit int               // at most this many; 0 means 1000
 }
 
-// Store is what the runtime needs of a log store. The SQLite implementation is
-// returned by [Open]; a store shared by several host processes (PostgreSQL,
-// with leases) is meant to fit behind the same interface.
+// DefaultLimit is the number of activations a listing returns when its
+// Filter sets no limit, and of timers FireTimers fires when it sets none.
+const DefaultLimit = 1000
+
+// Store is what the runtime needs of a log store. See the package
+// documentation for what every implementation guarantees; the storetest
+// package checks it.
 type Store interface {
-	// BeginIncarnation records a new incarnation and returns its generation.
+	// BeginIncarnation records a new incarnation of a host program and
+	// returns its generation: positive, and greater than that of every
+	// incarnation recorded before on the store.
 	BeginIncarnation(ctx context.Context, build string, pid int) (int64, error)
 	// Submit queues ops to be applied in one transaction, after every op
 	// submitted before. It does not wait; the returned Pending does.
 	Submit(ops ...Op) *Pending
-	// Revivable calls fn for every running or failed activation.
+	// Revivable calls fn for every running or failed activation, and stops
+	// at the first error fn returns, returning it.
 	Revivable(ctx context.Context, fn func(id flow.ActivationID, flowName string, state State) error) error
-	// Activation returns one activation.
+	// Activation returns one activation, or ErrNotFound.
 	Activation(ctx context.Context, id flow.ActivationID) (Activation, error)
-	// Activations lists activations in id order.
+	// Activations lists the activations f selects, in id order.
 	Activations(ctx context.Context, f Filter) ([]Activation, error)
-	// Log returns an activation's log in step order.
+	// Log returns an activation's log in step order; it is empty for an
+	// activation without entries and for one that does not exist.
 	Log(ctx context.Context, id flow.ActivationID) ([]Entry, error)
-	// Vow returns one vow.
+	// Vow returns one vow, or ErrNotFound.
 	Vow(ctx context.Context, id flow.VowID) (Vow, error)
-	// Waits returns the vows an activation waits for.
+	// Waits returns the vows an activation waits for, in id order.
 	Waits(ctx context.Context, id flow.ActivationID) ([]flow.VowID, error)
-	// NextDeadline returns the earliest timer deadline, if any.
+	// NextDeadline returns the earliest deadline of a timer not yet fired,
+	// if there is one.
 	NextDeadline(ctx context.Context) (time.Time, bool, error)
-	// Incarnation returns one incarnation.
+	// Incarnation returns one incarnation, or ErrNotFound.
 	Incarnation(ctx context.Context, gen int64) (Incarnation, error)
 	// Check verifies the store's integrity and returns what is wrong.
 	Check(ctx context.Context) error
-	// Close stops taking ops, lets queued ones commit within ctx and
-	// releases the store.
+	// Close stops taking ops, lets those already submitted commit within ctx
+	// and releases the store. Every operation after it returns ErrClosed; a
+	// second Close returns what the first returned.
 	Close(ctx context.Context) error
-}
-
-// Pending is a submission on its way to durability.
-type Pending struct {
-	ops  []Op
-	done chan struct{}
-	err  error
-}
-
-func newPending(ops []Op) *Pending {
-	return &Pending{ops: ops, done: make(chan struct{})}
-}
-
-// Wait blocks until the ops are durable, or failed, and returns the error.
-func (p *Pending) Wait() error {
-	<-p.done
-	return p.err
-}
-
-// WaitContext is Wait, giving up when ctx ends. The ops may still commit.
-func (p *Pending) WaitContext(ctx context.Context) error {
-	select {
-	case <-p.done:
-		return p.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// Apply submits ops and waits for them.
-func Apply(ctx context.Context, s Store, ops ...Op) error {
-	return s.Submit(ops...).WaitContext(ctx)
 }

@@ -1,4 +1,4 @@
-package store
+package sqlitestore
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
 const (
@@ -24,30 +25,28 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// readOp runs a read on the write connection, in order with the writes. An
-// in-memory store has a single connection, so its reads go this way.
-type readOp struct {
-	fn  func(q querier) error
-	err error
-}
-
-func (*readOp) op() {}
-
-// read runs fn against the readers, or, for an in-memory store, through the
-// committer.
-func (s *SQLite) read(ctx context.Context, fn func(q querier) error) error {
+// read runs fn against the readers or, for an in-memory store, which has a
+// single connection, on the write connection, in order with the writes.
+func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
+	if s.closing.Load() {
+		return store.ErrClosed // the caller names the store
+	}
 	if !s.memory {
 		return fn(s.rdb)
 	}
-	op := &readOp{fn: fn}
-	if err := Apply(ctx, s, op); err != nil {
-		return err
+	var err error
+	p := s.enqueue(job{p: store.NewPending(), own: func(w *writer) error {
+		err = fn(w.conn)
+		return nil // a failed read does not fail the writes beside it
+	}}, store.ErrClosed)
+	if werr := p.WaitContext(ctx); werr != nil {
+		return werr
 	}
-	return op.err
+	return err
 }
 
-func scanActivation(r scanner) (Activation, error) {
-	var a Activation
+func scanActivation(r scanner) (store.Activation, error) {
+	var a store.Activation
 	var id, outcome []byte
 	var key sql.NullString
 	var state int
@@ -62,19 +61,19 @@ func scanActivation(r scanner) (Activation, error) {
 		return a, fmt.Errorf("activation %s: %w", a.ID, err)
 	}
 	a.StartKey = key.String
-	a.State = State(state)
-	if a.State < Running || a.State > Done {
-		return a, fmt.Errorf("%w: activation %s has state %d", ErrCorrupt, a.ID, state)
+	a.State = store.State(state)
+	if a.State < store.Running || a.State > store.Done {
+		return a, fmt.Errorf("%w: activation %s has state %d", store.ErrCorrupt, a.ID, state)
 	}
 	return a, nil
 }
 
-// Revivable implements Store.
-func (s *SQLite) Revivable(ctx context.Context, fn func(flow.ActivationID, string, State) error) error {
+// Revivable implements store.Store.
+func (s *Store) Revivable(ctx context.Context, fn func(flow.ActivationID, string, store.State) error) error {
 	type row struct {
 		id    flow.ActivationID
 		flow  string
-		state State
+		state store.State
 	}
 	var all []row
 	err := s.read(ctx, func(q querier) error {
@@ -110,21 +109,21 @@ func (s *SQLite) Revivable(ctx context.Context, fn func(flow.ActivationID, strin
 	return nil
 }
 
-// Activation implements Store.
-func (s *SQLite) Activation(ctx context.Context, id flow.ActivationID) (Activation, error) {
-	var a Activation
+// Activation implements store.Store.
+func (s *Store) Activation(ctx context.Context, id flow.ActivationID) (store.Activation, error) {
+	var a store.Activation
 	err := s.read(ctx, func(q querier) (err error) {
 		a, err = scanActivation(q.QueryRowContext(ctx, qActivation, id[:]))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("store: activation %s: %w", id, ErrNotFound)
+		return a, fmt.Errorf("sqlitestore: activation %s: %w", id, store.ErrNotFound)
 	}
 	return a, s.wrap("activation", err)
 }
 
-// Activations implements Store.
-func (s *SQLite) Activations(ctx context.Context, f Filter) ([]Activation, error) {
+// Activations implements store.Store.
+func (s *Store) Activations(ctx context.Context, f store.Filter) ([]store.Activation, error) {
 	var where []string
 	var args []any
 	if f.State != 0 {
@@ -145,11 +144,11 @@ func (s *SQLite) Activations(ctx context.Context, f Filter) ([]Activation, error
 	}
 	limit := f.Limit
 	if limit <= 0 {
-		limit = 1000
+		limit = store.DefaultLimit
 	}
 	q += " ORDER BY id LIMIT ?"
 	args = append(args, limit)
-	var out []Activation
+	var out []store.Activation
 	err := s.read(ctx, func(qr querier) error {
 		rows, err := qr.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -168,9 +167,9 @@ func (s *SQLite) Activations(ctx context.Context, f Filter) ([]Activation, error
 	return out, s.wrap("activations", err)
 }
 
-// Log implements Store.
-func (s *SQLite) Log(ctx context.Context, id flow.ActivationID) ([]Entry, error) {
-	var out []Entry
+// Log implements store.Store.
+func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, error) {
+	var out []store.Entry
 	err := s.read(ctx, func(q querier) error {
 		rows, err := q.QueryContext(ctx, `SELECT step, kind, gen, payload FROM entries WHERE act = ? ORDER BY step`, id[:])
 		if err != nil {
@@ -178,12 +177,12 @@ func (s *SQLite) Log(ctx context.Context, id flow.ActivationID) ([]Entry, error)
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var e Entry
+			var e store.Entry
 			if err := rows.Scan(&e.Step, &e.Kind, &e.Gen, &e.Payload); err != nil {
 				return err
 			}
 			if e.Step != int64(len(out)) {
-				return fmt.Errorf("%w: log of %s has step %d where %d was expected", ErrCorrupt, id, e.Step, len(out))
+				return fmt.Errorf("%w: log of %s has step %d where %d was expected", store.ErrCorrupt, id, e.Step, len(out))
 			}
 			out = append(out, e)
 		}
@@ -195,28 +194,28 @@ func (s *SQLite) Log(ctx context.Context, id flow.ActivationID) ([]Entry, error)
 	return out, nil
 }
 
-// Vow implements Store.
-func (s *SQLite) Vow(ctx context.Context, id flow.VowID) (Vow, error) {
-	v := Vow{ID: id}
+// Vow implements store.Store.
+func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
+	v := store.Vow{ID: id}
 	var state int
 	err := s.read(ctx, func(q querier) error {
 		return q.QueryRowContext(ctx, `SELECT state, payload, gen FROM vows WHERE id = ?`, id[:]).Scan(&state, &v.Payload, &v.Gen)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("store: vow %s: %w", id, ErrNotFound)
+		return v, fmt.Errorf("sqlitestore: vow %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
 		return v, s.wrap("vow", err)
 	}
-	v.State = VowState(state)
-	if v.State < VowPending || v.State > VowRejected {
-		return v, fmt.Errorf("store: vow %s: %w: state %d", id, ErrCorrupt, state)
+	v.State = store.VowState(state)
+	if v.State < store.VowPending || v.State > store.VowRejected {
+		return v, fmt.Errorf("sqlitestore: vow %s: %w: state %d", id, store.ErrCorrupt, state)
 	}
 	return v, nil
 }
 
-// Waits implements Store.
-func (s *SQLite) Waits(ctx context.Context, id flow.ActivationID) ([]flow.VowID, error) {
+// Waits implements store.Store.
+func (s *Store) Waits(ctx context.Context, id flow.ActivationID) ([]flow.VowID, error) {
 	var out []flow.VowID
 	err := s.read(ctx, func(q querier) error {
 		rows, err := q.QueryContext(ctx, `SELECT vow FROM waits WHERE act = ? ORDER BY vow`, id[:])
@@ -240,8 +239,8 @@ func (s *SQLite) Waits(ctx context.Context, id flow.ActivationID) ([]flow.VowID,
 	return out, s.wrap("waits", err)
 }
 
-// NextDeadline implements Store.
-func (s *SQLite) NextDeadline(ctx context.Context) (time.Time, bool, error) {
+// NextDeadline implements store.Store.
+func (s *Store) NextDeadline(ctx context.Context) (time.Time, bool, error) {
 	var ns sql.NullInt64
 	if err := s.read(ctx, func(q querier) error {
 		return q.QueryRowContext(ctx, `SELECT min(deadline) FROM timers`).Scan(&ns)
@@ -254,15 +253,15 @@ func (s *SQLite) NextDeadline(ctx context.Context) (time.Time, bool, error) {
 	return unixNano(ns.Int64), true, nil
 }
 
-// Incarnation implements Store.
-func (s *SQLite) Incarnation(ctx context.Context, gen int64) (Incarnation, error) {
-	inc := Incarnation{Gen: gen}
+// Incarnation implements store.Store.
+func (s *Store) Incarnation(ctx context.Context, gen int64) (store.Incarnation, error) {
+	inc := store.Incarnation{Gen: gen}
 	var started int64
 	err := s.read(ctx, func(q querier) error {
 		return q.QueryRowContext(ctx, `SELECT build, started_ns, pid FROM incarnations WHERE gen = ?`, gen).Scan(&inc.Build, &started, &inc.PID)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return inc, fmt.Errorf("store: incarnation %d: %w", gen, ErrNotFound)
+		return inc, fmt.Errorf("sqlitestore: incarnation %d: %w", gen, store.ErrNotFound)
 	}
 	inc.Started = unixNano(started)
 	return inc, s.wrap("incarnation", err)

@@ -1,12 +1,14 @@
 //go:build windows
 
-package store
+package sqlitestore
 
 import (
 	"errors"
 	"os"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
 // lockOffset is far past any byte SQLite locks, so this lock never conflicts
@@ -18,7 +20,7 @@ func lockFile(f *os.File) error {
 	err := windows.LockFileEx(windows.Handle(f.Fd()),
 		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
-		return ErrLocked
+		return store.ErrLocked
 	}
 	return err
 }

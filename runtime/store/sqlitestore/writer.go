@@ -1,4 +1,4 @@
-package store
+package sqlitestore
 
 import (
 	"context"
@@ -7,17 +7,18 @@ import (
 	"fmt"
 
 	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
 // writer owns the write connection and its prepared statements.
 type writer struct {
-	s     *SQLite
+	s     *Store
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
 	ctx   context.Context
 }
 
-func newWriter(ctx context.Context, s *SQLite) (*writer, error) {
+func newWriter(ctx context.Context, s *Store) (*writer, error) {
 	conn, err := s.wdb.Conn(ctx)
 	if err != nil {
 		return nil, s.wrap("writer", err)
@@ -60,8 +61,8 @@ func (w *writer) query(q string, args ...any) (*sql.Rows, error) {
 	return st.QueryContext(w.ctx, args...)
 }
 
-// commit applies every op of the batch in one immediate transaction.
-func (w *writer) commit(batch []*Pending) (err error) {
+// commit applies every job of the batch in one immediate transaction.
+func (w *writer) commit(batch []job) (err error) {
 	if _, err := w.exec("BEGIN IMMEDIATE"); err != nil {
 		return w.s.wrap("begin", err)
 	}
@@ -72,10 +73,16 @@ func (w *writer) commit(batch []*Pending) (err error) {
 			}
 		}
 	}()
-	for _, p := range batch {
-		for _, op := range p.ops {
+	for _, j := range batch {
+		if j.own != nil {
+			if err := j.own(w); err != nil {
+				return w.s.wrap("write", err)
+			}
+			continue
+		}
+		for _, op := range j.p.Ops() {
 			if err := w.apply(op); err != nil {
-				return w.s.wrap(fmt.Sprintf("%T", op), err)
+				return w.s.wrap(opName(op), err)
 			}
 		}
 	}
@@ -107,15 +114,15 @@ const (
 	qNewInc      = `INSERT INTO incarnations (build, started_ns, pid) VALUES (?, ?, ?) RETURNING gen`
 )
 
-func (w *writer) apply(op Op) error {
+func (w *writer) apply(op store.Op) error {
 	switch op := op.(type) {
-	case *Append:
+	case *store.Append:
 		e := &op.Entry
 		_, err := w.exec(qInsertEntry, op.Act[:], e.Step, e.Kind, e.Gen, notNil(e.Payload))
 		return err
-	case *CreateActivation:
+	case *store.CreateActivation:
 		return w.createActivation(op)
-	case *CreateVow:
+	case *store.CreateVow:
 		if _, err := w.exec(qInsertVow, op.ID[:], op.Gen); err != nil {
 			return err
 		}
@@ -124,33 +131,51 @@ func (w *writer) apply(op Op) error {
 			return err
 		}
 		return nil
-	case *SettleVow:
+	case *store.SettleVow:
 		settled, missing, waiters, err := w.settle(op.ID, op.State, op.Payload, op.Gen)
 		op.Settled, op.Missing, op.Waiters = settled, missing, waiters
 		return err
-	case *Watch:
+	case *store.Watch:
 		return w.watch(op)
-	case *SetState:
+	case *store.SetState:
 		var failure any
-		if op.State == Failed {
+		if op.State == store.Failed {
 			failure = op.Failure
 		}
 		_, err := w.exec(qSetState, int(op.State), failure, op.Gen, op.Act[:])
 		return err
-	case *Finish:
+	case *store.Finish:
 		return w.finish(op)
-	case *FireTimers:
+	case *store.FireTimers:
 		return w.fireTimers(op)
-	case *readOp:
-		op.err = op.fn(w.conn)
-		return nil
-	case *beginIncarnation:
-		return w.conn.QueryRowContext(w.ctx, qNewInc, op.build, op.started.UnixNano(), op.pid).Scan(&op.gen)
 	}
-	return fmt.Errorf("store: unknown op %T", op)
+	return fmt.Errorf("unknown op %T", op)
 }
 
-func (w *writer) createActivation(op *CreateActivation) error {
+// opName names an op in errors: "append", "settle vow", …
+func opName(op store.Op) string {
+	switch op.(type) {
+	case *store.Append:
+		return "append"
+	case *store.CreateActivation:
+		return "create activation"
+	case *store.CreateVow:
+		return "create vow"
+	case *store.SettleVow:
+		return "settle vow"
+	case *store.Watch:
+		return "watch"
+	case *store.SetState:
+		return "set state"
+	case *store.Finish:
+		return "finish"
+	case *store.FireTimers:
+		return "fire timers"
+	}
+	return fmt.Sprintf("%T", op)
+}
+
+func (w *writer) createActivation(op *store.CreateActivation) error {
 	a := &op.Activation
 	op.Existing = nil
 	var key any
@@ -177,7 +202,7 @@ func (w *writer) createActivation(op *CreateActivation) error {
 	return err
 }
 
-func (w *writer) settle(id flow.VowID, state VowState, payload []byte, gen int64) (settled, missing bool, waiters []flow.ActivationID, err error) {
+func (w *writer) settle(id flow.VowID, state store.VowState, payload []byte, gen int64) (settled, missing bool, waiters []flow.ActivationID, err error) {
 	res, err := w.exec(qSettleVow, int(state), payload, gen, id[:])
 	if err != nil {
 		return false, false, nil, err
@@ -226,25 +251,25 @@ func (w *writer) settle(id flow.VowID, state VowState, payload []byte, gen int64
 	return true, false, waiters, nil
 }
 
-func (w *writer) watch(op *Watch) error {
-	op.Index, op.Missing = -1, -1
+func (w *writer) watch(op *store.Watch) error {
+	op.Index, op.Vow, op.Missing = -1, store.Vow{}, -1
 	st, err := w.stmt(qVowState)
 	if err != nil {
 		return err
 	}
 	for i, id := range op.Vows {
-		var v Vow
+		var v store.Vow
 		var state int
 		err := st.QueryRowContext(w.ctx, id[:]).Scan(&state, &v.Payload, &v.Gen)
 		if errors.Is(err, sql.ErrNoRows) {
-			op.Missing = i
+			op.Index, op.Vow, op.Missing = -1, store.Vow{}, i
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if state != int(VowPending) && op.Index < 0 {
-			v.ID, v.State = id, VowState(state)
+		if state != int(store.VowPending) && op.Index < 0 {
+			v.ID, v.State = id, store.VowState(state)
 			op.Index, op.Vow = i, v
 		}
 	}
@@ -263,7 +288,7 @@ func (w *writer) watch(op *Watch) error {
 	return nil
 }
 
-func (w *writer) finish(op *Finish) error {
+func (w *writer) finish(op *store.Finish) error {
 	op.Finished, op.Waiters = false, nil
 	var outcome []byte
 	err := w.conn.QueryRowContext(w.ctx, qFinish, op.Gen, op.Act[:]).Scan(&outcome)
@@ -288,11 +313,11 @@ func (w *writer) finish(op *Finish) error {
 	return err
 }
 
-func (w *writer) fireTimers(op *FireTimers) error {
+func (w *writer) fireTimers(op *store.FireTimers) error {
 	op.Fired = nil // a batch retried alone starts afresh
 	limit := op.Limit
 	if limit <= 0 {
-		limit = 1000
+		limit = store.DefaultLimit
 	}
 	rows, err := w.query(qDueTimers, op.Now.UnixNano(), limit)
 	if err != nil {
@@ -325,12 +350,12 @@ func (w *writer) fireTimers(op *FireTimers) error {
 			return err
 		}
 		payload := op.EncodeDeadline(unixNano(d.deadline))
-		settled, _, waiters, err := w.settle(d.vow, VowFulfilled, payload, op.Gen)
+		settled, _, waiters, err := w.settle(d.vow, store.VowFulfilled, payload, op.Gen)
 		if err != nil {
 			return err
 		}
 		if settled {
-			op.Fired = append(op.Fired, Fired{Vow: d.vow, Payload: payload, Waiters: waiters})
+			op.Fired = append(op.Fired, store.Fired{Vow: d.vow, Payload: payload, Waiters: waiters})
 		}
 	}
 	return nil

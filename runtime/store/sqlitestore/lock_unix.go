@@ -1,11 +1,13 @@
 //go:build unix
 
-package store
+package sqlitestore
 
 import (
 	"errors"
 	"os"
 	"syscall"
+
+	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
 // lockFile takes an exclusive, non-blocking lock on f. The lock is an flock(2)
@@ -20,7 +22,7 @@ func lockFile(f *os.File) error {
 		case errors.Is(err, syscall.EINTR):
 			continue
 		case errors.Is(err, syscall.EWOULDBLOCK):
-			return ErrLocked
+			return store.ErrLocked
 		default:
 			return err
 		}

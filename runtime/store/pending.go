@@ -1,0 +1,52 @@
+package store
+
+import "context"
+
+// Pending is a submission on its way to durability. A store makes one for
+// each submission with NewPending and releases it with Complete; the
+// submitter waits with Wait or WaitContext.
+type Pending struct {
+	ops  []Op
+	done chan struct{}
+	err  error
+}
+
+// NewPending returns the Pending of a submission of ops, not yet complete.
+func NewPending(ops ...Op) *Pending {
+	return &Pending{ops: ops, done: make(chan struct{})}
+}
+
+// Ops returns the submission's ops, in order.
+func (p *Pending) Ops() []Op { return p.ops }
+
+// Complete releases the submitter: the ops are durable (err nil), or failed
+// and have no effect. The ops' results must be filled in before. A store
+// calls it once for each Pending; a second call panics.
+func (p *Pending) Complete(err error) {
+	p.err = err
+	close(p.done)
+}
+
+// Done returns a channel closed when the submission is complete.
+func (p *Pending) Done() <-chan struct{} { return p.done }
+
+// Wait blocks until the ops are durable, or failed, and returns the error.
+func (p *Pending) Wait() error {
+	<-p.done
+	return p.err
+}
+
+// WaitContext is Wait, giving up when ctx ends. The ops may still commit.
+func (p *Pending) WaitContext(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Apply submits ops and waits for them.
+func Apply(ctx context.Context, s Store, ops ...Op) error {
+	return s.Submit(ops...).WaitContext(ctx)
+}

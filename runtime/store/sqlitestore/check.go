@@ -1,0 +1,127 @@
+package sqlitestore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// ApplicationID marks a SQLite file as an asyncflow store ("AfLw").
+const ApplicationID = 0x41664c77
+
+// checkHeader looks at the SQLite header without SQLite, so a file that is
+// not ours is refused before SQLite could write to it (journal mode, WAL
+// recovery).
+func checkHeader(f *os.File, path string) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", path, err)
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil // new, or created empty by the caller
+	}
+	var h [100]byte
+	n, err := f.ReadAt(h[:], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("sqlitestore: %s: read header: %w", path, err)
+	}
+	const magic = "SQLite format 3\x00"
+	if n < len(magic) || string(h[:len(magic)]) != magic {
+		if n < len(magic) && string(h[:n]) == magic[:n] {
+			return fmt.Errorf("sqlitestore: %s: %w: truncated to %d bytes", path, store.ErrCorrupt, size)
+		}
+		return fmt.Errorf("sqlitestore: %s: %w: not a SQLite database", path, store.ErrNotStore)
+	}
+	if n < len(h) {
+		return fmt.Errorf("sqlitestore: %s: %w: truncated to %d bytes", path, store.ErrCorrupt, size)
+	}
+	pageSize := int64(binary.BigEndian.Uint16(h[16:]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
+		return fmt.Errorf("sqlitestore: %s: %w: bad page size %d", path, store.ErrCorrupt, pageSize)
+	}
+	appID := binary.BigEndian.Uint32(h[68:])
+	if appID != 0 && appID != ApplicationID {
+		return fmt.Errorf("sqlitestore: %s: %w: it belongs to another application (application_id 0x%08x)", path, store.ErrNotStore, appID)
+	}
+	if appID == ApplicationID {
+		if v := int32(binary.BigEndian.Uint32(h[60:])); int(v) > SchemaVersion() {
+			return fmt.Errorf("sqlitestore: %s: %w: schema version %d, this build knows up to %d; run a newer build", path, store.ErrNewerSchema, v, SchemaVersion())
+		}
+	}
+	changes, validFor := binary.BigEndian.Uint32(h[24:]), binary.BigEndian.Uint32(h[92:])
+	pages := int64(binary.BigEndian.Uint32(h[28:]))
+	if changes == validFor && pages > 0 && pages*pageSize > size {
+		return fmt.Errorf("sqlitestore: %s: %w: truncated: %d bytes, the header says %d pages of %d", path, store.ErrCorrupt, size, pages, pageSize)
+	}
+	return nil
+}
+
+// checkIdentity checks, read-only, that the database is ours or empty.
+func (s *Store) checkIdentity(ctx context.Context) error {
+	var appID, version int64
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return s.wrap("check", err)
+	}
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return s.wrap("check", err)
+	}
+	switch {
+	case appID == 0:
+		var tables int
+		if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+			return s.wrap("check", err)
+		}
+		if tables > 0 {
+			return fmt.Errorf("sqlitestore: %s: %w: a SQLite database of another application (%d schema objects, no asyncflow application_id)", s.path, store.ErrNotStore, tables)
+		}
+	case appID != ApplicationID:
+		return fmt.Errorf("sqlitestore: %s: %w: it belongs to another application (application_id 0x%08x)", s.path, store.ErrNotStore, appID)
+	case version > int64(SchemaVersion()):
+		return fmt.Errorf("sqlitestore: %s: %w: schema version %d, this build knows up to %d; run a newer build", s.path, store.ErrNewerSchema, version, SchemaVersion())
+	case version < 1:
+		return fmt.Errorf("sqlitestore: %s: %w: marked as a store but without a schema version", s.path, store.ErrCorrupt)
+	}
+	return nil
+}
+
+// wrap names the operation and the store around an error, and turns a
+// SQLite error into one of the store package's errors where one fits. An
+// error that already is one of the store package's errors (a damaged row) is
+// wrapped as it is.
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("sqlitestore: %s %s: %w: %v", op, s.path, store.ErrNotStore, err)
+		case sqlite3.SQLITE_CORRUPT:
+			return fmt.Errorf("sqlitestore: %s %s: %w: %v", op, s.path, store.ErrCorrupt, err)
+		}
+	}
+	return fmt.Errorf("sqlitestore: %s %s: %w", op, s.path, err)
+}
+
+// idFrom reads a 16-byte id from a row.
+func idFrom(b []byte, what string) ([16]byte, error) {
+	var id [16]byte
+	if len(b) != 16 {
+		return id, fmt.Errorf("%w: %s id of %d bytes", store.ErrCorrupt, what, len(b))
+	}
+	copy(id[:], b)
+	return id, nil
+}

@@ -1,0 +1,190 @@
+package sqlitestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// job is one submission in the queue: a caller's ops, or work of the store's
+// own (recording an incarnation, a read on the write connection) that runs in
+// the transaction in their place.
+type job struct {
+	p   *store.Pending
+	own func(w *writer) error
+}
+
+// Submit implements store.Store.
+func (s *Store) Submit(ops ...store.Op) *store.Pending {
+	return s.enqueue(job{p: store.NewPending(ops...)}, s.closedErr())
+}
+
+// enqueue queues a job for the committer or, if the store is closing,
+// completes it with closed. The lock keeps a job from being queued once the
+// committer may have drained the queue for the last time.
+func (s *Store) enqueue(j job, closed error) *store.Pending {
+	s.submitMu.RLock()
+	defer s.submitMu.RUnlock()
+	if s.closing.Load() {
+		j.p.Complete(closed)
+		return j.p
+	}
+	s.queue <- j
+	return j.p
+}
+
+func (s *Store) closedErr() error {
+	return fmt.Errorf("sqlitestore: %s: %w", s.path, store.ErrClosed)
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	ctx := context.Background()
+	w, err := newWriter(ctx, s)
+	if err != nil {
+		s.log.Error("asyncflow store: writer unavailable", "path", s.path, "err", err)
+	}
+	batch := make([]job, 0, 64)
+	for {
+		var first job
+		select {
+		case first = <-s.queue:
+		case <-s.stop:
+			// Drain what was queued before the stop.
+			for {
+				select {
+				case j := <-s.queue:
+					s.run(w, err, []job{j})
+				default:
+					if w != nil {
+						w.close()
+					}
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+		if !s.opts.NoGroupCommit {
+		gather:
+			for len(batch) < s.opts.MaxBatch {
+				select {
+				case j := <-s.queue:
+					batch = append(batch, j)
+				default:
+					break gather
+				}
+			}
+		}
+		s.run(w, err, batch)
+	}
+}
+
+func (s *Store) run(w *writer, werr error, batch []job) {
+	if werr != nil {
+		for _, j := range batch {
+			j.p.Complete(werr)
+		}
+		return
+	}
+	err := w.commit(batch)
+	if err != nil && len(batch) > 1 {
+		// Isolate the submission at fault: the others still commit.
+		for _, j := range batch {
+			j.p.Complete(w.commit([]job{j}))
+		}
+		return
+	}
+	for _, j := range batch {
+		j.p.Complete(err)
+	}
+}
+
+// Close implements store.Store.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	s.submitMu.Lock()
+	s.closing.Store(true)
+	close(s.stop)
+	s.submitMu.Unlock()
+	select {
+	case <-s.stopped:
+	case <-ctx.Done():
+		s.closeErr = fmt.Errorf("sqlitestore: close %s: commits still in flight: %w", s.path, ctx.Err())
+		// The writer finishes its transaction and closes; SQLite keeps the
+		// file consistent whatever happens next.
+		go func() {
+			<-s.stopped
+			s.release()
+		}()
+		return s.closeErr
+	}
+	if err := s.release(); err != nil {
+		s.closeErr = fmt.Errorf("sqlitestore: close %s: %w", s.path, err)
+	}
+	return s.closeErr
+}
+
+func (s *Store) release() error {
+	var errs []error
+	if s.rdb != nil && s.rdb != s.wdb {
+		errs = append(errs, s.rdb.Close())
+	}
+	if s.wdb != nil {
+		errs = append(errs, s.wdb.Close())
+	}
+	if s.lockF != nil {
+		errs = append(errs, unlockFile(s.lockF), s.lockF.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Check implements store.Store: SQLite's integrity check.
+func (s *Store) Check(ctx context.Context) error {
+	var problems []string
+	err := s.read(ctx, func(q querier) error {
+		rows, err := q.QueryContext(ctx, "PRAGMA integrity_check")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				return err
+			}
+			if line != "ok" {
+				problems = append(problems, line)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return s.wrap("check", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlitestore: %s: %w: %s", s.path, store.ErrCorrupt, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// BeginIncarnation implements store.Store.
+func (s *Store) BeginIncarnation(ctx context.Context, build string, pid int) (int64, error) {
+	var gen int64
+	started := time.Now()
+	p := s.enqueue(job{p: store.NewPending(), own: func(w *writer) error {
+		return w.conn.QueryRowContext(w.ctx, qNewInc, build, started.UnixNano(), pid).Scan(&gen)
+	}}, s.closedErr())
+	if err := p.WaitContext(ctx); err != nil {
+		return 0, err
+	}
+	return gen, nil
+}

@@ -1,0 +1,29 @@
+// Package sqlitestore is the store on embedded SQLite (modernc.org/sqlite,
+// pure Go, no cgo): the runtime's default, opened by runtime.Open on a file
+// path. It implements store.Store and passes the storetest suite.
+//
+// # Durability and group commit
+//
+// One goroutine owns the write connection. Submissions made by concurrent
+// activations while a commit is under way are gathered and written together
+// in the next transaction; each submitter is released when the transaction
+// holding its ops is durable. Nothing waits for a batch to fill, so a lone
+// activation pays one commit per step and no more. If a shared transaction
+// fails, each of its submissions is applied again alone, so only the one at
+// fault fails. With [SyncFull] (the default) every commit is fsync'd
+// (synchronous=FULL in WAL mode) and survives power loss; [SyncNormal]
+// (synchronous=NORMAL) survives a crash of the process but may lose the last
+// commits on power loss or an operating system crash, in exchange for fewer
+// fsyncs.
+//
+// # Safety
+//
+// A store is opened by one process at a time: Open takes an exclusive lock on
+// the file (flock on Unix) and a second process gets store.ErrLocked. A file
+// that is not a store — not SQLite, or SQLite with another application_id, or
+// an unmarked SQLite database that already holds tables — is refused with
+// store.ErrNotStore and never written. A truncated or damaged store gives
+// store.ErrCorrupt; a store written by a newer schema gives
+// store.ErrNewerSchema. Every store opened is checked and migrated with the
+// numbered scripts in schema/, in one transaction.
+package sqlitestore
