@@ -10,14 +10,9 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+
+	"github.com/asyncflow-go/asyncflow/internal/directive"
 )
-
-// FlowPkg is the import path of the flow package: its functions are the
-// membrane, and so is code flowgen generates.
-const FlowPkg = "github.com/asyncflow-go/asyncflow/flow"
-
-// generatedFile is the name of the file flowgen writes.
-const generatedFile = "flowgen_gen.go"
 
 // Config adjusts the analyzer. The zero value is the documented behaviour.
 type Config struct {
@@ -40,7 +35,7 @@ func NewAnalyzer(cfg Config) *analysis.Analyzer {
 		Doc:       Doc,
 		URL:       "https://pkg.go.dev/github.com/asyncflow-go/asyncflow/analysis/closedcheck",
 		Run:       c.run,
-		FactTypes: []analysis.Fact{new(funcFact), new(hostFact), new(varFact)},
+		FactTypes: []analysis.Fact{new(funcFact), new(packageFact), new(hostFact), new(varFact)},
 	}
 	a.Flags.Func("allow", "comma-separated functions (types.Func.FullName) to treat as closed", func(s string) error {
 		for _, f := range strings.Split(s, ",") {
@@ -89,7 +84,7 @@ type span struct{ from, to int } // lines, inclusive
 
 func (c *checker) run(pass *analysis.Pass) (any, error) {
 	path := pass.Pkg.Path()
-	if isStd(path) || path == FlowPkg || strings.HasPrefix(path, FlowPkg+"/") {
+	if isStd(path) || isMembrane(path) {
 		return nil, nil // the table judges the standard library; flow is the membrane
 	}
 	p := &pkgState{c: c, pass: pass, hosts: map[*types.TypeName]bool{}, funcs: map[*types.Func]*fnInfo{},
@@ -99,12 +94,15 @@ func (c *checker) run(pass *analysis.Pass) (any, error) {
 	p.collectVars()
 	p.collectInitializers()
 	p.collectFuncs()
-	// Verdicts for every function, exported as facts for importers.
+	// Verdicts for every function; those that say something (not closed,
+	// or obligations for callers) are exported as facts for importers.
 	p.verdicts()
+	pass.ExportPackageFact(&packageFact{})
 	for _, fn := range p.sortedFuncs() {
 		info := p.funcs[fn]
-		fact := &funcFact{Closed: info.reason == nil, Reason: info.reason, Obligations: info.obligations}
-		pass.ExportObjectFact(fn, fact)
+		if info.reason != nil || len(info.obligations) > 0 {
+			pass.ExportObjectFact(fn, &funcFact{Reason: info.reason, Obligations: info.obligations})
+		}
 	}
 	for _, fd := range p.flows {
 		p.reportFlow(fd)
@@ -122,7 +120,7 @@ func (p *pkgState) sortedFuncs() []*types.Func {
 }
 
 func (p *pkgState) isGeneratedFile(pos token.Pos) bool {
-	return filepath.Base(p.pass.Fset.Position(pos).Filename) == generatedFile
+	return directive.IsGenerated(p.pass.Fset.Position(pos).Filename)
 }
 
 // directives reads //flowgen:flow, //flowgen:host and //closedcheck:ignore.
@@ -135,7 +133,7 @@ func (p *pkgState) directives() {
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.FuncDecl:
-				if hasDirective(d.Doc, "//flowgen:flow") && d.Recv == nil && d.Body != nil {
+				if directive.Has(d.Doc, directive.VerbFlow) && d.Recv == nil && d.Body != nil {
 					p.flows = append(p.flows, d)
 				}
 			case *ast.GenDecl:
@@ -144,11 +142,7 @@ func (p *pkgState) directives() {
 				}
 				for _, s := range d.Specs {
 					ts := s.(*ast.TypeSpec)
-					doc := ts.Doc
-					if doc == nil && !d.Lparen.IsValid() {
-						doc = d.Doc
-					}
-					if !hasDirective(doc, "//flowgen:host") {
+					if !directive.Has(directive.TypeDoc(d, ts), directive.VerbHost) {
 						continue
 					}
 					if tn, ok := p.pass.TypesInfo.Defs[ts.Name].(*types.TypeName); ok && types.IsInterface(tn.Type()) {
@@ -162,11 +156,11 @@ func (p *pkgState) directives() {
 		// statement (then the whole statement), or in a function's doc.
 		for _, cg := range f.Comments {
 			for _, c := range cg.List {
-				text, ok := strings.CutPrefix(c.Text, "//closedcheck:ignore")
-				if !ok || (text != "" && text[0] != ' ' && text[0] != '\t') {
+				reason, ok := directive.IgnoreReason(c.Text)
+				if !ok {
 					continue
 				}
-				if ignoreReason(text) == "" {
+				if reason == "" {
 					p.pass.Report(analysis.Diagnostic{Pos: c.Pos(), Message: "//closedcheck:ignore needs a reason: say why the code is closed"})
 					continue
 				}
@@ -234,23 +228,15 @@ func (p *pkgState) suppressed(pos token.Pos) bool {
 	return false
 }
 
-// ignoreReason is the reason a //closedcheck:ignore gives: its text, up to
-// any further comment.
-func ignoreReason(text string) string {
-	text, _, _ = strings.Cut(text, "//")
-	return strings.TrimSpace(text)
-}
-
-func hasDirective(doc *ast.CommentGroup, d string) bool {
-	if doc == nil {
-		return false
+// analysed reports whether closedcheck analysed a package, so that a
+// function of it without a fact is closed. The package fact is visible for
+// the package's own imports (and, in go vet, only for those: a method of a
+// type of a deeper package is then known from its own fact or its absence).
+func (p *pkgState) analysed(pkg *types.Package) bool {
+	if p.pass.ImportPackageFact(pkg, &packageFact{}) {
+		return true
 	}
-	for _, c := range doc.List {
-		if c.Text == d || strings.HasPrefix(c.Text, d+" ") {
-			return true
-		}
-	}
-	return false
+	return !slices.Contains(p.pass.Pkg.Imports(), pkg)
 }
 
 // isHost reports whether t is a //flowgen:host interface, here or imported.

@@ -154,6 +154,16 @@
 // writes keyed by anything but the range key (two keys with one value: the
 // last write wins, at random), early returns and breaks, and host calls.
 //
+// # Facts
+//
+// Verdicts cross packages as analysis facts. A function has a fact only when
+// it says something: the function is not closed (the chain to its first
+// cause), or it carries obligations for its callers. Each analysed package
+// has a package fact, so a function of an analysed package without a fact
+// is closed, and one of a package closedcheck did not analyse is "cannot
+// prove closed". Host interfaces and exported error sentinels have facts
+// of their own.
+//
 // # Suppression
 //
 // //closedcheck:ignore <reason> silences the line it is on; on a line of its

@@ -9,30 +9,16 @@ import (
 	"strconv"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/asyncflow-go/asyncflow/internal/directive"
 )
 
-// staticCallee returns the function a call statically calls, if any.
+// staticCallee returns the function a call statically calls (its generic
+// origin), if any: not an interface method, not a function value.
 func (p *pkgState) staticCallee(call *ast.CallExpr) *types.Func {
-	fun := ast.Unparen(call.Fun)
-	switch f := fun.(type) {
-	case *ast.IndexExpr:
-		fun = f.X
-	case *ast.IndexListExpr:
-		fun = f.X
-	}
-	switch f := fun.(type) {
-	case *ast.Ident:
-		fn, _ := p.pass.TypesInfo.Uses[f].(*types.Func)
-		return fn
-	case *ast.SelectorExpr:
-		if sel := p.pass.TypesInfo.Selections[f]; sel != nil {
-			if sel.Kind() == types.MethodVal && !isInterfaceMethod(sel.Obj().(*types.Func)) {
-				return sel.Obj().(*types.Func)
-			}
-			return nil
-		}
-		fn, _ := p.pass.TypesInfo.Uses[f.Sel].(*types.Func)
-		return fn
+	if fn := typeutil.StaticCallee(p.pass.TypesInfo, call); fn != nil {
+		return fn.Origin()
 	}
 	return nil
 }
@@ -46,7 +32,7 @@ func (w *walker) flowContextName() string {
 			if t == nil {
 				continue
 			}
-			if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == FlowPkg && n.Obj().Name() == "Context" {
+			if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == directive.FlowPkg && n.Obj().Name() == "Context" {
 				for _, name := range f.Names {
 					if name.Name != "_" {
 						return name.Name
@@ -74,7 +60,7 @@ func (w *walker) flowImportName(pos token.Pos) (string, bool) {
 		return "", false
 	}
 	for _, imp := range f.Imports {
-		if path, _ := strconv.Unquote(imp.Path.Value); path == FlowPkg {
+		if path, _ := strconv.Unquote(imp.Path.Value); path == directive.FlowPkg {
 			if imp.Name != nil {
 				return imp.Name.Name, true
 			}
@@ -154,8 +140,15 @@ func (w *walker) sortedRangeFix(r *ast.RangeStmt) *analysis.SuggestedFix {
 	edits := []analysis.TextEdit{{Pos: r.Key.Pos(), End: r.X.End(),
 		NewText: []byte("_, " + key.Name + " := range slices.Sorted(maps.Keys(" + mapSrc + "))")}}
 	if val, ok := r.Value.(*ast.Ident); ok && val.Name != "_" {
-		edits = append(edits, analysis.TextEdit{Pos: r.Body.Lbrace + 1, End: r.Body.Lbrace + 1,
-			NewText: []byte("\n" + val.Name + " := " + mapSrc + "[" + key.Name + "]")})
+		// The value is read first thing in the body: on the line after the
+		// brace, so that a comment after the brace stays on the for line.
+		decl := val.Name + " := " + mapSrc + "[" + key.Name + "]"
+		at, text := r.Body.Lbrace+1, "\n"+decl
+		tf := w.p.pass.Fset.File(r.Body.Lbrace)
+		if line := tf.Line(r.Body.Lbrace); line < tf.LineCount() && tf.Line(r.Body.Rbrace) > line {
+			at, text = tf.LineStart(line+1), decl+"\n"
+		}
+		edits = append(edits, analysis.TextEdit{Pos: at, End: at, NewText: []byte(text)})
 	}
 	edits = append(edits, w.importEdits(r.Pos(), "maps", "slices")...)
 	return &analysis.SuggestedFix{Message: "range over sorted keys", TextEdits: edits}

@@ -15,7 +15,7 @@ func (w *walker) rangeStmt(r *ast.RangeStmt) {
 	}
 	switch t.Underlying().(type) {
 	case *types.Chan:
-		w.problem(r.Pos(), "range over a channel", "orders events outside the log; use vows and futures", "channel")
+		w.problem(r.Pos(), "range over a channel", "orders events outside the log; use vows and futures", KindChannel)
 		return
 	case *types.Map:
 	default:
@@ -24,7 +24,7 @@ func (w *walker) rangeStmt(r *ast.RangeStmt) {
 	if w.orderFree(r) {
 		return
 	}
-	s := w.problem(r.Pos(), "range over a map", "Go randomizes the iteration order; range over slices.Sorted(maps.Keys(m))", "map")
+	s := w.problem(r.Pos(), "range over a map", "Go randomizes the iteration order; range over slices.Sorted(maps.Keys(m))", KindMap)
 	s.fix = w.sortedRangeFix(r)
 }
 
@@ -49,7 +49,7 @@ func (w *walker) mapsIterator(call *ast.CallExpr, fn *types.Func) {
 		}
 	}
 	name := stdName(fn)
-	w.problem(call.Pos(), name, "yields in random order; sort first, as slices.Sorted("+name+"(m))", "map")
+	w.problem(call.Pos(), name, "yields in random order; sort first, as slices.Sorted("+name+"(m))", KindMap)
 }
 
 // collectedThenSorted recognises keys := slices.Collect(maps.Keys(m))
@@ -346,6 +346,8 @@ func (w *walker) pure(es ...ast.Expr) bool {
 					}
 				}
 				if fn := w.p.staticCallee(n); fn != nil && fn.Pkg() != nil && isStd(fn.Pkg().Path()) {
+					// The table alone: methods of local random sources are
+					// allowed, but what they return depends on the order.
 					if bad, _ := stdRule(fn.Pkg().Path(), fn.FullName(), false, false); !bad {
 						return true
 					}

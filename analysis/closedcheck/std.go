@@ -1,11 +1,14 @@
 package closedcheck
 
 import (
+	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/asyncflow-go/asyncflow/internal/directive"
 )
 
 // The standard library is judged from this table, keyed by
@@ -220,6 +223,43 @@ var stdMethodsAllowedOn = map[string]bool{
 	"net.HardwareAddr":      true,
 	"net/http.Header":       true,
 	"embed.FS":              true,
+}
+
+// isMembrane reports whether a package is the flow package or below it
+// (flow/codec, flow/flowimpl): its functions are the membrane, called by
+// flows and by the code flowgen generates.
+func isMembrane(path string) bool {
+	return path == directive.FlowPkg || strings.HasPrefix(path, directive.FlowPkg+"/")
+}
+
+// stdVerdict judges a function or method of the standard library: methods
+// of its value types that are allowed, then the table, then the package's
+// rule.
+func stdVerdict(fn *types.Func) (forbidden bool, reason string) {
+	full := fn.Origin().FullName()
+	if recvT := recvTypeName(full); recvT != "" && stdMethodsAllowedOn[recvT] {
+		return false, ""
+	}
+	return stdRule(fn.Pkg().Path(), full, false, false)
+}
+
+// stdVarVerdict judges a variable of the standard library: the table, then
+// error sentinels (always fine), then the package's rule.
+func stdVarVerdict(v *types.Var) (forbidden bool, reason string) {
+	path := v.Pkg().Path()
+	return stdRule(path, path+"."+v.Name(), true, types.Implements(v.Type(), errorType))
+}
+
+var errorType = types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
+
+func recvTypeName(full string) string {
+	if !strings.HasPrefix(full, "(") {
+		return ""
+	}
+	if i := strings.Index(full, ")."); i > 0 {
+		return full[1:i]
+	}
+	return ""
 }
 
 // stdRule judges a function, method or variable of a standard package:

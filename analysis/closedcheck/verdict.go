@@ -26,7 +26,7 @@ func (p *pkgState) verdicts() {
 	for round := 0; round < 16; round++ {
 		for _, fi := range all {
 			fi.prev, fi.prevObligations = fi.reason, fi.obligations
-			fi.state, fi.reason, fi.obligations = 0, nil, nil
+			fi.state, fi.reason, fi.obligations = unvisited, nil, nil
 			for _, s := range fi.sites {
 				s.results = nil
 			}
@@ -47,10 +47,10 @@ func (p *pkgState) verdicts() {
 }
 
 func (p *pkgState) verdict(fi *fnInfo) {
-	if fi.state != 0 {
+	if fi.state != unvisited {
 		return
 	}
-	fi.state = 1
+	fi.state = visiting
 	for _, s := range fi.sites {
 		if !s.call {
 			r := &Reason{Chain: []string{s.what}, What: s.why, Pos: p.position(s.pos), Kind: s.kind}
@@ -69,7 +69,7 @@ func (p *pkgState) verdict(fi *fnInfo) {
 			p.callMethodOn(fi, s, s.recvExpr, s.method, 0)
 		}
 	}
-	fi.state = 2
+	fi.state = visited
 }
 
 // initTaint: reading a variable never written after initialisation is fine,
@@ -86,7 +86,7 @@ func (p *pkgState) initTaint(fi *fnInfo, s *site, v *types.Var) {
 	}
 	for _, w := range vi.initWriters {
 		if wi := p.funcs[w]; wi != nil && from == nil {
-			if wi.state == 1 {
+			if wi.state == visiting {
 				continue
 			}
 			p.verdict(wi)
@@ -112,7 +112,7 @@ func (p *pkgState) blame(fi *fnInfo, r *Reason) {
 
 // problemAt records a problem found while resolving a site.
 func (p *pkgState) problemAt(fi *fnInfo, s *site, subject, why string) {
-	r := &Reason{Chain: []string{subject}, What: why, Pos: p.position(s.pos), Kind: "dynamic"}
+	r := &Reason{Chain: []string{subject}, What: why, Pos: p.position(s.pos), Kind: KindDynamic}
 	s.results = append(s.results, result{problem: r})
 	p.blame(fi, r)
 }
@@ -133,7 +133,7 @@ func (p *pkgState) applyCallee(fi *fnInfo, s *site, fn *types.Func, targs []type
 		return
 	}
 	path := fn.Pkg().Path()
-	if path == FlowPkg || strings.HasPrefix(path, FlowPkg+"/") || p.c.allowed(fn.FullName()) {
+	if isMembrane(path) || p.c.allowed(fn.FullName()) {
 		return
 	}
 	var reason *Reason
@@ -141,11 +141,7 @@ func (p *pkgState) applyCallee(fi *fnInfo, s *site, fn *types.Func, targs []type
 	var local *fnInfo
 	switch {
 	case isStd(path):
-		full := fn.FullName()
-		if recvT := recvTypeName(full); recvT != "" && stdMethodsAllowedOn[recvT] {
-			return
-		}
-		if bad, why := stdRule(path, full, false, false); bad {
+		if bad, why := stdVerdict(fn); bad {
 			p.problemAt(fi, s, stdName(fn), why)
 			return
 		}
@@ -156,7 +152,7 @@ func (p *pkgState) applyCallee(fi *fnInfo, s *site, fn *types.Func, targs []type
 			p.problemAt(fi, s, p.funcName(fn), "has no Go body: cannot prove closed")
 			return
 		}
-		if callee.state == 1 {
+		if callee.state == visiting {
 			reason, obligations = callee.prev, callee.prevObligations
 		} else {
 			p.verdict(callee)
@@ -165,7 +161,7 @@ func (p *pkgState) applyCallee(fi *fnInfo, s *site, fn *types.Func, targs []type
 		local = callee
 	default:
 		var ff funcFact
-		if !p.pass.ImportObjectFact(fn, &ff) {
+		if !p.pass.ImportObjectFact(fn, &ff) && !p.analysed(fn.Pkg()) {
 			p.problemAt(fi, s, p.funcName(fn), "has no verdict (its package was not analysed): cannot prove closed")
 			return
 		}
@@ -575,7 +571,7 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 	if causes > 1 {
 		msg += fmt.Sprintf(" (and %d more)", causes-1)
 	}
-	p.pass.Report(analysis.Diagnostic{Pos: fd.Name.Pos(), Message: msg, Category: fi.reason.Kind})
+	p.pass.Report(analysis.Diagnostic{Pos: fd.Name.Pos(), Message: msg, Category: fi.reason.Kind.String()})
 	for _, ps := range sites {
 		p.report(ps.s, ps.msg)
 	}
@@ -586,7 +582,7 @@ func (p *pkgState) report(s *site, msg string) {
 		return
 	}
 	p.reported[s.pos] = true
-	d := analysis.Diagnostic{Pos: s.pos, Message: msg, Category: s.kind}
+	d := analysis.Diagnostic{Pos: s.pos, Message: msg, Category: s.kind.String()}
 	if s.fix != nil {
 		d.SuggestedFixes = []analysis.SuggestedFix{*s.fix}
 	}

@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/asyncflow-go/asyncflow/internal/directive"
 )
 
 // fnInfo is one function declaration of the package.
@@ -21,13 +24,22 @@ type fnInfo struct {
 	sites   []*site
 	trusted bool // generated, allowed, or ignored as a whole
 
-	state       int // 0 new, 1 in progress, 2 done
+	state       visit
 	reason      *Reason
 	obligations []Obligation
 	// the previous round's verdict, seen by calls within a cycle
 	prev            *Reason
 	prevObligations []Obligation
 }
+
+// visit is how far a function's verdict has got in a round.
+type visit uint8
+
+const (
+	unvisited visit = iota
+	visiting        // on the stack: calls within a cycle see the previous round
+	visited
+)
 
 // local is what a local variable is assigned: resolvable if exactly once.
 type local struct {
@@ -41,8 +53,9 @@ type site struct {
 	pos token.Pos
 
 	// A problem found in the body itself.
-	what, why, kind string
-	fix             *analysis.SuggestedFix
+	what, why string
+	kind      Kind
+	fix       *analysis.SuggestedFix
 
 	// A call to resolve: a static callee (with its instantiation and
 	// arguments), or a dynamic call through a function value or an
@@ -88,7 +101,7 @@ func (p *pkgState) collectFuncs() {
 				continue
 			}
 			if why, ok := p.c.cfg.Deny[fn.FullName()]; ok {
-				fi.sites = append(fi.sites, &site{pos: fd.Name.Pos(), what: fi.name, why: why, kind: "config"})
+				fi.sites = append(fi.sites, &site{pos: fd.Name.Pos(), what: fi.name, why: why, kind: KindConfig})
 				continue
 			}
 			p.walkFunc(fi)
@@ -115,12 +128,14 @@ func (p *pkgState) collectInitializers() {
 	}
 }
 
+// hasIgnore reports whether a doc comment holds a //closedcheck:ignore
+// with a reason: the whole function is trusted.
 func hasIgnore(doc *ast.CommentGroup) bool {
 	if doc == nil {
 		return false
 	}
 	for _, c := range doc.List {
-		if rest, ok := strings.CutPrefix(c.Text, "//closedcheck:ignore"); ok && ignoreReason(rest) != "" {
+		if reason, ok := directive.IgnoreReason(c.Text); ok && reason != "" {
 			return true
 		}
 	}
@@ -275,7 +290,7 @@ func (w *walker) initializing() bool {
 	return (w.fi.decl.Recv == nil && w.fi.decl.Name.Name == "init") || w.p.initOnly[w.fi.obj]
 }
 
-func (w *walker) problem(pos token.Pos, what, why, kind string) *site {
+func (w *walker) problem(pos token.Pos, what, why string, kind Kind) *site {
 	if w.p.suppressed(pos) {
 		return &site{}
 	}
@@ -321,14 +336,14 @@ func (w *walker) typeOf(e ast.Expr) types.Type {
 func (w *walker) visit(n ast.Node) {
 	switch n := n.(type) {
 	case *ast.GoStmt:
-		w.problem(n.Pos(), "go statement", "starts a goroutine the membrane cannot order; use futures (the async proxies) and flow.All", "go")
+		w.problem(n.Pos(), "go statement", "starts a goroutine the membrane cannot order; use futures (the async proxies) and flow.All", KindGo)
 	case *ast.SendStmt:
-		w.problem(n.Arrow, "channel send", "orders events outside the log; use vows and futures", "channel")
+		w.problem(n.Arrow, "channel send", "orders events outside the log; use vows and futures", KindChannel)
 	case *ast.SelectStmt:
-		w.problem(n.Pos(), "select statement", "picks among channels in an order the log cannot replay; use flow.Race", "channel")
+		w.problem(n.Pos(), "select statement", "picks among channels in an order the log cannot replay; use flow.Race", KindChannel)
 	case *ast.UnaryExpr:
 		if n.Op == token.ARROW {
-			w.problem(n.Pos(), "channel receive", "orders events outside the log; use vows and futures", "channel")
+			w.problem(n.Pos(), "channel receive", "orders events outside the log; use vows and futures", KindChannel)
 		}
 	case *ast.RangeStmt:
 		w.rangeStmt(n)
@@ -344,7 +359,7 @@ func (w *walker) ident(id *ast.Ident) {
 	p := w.p
 	obj := p.pass.TypesInfo.Uses[id]
 	if tn, ok := obj.(*types.TypeName); ok && tn.Pkg() != nil && tn.Pkg().Path() == "unsafe" {
-		w.problem(id.Pos(), "unsafe."+tn.Name(), "is unsafe", "io")
+		w.problem(id.Pos(), "unsafe."+tn.Name(), "is unsafe", KindIO)
 		return
 	}
 	v := p.packageVar(id)
@@ -365,16 +380,15 @@ func (w *walker) ident(id *ast.Ident) {
 	path := v.Pkg().Path()
 	switch {
 	case isStd(path):
-		isErr := types.Implements(v.Type(), types.Universe.Lookup("error").Type().Underlying().(*types.Interface))
-		if bad, why := stdRule(path, path+"."+v.Name(), true, isErr); bad {
-			w.problem(id.Pos(), v.Pkg().Name()+"."+v.Name(), why, "io")
+		if bad, why := stdVarVerdict(v); bad {
+			w.problem(id.Pos(), v.Pkg().Name()+"."+v.Name(), why, kindOf(v))
 		}
 	case v.Pkg() != p.pass.Pkg:
 		if p.pass.ImportObjectFact(v, &varFact{}) && !write {
 			return
 		}
 		w.problem(id.Pos(), "package variable "+v.Pkg().Name()+"."+v.Name(),
-			verb+" a variable other packages can change: cannot prove closed; pass the value in as an argument", "var")
+			verb+" a variable other packages can change: cannot prove closed; pass the value in as an argument", KindVar)
 	default:
 		vi := p.vars[v]
 		if vi == nil || w.initializing() {
@@ -382,13 +396,13 @@ func (w *walker) ident(id *ast.Ident) {
 		}
 		switch {
 		case write || vi.written == id.Pos():
-			w.problem(id.Pos(), "package variable "+v.Name(), "writes package state, which replay does not restore", "var")
+			w.problem(id.Pos(), "package variable "+v.Name(), "writes package state, which replay does not restore", KindVar)
 		case vi.written.IsValid():
 			w.problem(id.Pos(), "package variable "+v.Name(),
-				"reads package state that is written at "+p.position(vi.written)+"; pass the value in, or make it a constant", "var")
+				"reads package state that is written at "+p.position(vi.written)+"; pass the value in, or make it a constant", KindVar)
 		case v.Exported() && !vi.sentinel:
 			w.problem(id.Pos(), "package variable "+v.Name(),
-				"reads an exported variable other packages can change: cannot prove closed; unexport it or pass the value in", "var")
+				"reads an exported variable other packages can change: cannot prove closed; unexport it or pass the value in", KindVar)
 		case vi.initFn != nil || len(vi.initWriters) > 0:
 			// Judged once verdicts are known: see initTaint.
 			s := &site{pos: id.Pos(), initOf: v}
@@ -402,67 +416,53 @@ func (w *walker) call(call *ast.CallExpr) {
 	p := w.p
 	info := p.pass.TypesInfo
 	fun := ast.Unparen(call.Fun)
-	// Explicit instantiation: F[T](x).
-	switch f := fun.(type) {
-	case *ast.IndexExpr:
-		if _, isType := info.Types[f]; isType && info.Types[f].IsType() {
-			return
-		}
-		if t := w.typeOf(f.X); t != nil {
-			if _, ok := t.Underlying().(*types.Signature); ok {
-				if _, ok := info.Uses[identOf(f.X)].(*types.Func); ok {
-					fun = f.X
-				}
-			}
-		}
-	case *ast.IndexListExpr:
-		fun = f.X
-	}
 	if tv, ok := info.Types[fun]; ok && tv.IsType() {
 		return // a conversion
 	}
-	switch f := fun.(type) {
-	case *ast.FuncLit:
-		return // its body is walked as part of this function
-	case *ast.Ident:
-		switch obj := info.Uses[f].(type) {
-		case *types.Builtin:
-			if obj.Name() == "close" {
-				w.problem(call.Pos(), "close of a channel", "orders events outside the log; use vows and futures", "channel")
-			}
-			return
-		case *types.Func:
-			w.staticCall(call, obj, f, nil)
-			return
-		case *types.Var:
-			w.callSite(&site{pos: call.Pos(), fnExpr: f, args: call.Args})
-			return
+	switch obj := typeutil.Callee(info, call).(type) {
+	case *types.Builtin:
+		if obj.Name() == "close" {
+			w.problem(call.Pos(), "close of a channel", "orders events outside the log; use vows and futures", KindChannel)
 		}
-	case *ast.SelectorExpr:
-		sel := info.Selections[f]
-		if sel == nil {
-			if fn, ok := info.Uses[f.Sel].(*types.Func); ok {
-				w.staticCall(call, fn, f.Sel, nil)
-			} else if _, ok := info.Uses[f.Sel].(*types.Var); ok {
-				w.callSite(&site{pos: call.Pos(), fnExpr: f, args: call.Args})
-			}
-			return
+		return
+	case *types.Func:
+		sel, _ := fun.(*ast.SelectorExpr)
+		var selection *types.Selection
+		if sel != nil {
+			selection = info.Selections[sel]
 		}
-		switch sel.Kind() {
-		case types.FieldVal:
-			w.callSite(&site{pos: f.Sel.Pos(), fnExpr: f, args: call.Args})
-		case types.MethodVal:
-			fn := sel.Obj().(*types.Func)
-			recvT := sel.Recv()
-			if _, ok := types.Unalias(recvT).(*types.TypeParam); ok || isInterfaceMethod(fn) {
-				w.ifaceCall(call, f, fn, recvT)
-				return
+		switch {
+		case selection != nil && selection.Kind() == types.MethodExpr && isInterfaceMethod(obj):
+			// I.M(x, args…): the method of x's dynamic type.
+			if len(call.Args) > 0 {
+				w.callSite(&site{pos: funPos(call), recvExpr: call.Args[0], method: obj.Name(), args: call.Args[1:]})
 			}
-			w.staticCall(call, fn, f.Sel, recvT)
+		case selection != nil && selection.Kind() == types.MethodVal && (isInterfaceMethod(obj) || isTypeParam(selection.Recv())):
+			w.ifaceCall(call, sel, obj, selection.Recv())
+		case selection != nil && selection.Kind() == types.MethodVal:
+			w.staticCall(call, obj, selection.Recv())
+		default:
+			w.staticCall(call, obj, nil)
 		}
 		return
 	}
-	w.callSite(&site{pos: call.Pos(), fnExpr: fun, args: call.Args})
+	if _, ok := fun.(*ast.FuncLit); ok {
+		return // its body is walked as part of this function
+	}
+	w.callSite(&site{pos: funPos(call), fnExpr: fun, args: call.Args})
+}
+
+// calleeIdent is the identifier naming what a call calls: f in f(x),
+// F[int](x) and pkg.f(x), m in x.m().
+func calleeIdent(call *ast.CallExpr) *ast.Ident {
+	fun := ast.Unparen(call.Fun)
+	switch f := fun.(type) {
+	case *ast.IndexExpr:
+		fun = f.X
+	case *ast.IndexListExpr:
+		fun = f.X
+	}
+	return identOf(fun)
 }
 
 func identOf(e ast.Expr) *ast.Ident {
@@ -480,19 +480,17 @@ func isInterfaceMethod(fn *types.Func) bool {
 	return recv != nil && types.IsInterface(recv.Type())
 }
 
+func isTypeParam(t types.Type) bool {
+	_, ok := types.Unalias(t).(*types.TypeParam)
+	return ok
+}
+
 // typeArgs returns the type arguments of a call of fn: the receiver's, then
 // the function's own.
 func (w *walker) typeArgs(id *ast.Ident, recv types.Type) []types.Type {
-	var out []types.Type
-	if recv != nil {
-		if ptr, ok := recv.(*types.Pointer); ok {
-			recv = ptr.Elem()
-		}
-		if n, ok := types.Unalias(recv).(*types.Named); ok && n.TypeArgs() != nil {
-			for i := range n.TypeArgs().Len() {
-				out = append(out, n.TypeArgs().At(i))
-			}
-		}
+	out := typeArgsOf(recv)
+	if id == nil {
+		return out
 	}
 	if inst, ok := w.p.pass.TypesInfo.Instances[id]; ok && inst.TypeArgs != nil {
 		for i := range inst.TypeArgs.Len() {
@@ -503,41 +501,33 @@ func (w *walker) typeArgs(id *ast.Ident, recv types.Type) []types.Type {
 }
 
 // staticCall judges a call whose target is known.
-func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, id *ast.Ident, recv types.Type) {
+func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, recv types.Type) {
 	p := w.p
-	if fn.Pkg() == nil {
-		return // error.Error and the like
-	}
-	path := fn.Pkg().Path()
-	if path == FlowPkg || strings.HasPrefix(path, FlowPkg+"/") {
-		return // the membrane
+	if fn.Pkg() == nil || isMembrane(fn.Pkg().Path()) {
+		return // error.Error and the like; the membrane
 	}
 	origin := fn.Origin()
 	if p.c.allowed(origin.FullName()) {
 		return
 	}
 	if why, ok := p.c.cfg.Deny[origin.FullName()]; ok {
-		w.problem(funPos(call), p.funcName(origin), why, "config")
+		w.problem(funPos(call), p.funcName(origin), why, KindConfig)
 		return
 	}
-	if isStd(path) {
-		full := origin.FullName()
-		if recvT := recvTypeName(full); recvT != "" && stdMethodsAllowedOn[recvT] {
+	if isStd(fn.Pkg().Path()) {
+		if bad, why := stdVerdict(origin); bad {
+			s := w.problem(funPos(call), stdName(origin), why, kindOf(origin))
+			s.fix = w.fixFor(call, origin.FullName())
 			return
 		}
-		if bad, why := stdRule(path, full, false, false); bad {
-			s := w.problem(funPos(call), stdName(origin), why, kindOf(path, full))
-			s.fix = w.fixFor(call, full)
-			return
-		}
-		if full == "maps.Keys" || full == "maps.Values" || full == "maps.All" {
+		switch origin.FullName() {
+		case "maps.Keys", "maps.Values", "maps.All":
 			w.mapsIterator(call, origin)
 		}
-		// The standard library may call back what it is given.
-		w.callSite(&site{pos: funPos(call), callee: origin, targs: w.typeArgs(id, recv), args: call.Args})
-		return
+		// The standard library may call back what it is given: judged as a
+		// call with the obligations of its parameters.
 	}
-	w.callSite(&site{pos: funPos(call), callee: origin, targs: w.typeArgs(id, recv), args: call.Args})
+	w.callSite(&site{pos: funPos(call), callee: origin, targs: w.typeArgs(calleeIdent(call), recv), args: call.Args})
 }
 
 // funPos is where a call is reported: at the name of what it calls, so two
@@ -591,7 +581,7 @@ func trustedInterface(t types.Type) bool {
 		return true // error
 	}
 	path := n.Obj().Pkg().Path()
-	return isStd(path) || path == FlowPkg || strings.HasPrefix(path, FlowPkg+"/")
+	return isStd(path) || isMembrane(path)
 }
 
 // wellKnownMethod: methods conventionally pure, allowed on any interface.
@@ -611,30 +601,23 @@ func wellKnownMethod(fn *types.Func) bool {
 	return false
 }
 
-func recvTypeName(full string) string {
-	if !strings.HasPrefix(full, "(") {
-		return ""
-	}
-	if i := strings.Index(full, ")."); i > 0 {
-		return full[1:i]
-	}
-	return ""
-}
-
-func kindOf(path, full string) string {
+// kindOf is the rule a forbidden standard function or variable breaks.
+func kindOf(obj types.Object) Kind {
+	path := obj.Pkg().Path()
 	switch {
 	case path == "time":
-		return "clock"
+		return KindClock
 	case strings.HasPrefix(path, "math/rand") || path == "crypto/rand" || path == "hash/maphash":
-		return "random"
+		return KindRandom
 	case path == "sync" || path == "sync/atomic":
-		return "sync"
+		return KindSync
 	case path == "context":
-		return "context"
+		return KindContext
 	case path == "log" || path == "log/slog":
-		return "log"
-	case strings.HasPrefix(full, "(reflect.Value).Map"):
-		return "map"
+		return KindLog
 	}
-	return "io"
+	if fn, ok := obj.(*types.Func); ok && strings.HasPrefix(fn.FullName(), "(reflect.Value).Map") {
+		return KindMap
+	}
+	return KindIO
 }

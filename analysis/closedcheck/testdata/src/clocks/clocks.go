@@ -1,4 +1,4 @@
-package clocks
+package clocks // want package:"analysed"
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 )
 
 //flowgen:host
-type Mailer interface {
+type Mailer interface { // want Mailer:"host"
 	Send(ctx context.Context, to, body string) error
 }
 
 //flowgen:flow
-func Remind(fc flow.Context, m Mailer, to string) error { // want `flow Remind is not closed: Remind → time.Now: reads the wall clock`
+func Remind(fc flow.Context, m Mailer, to string) error { // want `flow Remind is not closed: Remind → time.Now: reads the wall clock` Remind:`open: clocks\.Remind → time\.Now`
 	now := time.Now()     // want `time.Now: reads the wall clock; use flow.Now\(fc\) \(flow Remind: Remind → time.Now\)`
 	time.Sleep(time.Hour) // want `time.Sleep: sleeps on the wall clock`
 	return m.Send(fc, to, fmt.Sprint(now))
@@ -33,7 +33,7 @@ func Good(fc flow.Context, m Mailer, to string) error {
 }
 
 //flowgen:flow
-func Timers(fc flow.Context) { // want `flow Timers is not closed`
+func Timers(fc flow.Context) { // want `flow Timers is not closed` Timers:`open: clocks\.Timers → channel receive`
 	<-time.After(time.Second)         // want `time.After: starts a wall-clock timer` `channel receive`
 	t := time.NewTimer(time.Second)   // want `time.NewTimer`
 	t.Stop()                          // want `Timer\).Stop`
@@ -46,7 +46,7 @@ func Timers(fc flow.Context) { // want `flow Timers is not closed`
 }
 
 //flowgen:flow
-func Zones(fc flow.Context) string { // want `flow Zones is not closed`
+func Zones(fc flow.Context) string { // want `flow Zones is not closed` Zones:`open: clocks\.Zones → \(time\.Time\)\.Local`
 	t := flow.Now(fc)
 	_ = t.Local()                               // want `Time\).Local: converts to the host's time zone`
 	loc, _ := time.LoadLocation("Europe/Paris") // want `time.LoadLocation`
@@ -55,4 +55,4 @@ func Zones(fc flow.Context) string { // want `flow Zones is not closed`
 }
 
 // notAFlow uses the clock, but no flow reaches it: nothing is reported.
-func notAFlow() time.Time { return time.Now() }
+func notAFlow() time.Time { return time.Now() } // want notAFlow:`open: clocks\.notAFlow → time\.Now`

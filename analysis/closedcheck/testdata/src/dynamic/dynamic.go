@@ -1,4 +1,4 @@
-package dynamic
+package dynamic // want package:"analysed"
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 )
 
 //flowgen:host
-type Ledger interface {
+type Ledger interface { // want Ledger:"host"
 	Post(ctx context.Context, amount int64) (string, error)
 }
 
@@ -31,10 +31,10 @@ func (f flat) Price(string) int64 { return f.cents }
 
 type clocked struct{}
 
-func (clocked) Price(string) int64 { return time.Now().Unix() } // want `time.Now`
+func (clocked) Price(string) int64 { return time.Now().Unix() } // want `time.Now` Price:`open: dynamic\.clocked\.Price → time\.Now`
 
 // apply calls the function it is given: callers are judged by what they pass.
-func apply(xs []int64, f func(int64) int64) []int64 {
+func apply(xs []int64, f func(int64) int64) []int64 { // want apply:`closed calls\(param 1 \)`
 	out := make([]int64, len(xs))
 	for i, x := range xs {
 		out[i] = f(x)
@@ -44,10 +44,10 @@ func apply(xs []int64, f func(int64) int64) []int64 {
 
 func double(x int64) int64 { return 2 * x }
 
-func stamp(x int64) int64 { return x + time.Now().Unix() } // want `time.Now`
+func stamp(x int64) int64 { return x + time.Now().Unix() } // want `time.Now` stamp:`open: dynamic\.stamp → time\.Now`
 
 // total calls a method of the interface it is given.
-func total(p Pricer, items []string) int64 {
+func total(p Pricer, items []string) int64 { // want total:`closed calls\(param 0 Price\)`
 	var t int64
 	for _, it := range items {
 		t += p.Price(it)
@@ -64,7 +64,7 @@ func (b byLen) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
 type byTime []string
 
 func (b byTime) Len() int           { return len(b) }
-func (b byTime) Less(i, j int) bool { return time.Now().Unix()%2 == 0 } // want `time.Now`
+func (b byTime) Less(i, j int) bool { return time.Now().Unix()%2 == 0 } // want `time.Now` Less:`open: dynamic\.byTime\.Less → time\.Now`
 func (b byTime) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
 
 type service struct {
@@ -75,7 +75,7 @@ var globalHook = func() int64 { return 1 }
 
 var counter int
 
-func (s *service) incr() int64 { counter++; return int64(counter) } // want `writes package state`
+func (s *service) incr() int64 { counter++; return int64(counter) } // want `writes package state` incr:`open: dynamic\.service\.incr → package variable counter`
 
 //flowgen:flow
 func Closures(fc flow.Context, l Ledger, xs []int64) (string, error) {
@@ -91,7 +91,7 @@ func Closures(fc flow.Context, l Ledger, xs []int64) (string, error) {
 }
 
 //flowgen:flow
-func BadCallback(fc flow.Context, xs []int64) []int64 { // want `flow BadCallback is not closed: BadCallback → stamp → time.Now`
+func BadCallback(fc flow.Context, xs []int64) []int64 { // want `flow BadCallback is not closed: BadCallback → stamp → time.Now` BadCallback:`open: dynamic\.BadCallback → dynamic\.stamp → time\.Now`
 	return apply(xs, stamp)
 }
 
@@ -102,7 +102,7 @@ func Interfaces(fc flow.Context, items []string) int64 {
 }
 
 //flowgen:flow
-func BadInterface(fc flow.Context, items []string) int64 { // want `flow BadInterface is not closed: BadInterface → clocked.Price → time.Now`
+func BadInterface(fc flow.Context, items []string) int64 { // want `flow BadInterface is not closed: BadInterface → clocked.Price → time.Now` BadInterface:`open: dynamic\.BadInterface → dynamic\.clocked\.Price → time\.Now`
 	return total(clocked{}, items)
 }
 
@@ -115,13 +115,13 @@ func pick(i int) Pricer {
 }
 
 //flowgen:flow
-func Unknown(fc flow.Context, i int) int64 { // want `flow Unknown is not closed`
+func Unknown(fc flow.Context, i int) int64 { // want `flow Unknown is not closed` Unknown:`open: dynamic\.Unknown → dynamic\.Pricer\.Price`
 	p := pick(i)
 	return p.Price("x") // want `dynamic.Pricer.Price: is called through an interface whose implementation cannot be known: cannot prove closed`
 }
 
 //flowgen:flow
-func Fields(fc flow.Context, s *service) int64 { // want `flow Fields is not closed`
+func Fields(fc flow.Context, s *service) int64 { // want `flow Fields is not closed` Fields:`open: dynamic\.Fields → field hook`
 	return s.hook() // want `field hook: holds a function whose target cannot be known`
 }
 
@@ -131,7 +131,7 @@ func GlobalFunc(fc flow.Context) int64 {
 }
 
 //flowgen:flow
-func MethodValue(fc flow.Context, xs []int64) []int64 { // want `flow MethodValue is not closed: MethodValue → service.incr → package variable counter`
+func MethodValue(fc flow.Context, xs []int64) []int64 { // want `flow MethodValue is not closed: MethodValue → service.incr → package variable counter` MethodValue:`open: dynamic\.MethodValue → dynamic\.service\.incr → package variable counter`
 	s := &service{}
 	f := s.incr
 	_ = f()
@@ -146,7 +146,7 @@ func Sorting(fc flow.Context, names []string) []string {
 }
 
 //flowgen:flow
-func BadSorting(fc flow.Context, names []string) []string { // want `flow BadSorting is not closed: BadSorting → byTime.Less → time.Now`
+func BadSorting(fc flow.Context, names []string) []string { // want `flow BadSorting is not closed: BadSorting → byTime.Less → time.Now` BadSorting:`open: dynamic\.BadSorting → dynamic\.byTime\.Less → time\.Now`
 	sort.Sort(byTime(names))
 	return names
 }
@@ -177,11 +177,11 @@ func (f flat) asStringer() fmt.Stringer { return stringer{} }
 type Clock interface{ Now() time.Time }
 
 //flowgen:flow
-func WithClock(fc flow.Context, c Clock) string { // want `flow WithClock is not closed`
+func WithClock(fc flow.Context, c Clock) string { // want `flow WithClock is not closed` WithClock:`open: dynamic\.WithClock → dynamic\.Clock\.Now`
 	return c.Now().String() // want `dynamic.Clock.Now: is called through an interface whose implementation cannot be known`
 }
 
 //flowgen:flow
-func WithFunc(fc flow.Context, f func() int64) int64 { // want `flow WithFunc is not closed`
+func WithFunc(fc flow.Context, f func() int64) int64 { // want `flow WithFunc is not closed` WithFunc:`open: dynamic\.WithFunc → f`
 	return f() // want `f: is a function value whose target cannot be known`
 }

@@ -1,4 +1,4 @@
-package generics
+package generics // want package:"analysed"
 
 import (
 	"cmp"
@@ -16,11 +16,11 @@ func (i Item) Price() int { return i.Cents }
 
 type Surge struct{ Cents int }
 
-func (s Surge) Price() int { return s.Cents * int(time.Now().Hour()) } // want `time.Now`
+func (s Surge) Price() int { return s.Cents * int(time.Now().Hour()) } // want `time.Now` Price:`open: generics\.Surge\.Price → time\.Now`
 
 // Total calls Price through its type parameter: resolved where it is
 // instantiated.
-func Total[T Pricer](items []T) int {
+func Total[T Pricer](items []T) int { // want Total:`closed calls\(typeparam 0 Price\)`
 	t := 0
 	for _, it := range items {
 		t += it.Price()
@@ -34,7 +34,7 @@ func Max[T cmp.Ordered](xs []T) T {
 }
 
 // Stamped is generic and reads the clock whatever T is.
-func Stamped[T any](x T) (T, int64) {
+func Stamped[T any](x T) (T, int64) { // want Stamped:`open: generics\.Stamped → time\.Now`
 	return x, time.Now().Unix() // want `time.Now`
 }
 
@@ -47,7 +47,7 @@ func (s *Stack[T]) Len() int { return len(s.items) }
 // Sum calls a method through a type parameter of its receiver type.
 type Basket[T Pricer] struct{ items []T }
 
-func (b Basket[T]) Sum() int { return Total(b.items) }
+func (b Basket[T]) Sum() int { return Total(b.items) } // want Sum:`closed calls\(typeparam 0 Price\)`
 
 //flowgen:flow
 func Checkout(fc flow.Context, items []Item) int {
@@ -59,22 +59,22 @@ func Checkout(fc flow.Context, items []Item) int {
 }
 
 //flowgen:flow
-func SurgeCheckout(fc flow.Context, items []Surge) int { // want `flow SurgeCheckout is not closed: SurgeCheckout → Surge.Price → time.Now`
+func SurgeCheckout(fc flow.Context, items []Surge) int { // want `flow SurgeCheckout is not closed: SurgeCheckout → Surge.Price → time.Now` SurgeCheckout:`open: generics\.SurgeCheckout → generics\.Surge\.Price → time\.Now`
 	return Total(items)
 }
 
 //flowgen:flow
-func SurgeBasket(fc flow.Context, items []Surge) int { // want `flow SurgeBasket is not closed`
+func SurgeBasket(fc flow.Context, items []Surge) int { // want `flow SurgeBasket is not closed` SurgeBasket:`open: generics\.SurgeBasket → generics\.Surge\.Price → time\.Now`
 	return Basket[Surge]{items: items}.Sum()
 }
 
 //flowgen:flow
-func Stamp(fc flow.Context, x int) int64 { // want `flow Stamp is not closed: Stamp → Stamped → time.Now`
+func Stamp(fc flow.Context, x int) int64 { // want `flow Stamp is not closed: Stamp → Stamped → time.Now` Stamp:`open: generics\.Stamp → generics\.Stamped → time\.Now`
 	_, t := Stamped(x)
 	return t
 }
 
 //flowgen:flow
-func ThroughInterface(fc flow.Context, items []Pricer) int { // want `flow ThroughInterface is not closed`
+func ThroughInterface(fc flow.Context, items []Pricer) int { // want `flow ThroughInterface is not closed` ThroughInterface:`open: generics\.ThroughInterface → generics\.Pricer\.Price`
 	return Total(items) // want `generics.Pricer.Price: is called through an interface`
 }

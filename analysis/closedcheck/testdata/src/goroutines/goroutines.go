@@ -1,4 +1,4 @@
-package goroutines
+package goroutines // want package:"analysed"
 
 import (
 	"sync"
@@ -8,12 +8,12 @@ import (
 )
 
 //flowgen:flow
-func Spawn(fc flow.Context) { // want `flow Spawn is not closed: Spawn → go statement`
+func Spawn(fc flow.Context) { // want `flow Spawn is not closed: Spawn → go statement` Spawn:`open: goroutines\.Spawn → go statement`
 	go func() {}() // want `go statement: starts a goroutine`
 }
 
 //flowgen:flow
-func Channels(fc flow.Context) int { // want `flow Channels is not closed`
+func Channels(fc flow.Context) int { // want `flow Channels is not closed` Channels:`open: goroutines\.Channels → channel send`
 	ch := make(chan int, 1)
 	ch <- 1   // want `channel send`
 	v := <-ch // want `channel receive`
@@ -29,7 +29,7 @@ func Channels(fc flow.Context) int { // want `flow Channels is not closed`
 }
 
 //flowgen:flow
-func Locks(fc flow.Context) int { // want `flow Locks is not closed`
+func Locks(fc flow.Context) int { // want `flow Locks is not closed` Locks:`open: goroutines\.Locks → \(\*sync\.Mutex\)\.Lock`
 	var mu sync.Mutex
 	mu.Lock()   // want `\(\*sync.Mutex\).Lock: synchronizes goroutines`
 	mu.Unlock() // want `Unlock`
@@ -45,13 +45,13 @@ func Locks(fc flow.Context) int { // want `flow Locks is not closed`
 }
 
 // worker is reached from a flow through a helper.
-func worker(n int) int {
+func worker(n int) int { // want worker:`open: goroutines\.worker → go statement`
 	done := make(chan int)
 	go func() { done <- n }() // want `go statement` `channel send`
 	return <-done             // want `channel receive`
 }
 
 //flowgen:flow
-func Indirect(fc flow.Context) int { // want `flow Indirect is not closed: Indirect → worker → go statement`
+func Indirect(fc flow.Context) int { // want `flow Indirect is not closed: Indirect → worker → go statement` Indirect:`open: goroutines\.Indirect → goroutines\.worker → go statement`
 	return worker(2)
 }

@@ -1,4 +1,4 @@
-package ignore
+package ignore // want package:"analysed"
 
 import (
 	"time"
@@ -23,13 +23,13 @@ func Metrics(fc flow.Context) int64 {
 func timing() int64 { return time.Now().Unix() }
 
 //flowgen:flow
-func NoReason(fc flow.Context) int64 { // want `flow NoReason is not closed`
+func NoReason(fc flow.Context) int64 { // want `flow NoReason is not closed` NoReason:`open: ignore\.NoReason → time\.Now`
 	//closedcheck:ignore // want `//closedcheck:ignore needs a reason`
 	return time.Now().Unix() // want `time.Now`
 }
 
 //flowgen:flow
-func NextLineOnly(fc flow.Context) int64 { // want `flow NextLineOnly is not closed`
+func NextLineOnly(fc flow.Context) int64 { // want `flow NextLineOnly is not closed` NextLineOnly:`open: ignore\.NextLineOnly → time\.Now`
 	//closedcheck:ignore the first read is fine
 	a := time.Now().Unix()
 	b := time.Now().Unix() // want `time.Now`

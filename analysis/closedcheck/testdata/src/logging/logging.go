@@ -1,4 +1,4 @@
-package logging
+package logging // want package:"analysed"
 
 import (
 	"fmt"
@@ -21,17 +21,17 @@ func Output(fc flow.Context, who string) {
 }
 
 //flowgen:flow
-func Fatal(fc flow.Context, err error) { // want `flow Fatal is not closed: Fatal → log.Fatal: ends the host process`
+func Fatal(fc flow.Context, err error) { // want `flow Fatal is not closed: Fatal → log.Fatal: ends the host process` Fatal:`open: logging\.Fatal → log\.Fatal`
 	log.Fatal(err) // want `log.Fatal: ends the host process`
 }
 
 //flowgen:flow
-func Panics(fc flow.Context, err error) { // want `flow Panics is not closed`
+func Panics(fc flow.Context, err error) { // want `flow Panics is not closed` Panics:`open: logging\.Panics → log\.Panicf`
 	log.Panicf("bad: %v", err) // want `log.Panicf: unwinds the host`
 }
 
 //flowgen:flow
-func Global(fc flow.Context) { // want `flow Global is not closed`
+func Global(fc flow.Context) { // want `flow Global is not closed` Global:`open: logging\.Global → log\.SetOutput`
 	log.SetOutput(io.Discard)                      // want `log.SetOutput: changes the host's global logger`
 	slog.SetDefault(slog.New(slog.DiscardHandler)) // want `slog.SetDefault`
 }

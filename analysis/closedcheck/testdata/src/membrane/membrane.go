@@ -8,7 +8,7 @@ import (
 )
 
 //flowgen:host
-type Ledger interface {
+type Ledger interface { // want Ledger:"host"
 	Balance(ctx context.Context, acct string) (int64, error)
 	Transfer(ctx context.Context, from, to string, cents int64) (string, error)
 }

@@ -1,4 +1,4 @@
-// Package orders holds realistic flows that are closed: nothing here may be
+// Package orders holds realistic flows that are closed: nothing here may be // want package:"analysed"
 // reported.
 package orders
 
@@ -20,8 +20,8 @@ import (
 )
 
 var (
-	ErrOutOfStock = errors.New("out of stock")
-	ErrTooLarge   = fmt.Errorf("order too large")
+	ErrOutOfStock = errors.New("out of stock")    // want ErrOutOfStock:"sentinel"
+	ErrTooLarge   = fmt.Errorf("order too large") // want ErrTooLarge:"sentinel"
 	skuPattern    = regexp.MustCompile(`^[A-Z]{3}-\d{4}$`)
 	taxRates      = map[string]float64{"FR": 0.2, "DE": 0.19}
 )
@@ -77,13 +77,13 @@ func tax(o Order) int64 {
 }
 
 //flowgen:host
-type Warehouse interface {
+type Warehouse interface { // want Warehouse:"host"
 	Reserve(ctx context.Context, sku string, qty int) (string, error)
 	Release(ctx context.Context, reservation string) error
 }
 
 //flowgen:host
-type Payments interface {
+type Payments interface { // want Payments:"host"
 	Charge(ctx context.Context, orderID string, cents int64) (string, error)
 	Approval(ctx context.Context, orderID string) (flow.Vow[bool], error)
 }

@@ -1,4 +1,4 @@
-package randomness
+package randomness // want package:"analysed"
 
 import (
 	crand "crypto/rand"
@@ -10,23 +10,23 @@ import (
 )
 
 //flowgen:flow
-func Dice(fc flow.Context) int { // want `flow Dice is not closed: Dice → rand.Intn: draws from the global random source`
+func Dice(fc flow.Context) int { // want `flow Dice is not closed: Dice → rand.Intn: draws from the global random source` Dice:`open: randomness\.Dice → rand\.Intn`
 	return rand.Intn(6) // want `rand.Intn: draws from the global random source`
 }
 
 //flowgen:flow
-func DiceV2(fc flow.Context) int { // want `flow DiceV2 is not closed`
+func DiceV2(fc flow.Context) int { // want `flow DiceV2 is not closed` DiceV2:`open: randomness\.DiceV2 → rand\.IntN`
 	return randv2.IntN(6) // want `rand.IntN`
 }
 
 //flowgen:flow
-func Shuffle(fc flow.Context, xs []int) []int { // want `flow Shuffle is not closed`
+func Shuffle(fc flow.Context, xs []int) []int { // want `flow Shuffle is not closed` Shuffle:`open: randomness\.Shuffle → rand\.Shuffle`
 	rand.Shuffle(len(xs), func(i, j int) { xs[i], xs[j] = xs[j], xs[i] }) // want `rand.Shuffle`
 	return xs
 }
 
 //flowgen:flow
-func Token(fc flow.Context) []byte { // want `flow Token is not closed`
+func Token(fc flow.Context) []byte { // want `flow Token is not closed` Token:`open: randomness\.Token → rand\.Read`
 	b := make([]byte, 16)
 	_, _ = crand.Read(b) // want `rand.Read: reads randomness`
 	return b
@@ -46,6 +46,6 @@ func SeededV2(fc flow.Context, seed uint64) int {
 }
 
 //flowgen:flow
-func Hash(fc flow.Context, s string) uint64 { // want `flow Hash is not closed`
+func Hash(fc flow.Context, s string) uint64 { // want `flow Hash is not closed` Hash:`open: randomness\.Hash → maphash\.String`
 	return maphash.String(maphash.MakeSeed(), s) // want `maphash.String: hashes with a random seed` `maphash.MakeSeed: draws a random seed`
 }

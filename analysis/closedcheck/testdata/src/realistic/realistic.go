@@ -1,4 +1,4 @@
-package realistic
+package realistic // want package:"analysed"
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 )
 
 //flowgen:host
-type Notifier interface {
+type Notifier interface { // want Notifier:"host"
 	Notify(ctx context.Context, who, msg string) error
 }
 
@@ -26,17 +26,17 @@ var (
 	greeting = strings.Repeat("hi ", 2)
 )
 
-func init() {
+func init() { // want init:`open: realistic\.init → time\.Now`
 	started = time.Now() // want `time.Now`
 }
 
 //flowgen:flow
-func Regional(fc flow.Context, n Notifier, who string) error { // want `flow Regional is not closed: Regional → package variable region: is initialised by code that is not closed`
+func Regional(fc flow.Context, n Notifier, who string) error { // want `flow Regional is not closed: Regional → package variable region: is initialised by code that is not closed` Regional:`open: realistic\.Regional → package variable region`
 	return n.Notify(fc, who, "from "+region) // want `package variable region: is initialised by code that is not closed \(region initializer → os.Getenv`
 }
 
 //flowgen:flow
-func Uptime(fc flow.Context) time.Duration { // want `flow Uptime is not closed`
+func Uptime(fc flow.Context) time.Duration { // want `flow Uptime is not closed` Uptime:`open: realistic\.Uptime → package variable started`
 	return flow.Now(fc).Sub(started) // want `package variable started: is initialised by code that is not closed \(init → time.Now`
 }
 
@@ -56,7 +56,7 @@ func Summary(fc flow.Context, counts map[string]int) string {
 }
 
 //flowgen:flow
-func SummaryWithHost(fc flow.Context, n Notifier, counts map[string]int) []error { // want `flow SummaryWithHost is not closed`
+func SummaryWithHost(fc flow.Context, n Notifier, counts map[string]int) []error { // want `flow SummaryWithHost is not closed` SummaryWithHost:`open: realistic\.SummaryWithHost → range over a map`
 	var errs []error
 	for name := range counts { // want `range over a map`
 		errs = append(errs, n.Notify(fc, name, "count")) // host calls in random order
@@ -86,7 +86,7 @@ func Pipeline(fc flow.Context, x int) int {
 }
 
 //flowgen:flow
-func BadPipeline(fc flow.Context, x int) int { // want `flow BadPipeline is not closed`
+func BadPipeline(fc flow.Context, x int) int { // want `flow BadPipeline is not closed` BadPipeline:`open: realistic\.BadPipeline → time\.Now`
 	ops := []func(int) int{
 		func(v int) int { return v + int(time.Now().Unix()) }, // want `time.Now`
 	}
@@ -98,7 +98,7 @@ type DenialError struct{ Code int }
 
 func (e *DenialError) Error() string { return "denied" }
 
-var ErrDenied = &DenialError{Code: 7}
+var ErrDenied = &DenialError{Code: 7} // want ErrDenied:"sentinel"
 
 //flowgen:flow
 func Deny(fc flow.Context, n Notifier, who string) error {
@@ -129,7 +129,7 @@ func Actives(fc flow.Context, accts map[string]account) ([]string, int) {
 }
 
 //flowgen:flow
-func ActivesUnsorted(fc flow.Context, accts map[string]account) []string { // want `flow ActivesUnsorted is not closed`
+func ActivesUnsorted(fc flow.Context, accts map[string]account) []string { // want `flow ActivesUnsorted is not closed` ActivesUnsorted:`open: realistic\.ActivesUnsorted → range over a map`
 	var active []string
 	for id, a := range accts { // want `range over a map`
 		if a.Active {
@@ -173,7 +173,7 @@ func (fixed) at() int64 { return 0 }
 
 type live struct{}
 
-func (live) at() int64 { return time.Now().Unix() } // want `time.Now`
+func (live) at() int64 { return time.Now().Unix() } // want `time.Now` at:`open: realistic\.live\.at → time\.Now`
 
 func pickClock(b bool) clocky {
 	if b {
@@ -183,7 +183,7 @@ func pickClock(b bool) clocky {
 }
 
 //flowgen:flow
-func When(fc flow.Context, b bool) int64 { // want `flow When is not closed: When → live.at → time.Now`
+func When(fc flow.Context, b bool) int64 { // want `flow When is not closed: When → live.at → time.Now` When:`open: realistic\.When → realistic\.live\.at → time\.Now`
 	return pickClock(b).at()
 }
 
@@ -212,7 +212,7 @@ func Extremes(fc flow.Context, m map[string]int) (int, int) {
 }
 
 //flowgen:flow
-func Longest(fc flow.Context, m map[string]int) string { // want `flow Longest is not closed`
+func Longest(fc flow.Context, m map[string]int) string { // want `flow Longest is not closed` Longest:`open: realistic\.Longest → range over a map`
 	longest := ""
 	for k := range m { // want `range over a map`
 		if len(k) > len(longest) {
@@ -223,7 +223,7 @@ func Longest(fc flow.Context, m map[string]int) string { // want `flow Longest i
 }
 
 //flowgen:flow
-func ArgMax(fc flow.Context, m map[string]int) string { // want `flow ArgMax is not closed`
+func ArgMax(fc flow.Context, m map[string]int) string { // want `flow ArgMax is not closed` ArgMax:`open: realistic\.ArgMax → range over a map`
 	best, bestKey := 0, ""
 	for k, v := range m { // want `range over a map`
 		if v > best {

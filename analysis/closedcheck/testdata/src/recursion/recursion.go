@@ -1,4 +1,4 @@
-package recursion
+package recursion // want package:"analysed"
 
 import (
 	"os"
@@ -27,14 +27,14 @@ func odd(n int) bool {
 	return even(n - 1)
 }
 
-func ping(n int) int {
+func ping(n int) int { // want ping:`open: recursion\.ping → recursion\.pong → os\.Args`
 	if n == 0 {
 		return 0
 	}
 	return pong(n - 1)
 }
 
-func pong(n int) int {
+func pong(n int) int { // want pong:`open: recursion\.pong → os\.Args`
 	if n == 1 {
 		return len(os.Args) // want `os.Args`
 	}
@@ -47,7 +47,7 @@ func Closed(fc flow.Context, n int) (int, bool) {
 }
 
 //flowgen:flow
-func Open(fc flow.Context, n int) int { // want `flow Open is not closed: Open → ping → pong → os.Args`
+func Open(fc flow.Context, n int) int { // want `flow Open is not closed: Open → ping → pong → os.Args` Open:`open: recursion\.Open → recursion\.ping → recursion\.pong → os\.Args`
 	return ping(n)
 }
 

@@ -1,4 +1,4 @@
-package leaf
+package leaf // want package:"analysed"
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ var Rates = map[string]int{"eur": 100}
 func Stamp() int64 { return time.Now().Unix() } // want Stamp:"open: leaf.Stamp → time.Now: reads the wall clock"
 
 // Clean is pure.
-func Clean(s string) string { return strings.TrimSpace(s) } // want Clean:"closed"
+func Clean(s string) string { return strings.TrimSpace(s) }
 
 // Apply calls what it is given.
 func Apply(f func(string) string, s string) string { return f(s) } // want Apply:`closed calls\(param 0 \)`

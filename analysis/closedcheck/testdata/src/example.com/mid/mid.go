@@ -1,4 +1,4 @@
-package mid
+package mid // want package:"analysed"
 
 import "example.com/leaf"
 
@@ -6,7 +6,7 @@ import "example.com/leaf"
 func Fee(cents int64) int64 { return cents/100 + leaf.Stamp()%2 } // want Fee:"open: mid.Fee → leaf.Stamp → time.Now"
 
 // Label is closed across the packages.
-func Label(s string) string { return leaf.Apply(leaf.Clean, s) } // want Label:"closed"
+func Label(s string) string { return leaf.Apply(leaf.Clean, s) }
 
 // Shout passes its own parameter on: its callers must pass something closed.
 func Shout(f func(string) string, s string) string { return leaf.Apply(f, s) } // want Shout:`closed calls\(param 0 \)`

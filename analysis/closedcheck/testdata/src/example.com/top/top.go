@@ -1,4 +1,4 @@
-package top
+package top // want package:"analysed"
 
 import (
 	"strings"
@@ -15,10 +15,10 @@ func (u user) Name() string { return u.name }
 
 type timed struct{}
 
-func (timed) Name() string { return time.Now().String() } // want `time.Now`
+func (timed) Name() string { return time.Now().String() } // want `time.Now` Name:`open: top\.timed\.Name → time\.Now`
 
 //flowgen:flow
-func Charge(fc flow.Context, cents int64) int64 { // want `flow Charge is not closed: Charge → mid.Fee → leaf.Stamp → time.Now: reads the wall clock; use flow.Now\(fc\), at leaf/leaf.go:16:34`
+func Charge(fc flow.Context, cents int64) int64 { // want `flow Charge is not closed: Charge → mid.Fee → leaf.Stamp → time.Now: reads the wall clock; use flow.Now\(fc\), at leaf/leaf.go:16:34` Charge:`open: top\.Charge → mid\.Fee → leaf\.Stamp → time\.Now`
 	return mid.Fee(cents) // want `mid.Fee is not closed: mid.Fee → leaf.Stamp → time.Now: reads the wall clock; use flow.Now\(fc\), at leaf/leaf.go:16:34 \(flow Charge: Charge → mid.Fee → leaf.Stamp → time.Now\)`
 }
 
@@ -32,12 +32,12 @@ func Tidy(fc flow.Context, s string) (string, error) {
 }
 
 //flowgen:flow
-func Bad(fc flow.Context, s string) string { // want `flow Bad is not closed`
+func Bad(fc flow.Context, s string) string { // want `flow Bad is not closed` Bad:`open: top\.Bad → top\.timed\.Name → time\.Now`
 	_ = leaf.Each([]timed{{}})
 	return mid.Shout(func(x string) string { return x + time.Now().String() }, s) // want `time.Now`
 }
 
 //flowgen:flow
-func Table(fc flow.Context, c string) int { // want `flow Table is not closed`
+func Table(fc flow.Context, c string) int { // want `flow Table is not closed` Table:`open: top\.Table → package variable leaf\.Rates`
 	return leaf.Rates[c] // want `package variable leaf.Rates: reads a variable other packages can change: cannot prove closed`
 }

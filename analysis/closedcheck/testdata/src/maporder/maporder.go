@@ -1,4 +1,4 @@
-package maps
+package maporder // want package:"analysed"
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 )
 
 //flowgen:host
-type Mailer interface {
+type Mailer interface { // want Mailer:"host"
 	Send(ctx context.Context, to string) error
 }
 
 //flowgen:flow
-func Unordered(fc flow.Context, m Mailer, to map[string]bool) error { // want `flow Unordered is not closed: Unordered → range over a map: Go randomizes the iteration order`
+func Unordered(fc flow.Context, m Mailer, to map[string]bool) error { // want `flow Unordered is not closed: Unordered → range over a map: Go randomizes the iteration order` Unordered:`open: maporder\.Unordered → range over a map`
 	for addr := range to { // want `range over a map: Go randomizes the iteration order; range over slices.Sorted\(maps.Keys\(m\)\)`
 		if err := m.Send(fc, addr); err != nil {
 			return err
@@ -27,7 +27,7 @@ func Unordered(fc flow.Context, m Mailer, to map[string]bool) error { // want `f
 }
 
 //flowgen:flow
-func KeyValue(fc flow.Context, prices map[string]int) string { // want `flow KeyValue is not closed`
+func KeyValue(fc flow.Context, prices map[string]int) string { // want `flow KeyValue is not closed` KeyValue:`open: maporder\.KeyValue → range over a map`
 	var b strings.Builder
 	for name, cents := range prices { // want `range over a map`
 		fmt.Fprintf(&b, "%s=%d;", name, cents)
@@ -36,7 +36,7 @@ func KeyValue(fc flow.Context, prices map[string]int) string { // want `flow Key
 }
 
 //flowgen:flow
-func FirstMatch(fc flow.Context, m map[string]int, want int) string { // want `flow FirstMatch is not closed`
+func FirstMatch(fc flow.Context, m map[string]int, want int) string { // want `flow FirstMatch is not closed` FirstMatch:`open: maporder\.FirstMatch → range over a map`
 	for k, v := range m { // want `range over a map`
 		if v == want {
 			return k
@@ -46,7 +46,7 @@ func FirstMatch(fc flow.Context, m map[string]int, want int) string { // want `f
 }
 
 //flowgen:flow
-func FloatSum(fc flow.Context, m map[string]float64) float64 { // want `flow FloatSum is not closed`
+func FloatSum(fc flow.Context, m map[string]float64) float64 { // want `flow FloatSum is not closed` FloatSum:`open: maporder\.FloatSum → range over a map`
 	total := 0.0
 	for _, v := range m { // want `range over a map`
 		total += v // float addition depends on the order
@@ -120,7 +120,7 @@ func Times(fc flow.Context, m map[string]int) int {
 }
 
 //flowgen:flow
-func Iterators(fc flow.Context, m map[string]int) []string { // want `flow Iterators is not closed`
+func Iterators(fc flow.Context, m map[string]int) []string { // want `flow Iterators is not closed` Iterators:`open: maporder\.Iterators → maps\.Keys`
 	var out []string
 	for k := range maps.Keys(m) { // want `maps.Keys: yields in random order`
 		out = append(out, k)
@@ -131,7 +131,7 @@ func Iterators(fc flow.Context, m map[string]int) []string { // want `flow Itera
 }
 
 //flowgen:flow
-func Overwrite(fc flow.Context, m map[string]string) map[string]string { // want `flow Overwrite is not closed`
+func Overwrite(fc flow.Context, m map[string]string) map[string]string { // want `flow Overwrite is not closed` Overwrite:`open: maporder\.Overwrite → range over a map`
 	inv := map[string]string{}
 	for k, v := range m { // want `range over a map`
 		inv[v] = k // two keys with one value: the last one wins, in random order
