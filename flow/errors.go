@@ -128,7 +128,7 @@ func EncodeError(e *codec.Encoder, err error) {
 
 // DecodeError reads what EncodeError wrote; nil for nil.
 func DecodeError(d *codec.Decoder) error {
-	code, msg, ok := d.Error()
+	code, msg, ok := d.ReadError()
 	if !ok || d.Err() != nil {
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 // was logged), the flow ends as a replay failure.
 func Results(ctx context.Context, what string, res []byte, n int) *codec.Decoder {
 	d := codec.NewDecoder(res)
-	if got := d.List(); d.Err() == nil && got != n {
+	if got := d.ReadList(); d.Err() == nil && got != n {
 		Diverge(ctx, what+": the logged result "+codec.Format(res)+" has "+strconv.Itoa(got)+" values, the code expects "+strconv.Itoa(n))
 	}
 	return d
@@ -24,7 +24,7 @@ func Results(ctx context.Context, what string, res []byte, n int) *codec.Decoder
 // Arguments starts decoding a flow's stored argument tuple of n values.
 func Arguments(fc Context, name string, args []byte, n int) *codec.Decoder {
 	d := codec.NewDecoder(args)
-	if got := d.List(); d.Err() == nil && got != n {
+	if got := d.ReadList(); d.Err() == nil && got != n {
 		Diverge(fc, name+": the stored arguments "+codec.Format(args)+" are "+strconv.Itoa(got)+" values, the flow takes "+strconv.Itoa(n))
 	}
 	return d

@@ -33,7 +33,7 @@ func (r Ref) String() string { return codec.FormatRef(r.Kind, r.Name, r.Key) }
 func (r Ref) MarshalFlow(e *codec.Encoder) { e.PutRef(r.Kind, r.Name, r.Key) }
 
 // UnmarshalFlow implements codec.Unmarshaler.
-func (r *Ref) UnmarshalFlow(d *codec.Decoder) { r.Kind, r.Name, r.Key = d.Ref() }
+func (r *Ref) UnmarshalFlow(d *codec.Decoder) { r.Kind, r.Name, r.Key = d.ReadRef() }
 
 // Referrer is implemented by guest proxies: the durable reference a proxy
 // stands for. Starting a flow accepts only Referrers for host-interface

@@ -39,7 +39,7 @@ func (v Vow[T]) String() string { return "vow:" + v.id.String() }
 func (v Vow[T]) MarshalFlow(e *codec.Encoder) { e.PutVow(v.id) }
 
 // UnmarshalFlow implements codec.Unmarshaler.
-func (v *Vow[T]) UnmarshalFlow(d *codec.Decoder) { v.id = d.Vow() }
+func (v *Vow[T]) UnmarshalFlow(d *codec.Decoder) { v.id = d.ReadVow() }
 
 func (v Vow[T]) decodeValue(b []byte) (T, error) {
 	var t T
@@ -67,7 +67,7 @@ type TupleUnmarshaler interface {
 func (f Future[T]) decodeValue(b []byte) (T, error) {
 	var t T
 	d := codec.NewDecoder(b)
-	n := d.List()
+	n := d.ReadList()
 	if tu, ok := any(&t).(TupleUnmarshaler); ok && d.Err() == nil {
 		tu.UnmarshalTuple(d, n)
 		return t, d.Done()

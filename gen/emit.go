@@ -176,15 +176,15 @@ func (em *emitter) basicGet(t types.Type, d string) *jen.Statement {
 	var read *jen.Statement
 	switch {
 	case b.Info()&types.IsString != 0:
-		read = jen.Id(d).Dot("String").Call()
+		read = jen.Id(d).Dot("ReadString").Call()
 	case b.Info()&types.IsBoolean != 0:
-		read = jen.Id(d).Dot("Bool").Call()
+		read = jen.Id(d).Dot("ReadBool").Call()
 	case b.Info()&types.IsInteger != 0 && b.Info()&types.IsUnsigned != 0:
-		read = jen.Id(d).Dot("Uint").Call(jen.Lit(bits(b)))
+		read = jen.Id(d).Dot("ReadUint").Call(jen.Lit(bits(b)))
 	case b.Info()&types.IsInteger != 0:
-		read = jen.Id(d).Dot("Int").Call(jen.Lit(bits(b)))
+		read = jen.Id(d).Dot("ReadInt").Call(jen.Lit(bits(b)))
 	case b.Info()&types.IsFloat != 0:
-		read = jen.Id(d).Dot("Float").Call()
+		read = jen.Id(d).Dot("ReadFloat").Call()
 	default:
 		return nil
 	}
@@ -629,7 +629,7 @@ func (em *emitter) dispatcher(h *HostInterface) {
 			jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("%T is not "+article(h.Name)+" "+h.Name), jen.Id("obj"))),
 		)
 		g.Id("d").Op(":=").Qual(codecPkg, "NewDecoder").Call(jen.Id("args"))
-		g.Id("n").Op(":=").Id("d").Dot("List").Call()
+		g.Id("n").Op(":=").Id("d").Dot("ReadList").Call()
 		g.Switch(jen.Id("method")).BlockFunc(func(sw *jen.Group) {
 			for _, m := range h.Methods {
 				what := em.what(h, m)

@@ -64,7 +64,7 @@ func (p noopProxy) Step(ctx context.Context, i int) (int, error) {
 		return r0, err
 	}
 	d := flow.Results(ctx, "Noop.Step", res, 1)
-	r0 = int(d.Int(64))
+	r0 = int(d.ReadInt(64))
 	flow.Decoded(ctx, "Noop.Step", d, res)
 	return r0, nil
 }
@@ -124,13 +124,13 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 		return nil, fmt.Errorf("%T is not a Noop", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Ask":
 		if n != 1 {
 			return nil, fmt.Errorf("Noop.Ask: %d arguments, want 1", n)
 		}
-		a0 := d.String()
+		a0 := d.ReadString()
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Noop.Ask: arguments: %w", err)
 		}
@@ -146,7 +146,7 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 		if n != 1 {
 			return nil, fmt.Errorf("Noop.Step: %d arguments, want 1", n)
 		}
-		a0 := int(d.Int(64))
+		a0 := int(d.ReadInt(64))
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Noop.Step: arguments: %w", err)
 		}
@@ -202,7 +202,7 @@ func runSteps(fc flow.Context, args []byte) ([]byte, error) {
 	if ref := flow.DecodeRef(d); !ref.IsZero() {
 		a0 = noopProxy{ref: ref}
 	}
-	a1 := int(d.Int(64))
+	a1 := int(d.ReadInt(64))
 	flow.Decoded(fc, "bench.Steps arguments", d, args)
 	r, err := Steps(fc, a0, a1)
 	if err != nil {
@@ -251,7 +251,7 @@ func runLong(fc flow.Context, args []byte) ([]byte, error) {
 	if ref := flow.DecodeRef(d); !ref.IsZero() {
 		a0 = noopProxy{ref: ref}
 	}
-	a1 := int(d.Int(64))
+	a1 := int(d.ReadInt(64))
 	flow.Decoded(fc, "bench.Long arguments", d, args)
 	r, err := Long(fc, a0, a1)
 	if err != nil {
@@ -300,7 +300,7 @@ func runSleeper(fc flow.Context, args []byte) ([]byte, error) {
 	if ref := flow.DecodeRef(d); !ref.IsZero() {
 		a0 = noopProxy{ref: ref}
 	}
-	a1 := time.Duration(d.Int(64))
+	a1 := time.Duration(d.ReadInt(64))
 	flow.Decoded(fc, "bench.Sleeper arguments", d, args)
 	r, err := Sleeper(fc, a0, a1)
 	if err != nil {

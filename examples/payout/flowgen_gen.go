@@ -49,7 +49,7 @@ func (p ledgerProxy) Balance(ctx context.Context, account string) (int64, error)
 		return r0, err
 	}
 	d := flow.Results(ctx, "Ledger.Balance", res, 1)
-	r0 = d.Int(64)
+	r0 = d.ReadInt(64)
 	flow.Decoded(ctx, "Ledger.Balance", d, res)
 	return r0, nil
 }
@@ -69,7 +69,7 @@ func (p ledgerProxy) Transfer(ctx context.Context, from string, to string, cents
 		return r0, err
 	}
 	d := flow.Results(ctx, "Ledger.Transfer", res, 1)
-	r0 = TxID(d.String())
+	r0 = TxID(d.ReadString())
 	flow.Decoded(ctx, "Ledger.Transfer", d, res)
 	return r0, nil
 }
@@ -131,13 +131,13 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		return nil, fmt.Errorf("%T is not a Ledger", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Balance":
 		if n != 1 {
 			return nil, fmt.Errorf("Ledger.Balance: %d arguments, want 1", n)
 		}
-		a0 := d.String()
+		a0 := d.ReadString()
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Ledger.Balance: arguments: %w", err)
 		}
@@ -153,9 +153,9 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		if n != 3 {
 			return nil, fmt.Errorf("Ledger.Transfer: %d arguments, want 3", n)
 		}
-		a0 := d.String()
-		a1 := d.String()
-		a2 := d.Int(64)
+		a0 := d.ReadString()
+		a1 := d.ReadString()
+		a2 := d.ReadInt(64)
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Ledger.Transfer: arguments: %w", err)
 		}
@@ -258,14 +258,14 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 		return nil, fmt.Errorf("%T is not an Approvals", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Request":
 		if n != 2 {
 			return nil, fmt.Errorf("Approvals.Request: %d arguments, want 2", n)
 		}
-		a0 := d.String()
-		a1 := d.Int(64)
+		a0 := d.ReadString()
+		a1 := d.ReadInt(64)
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Approvals.Request: arguments: %w", err)
 		}
@@ -329,8 +329,8 @@ func runPayout(fc flow.Context, args []byte) ([]byte, error) {
 	if ref := flow.DecodeRef(d); !ref.IsZero() {
 		a1 = approvalsProxy{ref: ref}
 	}
-	a2 := d.String()
-	a3 := d.Int(64)
+	a2 := d.ReadString()
+	a3 := d.ReadInt(64)
 	flow.Decoded(fc, "payout.Payout arguments", d, args)
 	r, err := Payout(fc, a0, a1, a2, a3)
 	if err != nil {

@@ -150,8 +150,8 @@ func (d *Decoder) str() string {
 	return string(d.raw(n))
 }
 
-// IsNil reports whether the next value is nil, consuming it if so.
-func (d *Decoder) IsNil() bool {
+// ReadNil reads a nil if the next value is one, and reports whether it was.
+func (d *Decoder) ReadNil() bool {
 	if d.peek() == tagNil && d.err == nil {
 		d.off++
 		return true
@@ -159,8 +159,8 @@ func (d *Decoder) IsNil() bool {
 	return false
 }
 
-// Bool reads a boolean.
-func (d *Decoder) Bool() bool {
+// ReadBool reads a boolean.
+func (d *Decoder) ReadBool() bool {
 	switch t := d.tag(); t {
 	case tagTrue:
 		return true
@@ -172,8 +172,8 @@ func (d *Decoder) Bool() bool {
 	}
 }
 
-// Int reads a signed integer that fits in bits bits (8 to 64).
-func (d *Decoder) Int(bits int) int64 {
+// ReadInt reads a signed integer that fits in bits bits (8 to 64).
+func (d *Decoder) ReadInt(bits int) int64 {
 	switch t := d.tag(); t {
 	case tagNil:
 		return 0
@@ -197,8 +197,8 @@ func (d *Decoder) Int(bits int) int64 {
 	}
 }
 
-// Uint reads an unsigned integer that fits in bits bits (8 to 64).
-func (d *Decoder) Uint(bits int) uint64 {
+// ReadUint reads an unsigned integer that fits in bits bits (8 to 64).
+func (d *Decoder) ReadUint(bits int) uint64 {
 	switch t := d.tag(); t {
 	case tagNil:
 		return 0
@@ -219,8 +219,8 @@ func (d *Decoder) Uint(bits int) uint64 {
 	}
 }
 
-// Float reads a floating-point number; integers are accepted too.
-func (d *Decoder) Float() float64 {
+// ReadFloat reads a floating-point number; integers are accepted too.
+func (d *Decoder) ReadFloat() float64 {
 	switch t := d.tag(); t {
 	case tagNil:
 		return 0
@@ -240,8 +240,8 @@ func (d *Decoder) Float() float64 {
 	}
 }
 
-// String reads a string.
-func (d *Decoder) String() string {
+// ReadString reads a string.
+func (d *Decoder) ReadString() string {
 	switch t := d.tag(); t {
 	case tagNil:
 		return ""
@@ -253,8 +253,8 @@ func (d *Decoder) String() string {
 	}
 }
 
-// Bytes reads a byte slice into fresh memory.
-func (d *Decoder) Bytes() []byte {
+// ReadBytes reads a byte slice into fresh memory.
+func (d *Decoder) ReadBytes() []byte {
 	switch t := d.tag(); t {
 	case tagNil:
 		return nil
@@ -271,9 +271,9 @@ func (d *Decoder) Bytes() []byte {
 	}
 }
 
-// List reads a list header and returns the number of values that follow; a
+// ReadList reads a list header and returns the number of values that follow; a
 // nil value reads as an empty list.
-func (d *Decoder) List() int {
+func (d *Decoder) ReadList() int {
 	switch t := d.tag(); t {
 	case tagNil:
 		return 0
@@ -285,8 +285,8 @@ func (d *Decoder) List() int {
 	}
 }
 
-// Time reads an instant. A zero offset gives UTC, any other a fixed zone.
-func (d *Decoder) Time() time.Time {
+// ReadTime reads an instant. A zero offset gives UTC, any other a fixed zone.
+func (d *Decoder) ReadTime() time.Time {
 	switch t := d.tag(); t {
 	case tagNil:
 		return time.Time{}
@@ -312,8 +312,8 @@ func (d *Decoder) Time() time.Time {
 	}
 }
 
-// Vow reads a vow identifier; nil reads as the zero identifier.
-func (d *Decoder) Vow() [16]byte {
+// ReadVow reads a vow identifier; nil reads as the zero identifier.
+func (d *Decoder) ReadVow() [16]byte {
 	var id [16]byte
 	switch t := d.tag(); t {
 	case tagNil:
@@ -325,8 +325,8 @@ func (d *Decoder) Vow() [16]byte {
 	return id
 }
 
-// Ref reads a host object reference written by [Encoder.PutRef].
-func (d *Decoder) Ref() (kind, name, key string) {
+// ReadRef reads a host object reference written by [Encoder.PutRef].
+func (d *Decoder) ReadRef() (kind, name, key string) {
 	switch t := d.tag(); t {
 	case tagNil:
 	case tagRef:
@@ -337,8 +337,8 @@ func (d *Decoder) Ref() (kind, name, key string) {
 	return kind, name, key
 }
 
-// Error reads an error written by [Encoder.PutError]; ok is false for nil.
-func (d *Decoder) Error() (code, message string, ok bool) {
+// ReadError reads an error written by [Encoder.PutError]; ok is false for nil.
+func (d *Decoder) ReadError() (code, message string, ok bool) {
 	switch t := d.tag(); t {
 	case tagNil:
 	case tagError:
@@ -362,8 +362,8 @@ func (d *Decoder) text() []byte {
 	}
 }
 
-// RawValue returns the bytes of the next value, whatever it is, and skips it.
-func (d *Decoder) RawValue() []byte {
+// ReadRaw reads the next value, whatever it is, and returns its encoded bytes.
+func (d *Decoder) ReadRaw() []byte {
 	start := d.off
 	d.Skip()
 	if d.err != nil {
@@ -432,15 +432,15 @@ func (d *Decoder) Value(ptr any) {
 	}
 	switch p := ptr.(type) {
 	case *string:
-		*p = d.String()
+		*p = d.ReadString()
 	case *int:
-		*p = int(d.Int(64))
+		*p = int(d.ReadInt(64))
 	case *int64:
-		*p = d.Int(64)
+		*p = d.ReadInt(64)
 	case *bool:
-		*p = d.Bool()
+		*p = d.ReadBool()
 	case *[]byte:
-		*p = d.Bytes()
+		*p = d.ReadBytes()
 	default:
 		decodeReflect(d, ptr)
 	}

@@ -238,4 +238,4 @@ func (r Raw) MarshalFlow(e *Encoder) {
 }
 
 // UnmarshalFlow implements Unmarshaler.
-func (r *Raw) UnmarshalFlow(d *Decoder) { *r = append(Raw(nil), d.RawValue()...) }
+func (r *Raw) UnmarshalFlow(d *Decoder) { *r = append(Raw(nil), d.ReadRaw()...) }

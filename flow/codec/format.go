@@ -125,7 +125,7 @@ func formatValue(sb *strings.Builder, d *Decoder) {
 		sb.WriteString("}")
 	case tagTime:
 		d.off--
-		if tm := d.Time(); d.err == nil {
+		if tm := d.ReadTime(); d.err == nil {
 			sb.WriteString(tm.Format(time.RFC3339Nano))
 		}
 	case tagVow:

@@ -63,7 +63,7 @@ func (e *Encoder) EncodeError(err error) {
 
 // DecodeError reads an error written by [Encoder.EncodeError].
 func (d *Decoder) DecodeError() error {
-	code, msg, ok := d.Error()
+	code, msg, ok := d.ReadError()
 	if !ok || d.err != nil {
 		return nil
 	}
@@ -168,7 +168,7 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 	switch {
 	case t == timeType:
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutTime(v.Interface().(time.Time)) }
-		p.dec = func(d *Decoder, v reflect.Value) { v.Set(reflect.ValueOf(d.Time())) }
+		p.dec = func(d *Decoder, v reflect.Value) { v.Set(reflect.ValueOf(d.ReadTime())) }
 		return
 	case t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && pt.Implements(unmarshalerType) &&
 		(t.Implements(marshalerType) || pt.Implements(marshalerType)):
@@ -200,25 +200,25 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 	switch t.Kind() {
 	case reflect.Bool:
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutBool(v.Bool()) }
-		p.dec = func(d *Decoder, v reflect.Value) { v.SetBool(d.Bool()) }
+		p.dec = func(d *Decoder, v reflect.Value) { v.SetBool(d.ReadBool()) }
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		bits := t.Bits()
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutInt(v.Int()) }
-		p.dec = func(d *Decoder, v reflect.Value) { v.SetInt(d.Int(bits)) }
+		p.dec = func(d *Decoder, v reflect.Value) { v.SetInt(d.ReadInt(bits)) }
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		bits := t.Bits()
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutUint(v.Uint()) }
-		p.dec = func(d *Decoder, v reflect.Value) { v.SetUint(d.Uint(bits)) }
+		p.dec = func(d *Decoder, v reflect.Value) { v.SetUint(d.ReadUint(bits)) }
 	case reflect.Float32, reflect.Float64:
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutFloat(v.Float()) }
-		p.dec = func(d *Decoder, v reflect.Value) { v.SetFloat(d.Float()) }
+		p.dec = func(d *Decoder, v reflect.Value) { v.SetFloat(d.ReadFloat()) }
 	case reflect.String:
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutString(v.String()) }
-		p.dec = func(d *Decoder, v reflect.Value) { v.SetString(d.String()) }
+		p.dec = func(d *Decoder, v reflect.Value) { v.SetString(d.ReadString()) }
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 && !t.Elem().Implements(marshalerType) {
 			p.enc = func(e *Encoder, v reflect.Value) { e.PutBytes(v.Bytes()) }
-			p.dec = func(d *Decoder, v reflect.Value) { v.SetBytes(d.Bytes()) }
+			p.dec = func(d *Decoder, v reflect.Value) { v.SetBytes(d.ReadBytes()) }
 			return
 		}
 		ep := b.build(t.Elem())
@@ -237,11 +237,11 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 			}
 		}
 		p.dec = func(d *Decoder, v reflect.Value) {
-			if d.IsNil() {
+			if d.ReadNil() {
 				v.SetZero()
 				return
 			}
-			n := d.List()
+			n := d.ReadList()
 			if d.err != nil {
 				return
 			}
@@ -262,11 +262,11 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 				}
 			}
 			p.dec = func(d *Decoder, v reflect.Value) {
-				if d.IsNil() {
+				if d.ReadNil() {
 					v.SetZero()
 					return
 				}
-				b := d.Bytes()
+				b := d.ReadBytes()
 				if d.err == nil && len(b) != n {
 					d.Fail(fmt.Errorf("codec: %d bytes for %s", len(b), t))
 					return
@@ -287,10 +287,10 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 		}
 		p.dec = func(d *Decoder, v reflect.Value) {
 			v.SetZero()
-			if d.IsNil() {
+			if d.ReadNil() {
 				return
 			}
-			got := d.List()
+			got := d.ReadList()
 			if d.err == nil && got != n {
 				d.Fail(fmt.Errorf("codec: %d values for %s", got, t))
 				return
@@ -344,7 +344,7 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 			ep.enc(e, v.Elem())
 		}
 		p.dec = func(d *Decoder, v reflect.Value) {
-			if d.IsNil() {
+			if d.ReadNil() {
 				v.SetZero()
 				return
 			}

@@ -47,7 +47,7 @@ func (p bankProxy) Apply(ctx context.Context, account string, step int, prev int
 		return r0, err
 	}
 	d := flow.Results(ctx, "Bank.Apply", res, 1)
-	r0 = d.Int(64)
+	r0 = d.ReadInt(64)
 	flow.Decoded(ctx, "Bank.Apply", d, res)
 	return r0, nil
 }
@@ -98,15 +98,15 @@ func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]b
 		return nil, fmt.Errorf("%T is not a Bank", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Apply":
 		if n != 3 {
 			return nil, fmt.Errorf("Bank.Apply: %d arguments, want 3", n)
 		}
-		a0 := d.String()
-		a1 := int(d.Int(64))
-		a2 := d.Int(64)
+		a0 := d.ReadString()
+		a1 := int(d.ReadInt(64))
+		a2 := d.ReadInt(64)
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Bank.Apply: arguments: %w", err)
 		}
@@ -162,7 +162,7 @@ func runWork(fc flow.Context, args []byte) ([]byte, error) {
 	if ref := flow.DecodeRef(d); !ref.IsZero() {
 		a0 = bankProxy{ref: ref}
 	}
-	a1 := d.String()
+	a1 := d.ReadString()
 	flow.Decoded(fc, "crashtest.Work arguments", d, args)
 	r, err := Work(fc, a0, a1)
 	if err != nil {

@@ -50,7 +50,7 @@ func (p tellerProxy) Add(ctx context.Context, a0 int64, b int64) (int64, error) 
 		return r0, err
 	}
 	d := flow.Results(ctx, "Teller.Add", res, 1)
-	r0 = d.Int(64)
+	r0 = d.ReadInt(64)
 	flow.Decoded(ctx, "Teller.Add", d, res)
 	return r0, nil
 }
@@ -86,7 +86,7 @@ func (p tellerProxy) Echo(ctx context.Context, s string) (string, error) {
 		return r0, err
 	}
 	d := flow.Results(ctx, "Teller.Echo", res, 1)
-	r0 = d.String()
+	r0 = d.ReadString()
 	flow.Decoded(ctx, "Teller.Echo", d, res)
 	return r0, nil
 }
@@ -214,14 +214,14 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		return nil, fmt.Errorf("%T is not a Teller", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Add":
 		if n != 2 {
 			return nil, fmt.Errorf("Teller.Add: %d arguments, want 2", n)
 		}
-		a0 := d.Int(64)
-		a1 := d.Int(64)
+		a0 := d.ReadInt(64)
+		a1 := d.ReadInt(64)
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Teller.Add: arguments: %w", err)
 		}
@@ -237,7 +237,7 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		if n != 1 {
 			return nil, fmt.Errorf("Teller.Ask: %d arguments, want 1", n)
 		}
-		a0 := d.String()
+		a0 := d.ReadString()
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Teller.Ask: arguments: %w", err)
 		}
@@ -253,7 +253,7 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		if n != 1 {
 			return nil, fmt.Errorf("Teller.Echo: %d arguments, want 1", n)
 		}
-		a0 := d.String()
+		a0 := d.ReadString()
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Teller.Echo: arguments: %w", err)
 		}
@@ -269,7 +269,7 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		if n != 1 {
 			return nil, fmt.Errorf("Teller.Fail: %d arguments, want 1", n)
 		}
-		a0 := d.String()
+		a0 := d.ReadString()
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Teller.Fail: arguments: %w", err)
 		}

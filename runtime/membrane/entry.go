@@ -69,11 +69,11 @@ func errOutcome(err error) outcome {
 }
 
 func readOutcome(d *codec.Decoder) outcome {
-	o := outcome{ok: d.Bool()}
+	o := outcome{ok: d.ReadBool()}
 	if o.ok {
-		o.value = d.RawValue()
+		o.value = d.ReadRaw()
 	} else {
-		o.err = d.RawValue()
+		o.err = d.ReadRaw()
 	}
 	return o
 }
@@ -125,23 +125,23 @@ func decodeEntry(step int64, kind int, gen int64, payload []byte) (*entry, error
 	switch kind {
 	case KindCall:
 		en.target.UnmarshalFlow(d)
-		en.method = d.String()
-		en.args = d.RawValue()
+		en.method = d.ReadString()
+		en.args = d.ReadRaw()
 		en.out = readOutcome(d)
 	case KindIssue:
-		en.future = int(d.Int(32))
+		en.future = int(d.ReadInt(32))
 		en.target.UnmarshalFlow(d)
-		en.method = d.String()
-		en.args = d.RawValue()
+		en.method = d.ReadString()
+		en.args = d.ReadRaw()
 	case KindResult:
-		en.future = int(d.Int(32))
+		en.future = int(d.ReadInt(32))
 		en.out = readOutcome(d)
 	case KindVow:
-		en.vow = d.Vow()
+		en.vow = d.ReadVow()
 		en.out = readOutcome(d)
 	case KindMarker:
-		en.marker = d.String()
-		en.data = d.RawValue()
+		en.marker = d.ReadString()
+		en.data = d.ReadRaw()
 	default:
 		return nil, fmt.Errorf("unknown entry kind %d", kind)
 	}
@@ -189,10 +189,10 @@ func markerString(name string, data []byte) string {
 
 func formatAfter(data []byte) string {
 	d := codec.NewDecoder(data)
-	n := d.List()
-	dur := time.Duration(d.Int(64))
-	id := d.Vow()
-	deadline := d.Time()
+	n := d.ReadList()
+	dur := time.Duration(d.ReadInt(64))
+	id := d.ReadVow()
+	deadline := d.ReadTime()
 	if d.Err() != nil || n != 3 {
 		return "(" + codec.Format(data) + ")"
 	}

@@ -768,7 +768,7 @@ func (m *Membrane) Now() time.Time {
 
 func decodeTime(b []byte) (time.Time, error) {
 	d := codec.NewDecoder(b)
-	t := d.Time()
+	t := d.ReadTime()
 	return t, d.Done()
 }
 
@@ -781,10 +781,10 @@ func (m *Membrane) After(dur time.Duration) flow.VowID {
 			m.mismatch(en, false, got)
 		}
 		d := codec.NewDecoder(en.data)
-		n := d.List()
-		logged := time.Duration(d.Int(64))
-		id := d.Vow()
-		d.Time()
+		n := d.ReadList()
+		logged := time.Duration(d.ReadInt(64))
+		id := d.ReadVow()
+		d.ReadTime()
 		if d.Done() != nil || n != 3 {
 			m.diverge(en, CorruptLog, got)
 		}

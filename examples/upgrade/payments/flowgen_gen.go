@@ -49,7 +49,7 @@ func (p ledgerProxy) Fee(ctx context.Context, cents int64) (int64, error) {
 		return r0, err
 	}
 	d := flow.Results(ctx, "Ledger.Fee", res, 1)
-	r0 = d.Int(64)
+	r0 = d.ReadInt(64)
 	flow.Decoded(ctx, "Ledger.Fee", d, res)
 	return r0, nil
 }
@@ -86,7 +86,7 @@ func (p ledgerProxy) Transfer(ctx context.Context, a0 Hold) (TxID, error) {
 		return r0, err
 	}
 	d := flow.Results(ctx, "Ledger.Transfer", res, 1)
-	r0 = TxID(d.String())
+	r0 = TxID(d.ReadString())
 	flow.Decoded(ctx, "Ledger.Transfer", d, res)
 	return r0, nil
 }
@@ -158,13 +158,13 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		return nil, fmt.Errorf("%T is not a Ledger", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Fee":
 		if n != 1 {
 			return nil, fmt.Errorf("Ledger.Fee: %d arguments, want 1", n)
 		}
-		a0 := d.Int(64)
+		a0 := d.ReadInt(64)
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Ledger.Fee: arguments: %w", err)
 		}
@@ -180,8 +180,8 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		if n != 2 {
 			return nil, fmt.Errorf("Ledger.Reserve: %d arguments, want 2", n)
 		}
-		a0 := d.String()
-		a1 := d.Int(64)
+		a0 := d.ReadString()
+		a1 := d.ReadInt(64)
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Ledger.Reserve: arguments: %w", err)
 		}
@@ -301,14 +301,14 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 		return nil, fmt.Errorf("%T is not an Approvals", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Request":
 		if n != 2 {
 			return nil, fmt.Errorf("Approvals.Request: %d arguments, want 2", n)
 		}
-		a0 := d.String()
-		a1 := d.Int(64)
+		a0 := d.ReadString()
+		a1 := d.ReadInt(64)
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Approvals.Request: arguments: %w", err)
 		}
@@ -409,14 +409,14 @@ func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) 
 		return nil, fmt.Errorf("%T is not a Notifier", obj)
 	}
 	d := codec.NewDecoder(args)
-	n := d.List()
+	n := d.ReadList()
 	switch method {
 	case "Send":
 		if n != 2 {
 			return nil, fmt.Errorf("Notifier.Send: %d arguments, want 2", n)
 		}
-		a0 := d.String()
-		a1 := d.String()
+		a0 := d.ReadString()
+		a1 := d.ReadString()
 		if err := d.Done(); err != nil {
 			return nil, fmt.Errorf("Notifier.Send: arguments: %w", err)
 		}
@@ -478,7 +478,7 @@ func runWelcome(fc flow.Context, args []byte) ([]byte, error) {
 	if ref := flow.DecodeRef(d); !ref.IsZero() {
 		a1 = approvalsProxy{ref: ref}
 	}
-	a2 := d.String()
+	a2 := d.ReadString()
 	flow.Decoded(fc, "payments.Welcome arguments", d, args)
 	r, err := Welcome(fc, a0, a1, a2)
 	if err != nil {

@@ -58,8 +58,8 @@ func runPayout(fc flow.Context, args []byte) ([]byte, error) {
 	if ref := flow.DecodeRef(d); !ref.IsZero() {
 		a1 = payments.ApprovalsHost.Proxy(ref)
 	}
-	a2 := d.String()
-	a3 := d.Int(64)
+	a2 := d.ReadString()
+	a3 := d.ReadInt(64)
 	flow.Decoded(fc, "payments.Payout arguments", d, args)
 	r, err := Payout(fc, a0, a1, a2, a3)
 	if err != nil {
