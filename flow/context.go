@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow/internal/bridge"
 )
 
 // Context is the context a flow runs in. It is a [context.Context] that never
@@ -14,7 +16,7 @@ type Context interface {
 	context.Context
 	// Activation returns the id of the running activation.
 	Activation() ActivationID
-	guest() Guest
+	guest() guest
 }
 
 // AwaitKey names something a flow can wait for: a vow, or a future of the
@@ -31,52 +33,42 @@ func (k AwaitKey) String() string {
 	return "vow:" + k.Vow.String()
 }
 
-// Guest is the membrane as seen from inside a flow. A runtime implements it and
-// hands it to [NewContext]; flows use the functions of this package instead.
-// Every method may end the calling goroutine with runtime.Goexit when the
-// activation cannot go on (a replay failure, a cancellation, shutdown).
-type Guest interface {
-	// Activation returns the id of the running activation.
+// guest is the membrane as seen from inside a flow: flowimpl.Guest, which a
+// runtime implements, declared again here because flow cannot import
+// flowimpl. Every method may end the calling goroutine with runtime.Goexit
+// when the activation cannot go on.
+type guest interface {
 	Activation() ActivationID
-	// Call makes a host call and returns its encoded result tuple, or the
-	// error the host returned.
 	Call(target Ref, method string, args []byte) ([]byte, error)
-	// Issue starts a host call without waiting and returns its future's number.
 	Issue(target Ref, method string, args []byte) int
-	// Await blocks until every key is settled or, with race, until one is; it
-	// returns the index of the winner of a race and -1 otherwise.
 	Await(keys []AwaitKey, race bool) int
-	// Settlement returns the settlement of a key Await has observed: the
-	// encoded value, or the rejection.
 	Settlement(key AwaitKey) ([]byte, error)
-	// Now returns the current time, logged.
 	Now() time.Time
-	// After returns a vow the runtime fulfils with its deadline after d.
 	After(d time.Duration) VowID
-	// Patched implements [Patched].
 	Patched(id string) bool
-	// Diverge reports that the guest cannot go on consistently with its log,
-	// for instance because a logged value does not decode into the type the
-	// code now expects. It does not return.
 	Diverge(reason string)
 }
 
-type guestKey struct{}
+type contextKey struct{}
 
-type fcontext struct{ g Guest }
+type fcontext struct{ g guest }
 
-// NewContext returns the Context a runtime passes to a flow it runs.
-func NewContext(g Guest) Context { return &fcontext{g: g} }
+func init() {
+	bridge.NewContext = func(g any) context.Context { return &fcontext{g: g.(guest)} }
+}
 
 func (c *fcontext) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (c *fcontext) Done() <-chan struct{}       { return nil }
 func (c *fcontext) Err() error                  { return nil }
 func (c *fcontext) Activation() ActivationID    { return c.g.Activation() }
-func (c *fcontext) guest() Guest                { return c.g }
+func (c *fcontext) guest() guest                { return c.g }
 func (c *fcontext) String() string              { return "flow.Context(" + c.g.Activation().String() + ")" }
 func (c *fcontext) Value(key any) any {
-	if key == (guestKey{}) {
+	switch key {
+	case contextKey{}:
 		return c
+	case bridge.GuestKey{}:
+		return c.g
 	}
 	return nil
 }
@@ -86,52 +78,16 @@ func FromContext(ctx context.Context) (Context, bool) {
 	if ctx == nil {
 		return nil, false
 	}
-	fc, ok := ctx.Value(guestKey{}).(*fcontext)
+	fc, ok := ctx.Value(contextKey{}).(*fcontext)
 	return fc, ok
 }
 
-func guestOf(ctx context.Context) Guest {
+func guestOf(ctx context.Context) guest {
 	fc, ok := FromContext(ctx)
 	if !ok {
 		panic("flow: " + ErrNotInFlow.Error() + ": this operation needs the flow.Context of a running flow")
 	}
 	return fc.guest()
-}
-
-// Call crosses the membrane with a host call; generated guest proxies use it.
-// args is the encoded argument tuple; the result is the encoded result tuple,
-// or the error the host returned. Outside a flow it returns [ErrNotInFlow].
-func Call(ctx context.Context, target Ref, method string, args []byte) ([]byte, error) {
-	fc, ok := FromContext(ctx)
-	if !ok {
-		return nil, ErrNotInFlow
-	}
-	return fc.guest().Call(target, method, args)
-}
-
-// Go starts a host call without waiting for it; generated async proxies use
-// it. The future settles with the call's result tuple, which must hold one
-// value of type T (or none, for struct{}). It panics outside a flow.
-func Go[T any](ctx context.Context, target Ref, method string, args []byte) Future[T] {
-	return Future[T]{n: guestOf(ctx).Issue(target, method, args)}
-}
-
-// Diverge ends the running flow as a replay failure with reason; generated
-// code calls it when a logged value no longer decodes. It does not return.
-func Diverge(ctx context.Context, reason string) {
-	guestOf(ctx).Diverge(reason)
-}
-
-// DecodeResult decodes a result tuple returned by [Call] into outs, which must
-// be pointers. If the bytes do not fit (a log written by older code whose
-// types changed incompatibly), the flow ends as a replay failure naming what
-// did not fit.
-func DecodeResult(ctx context.Context, what string, res []byte, outs ...any) {
-	d := Results(ctx, what, res, len(outs))
-	for _, o := range outs {
-		d.Value(o)
-	}
-	Decoded(ctx, what, d, res)
 }
 
 // CallInfo describes a host call to the host that performs it.
@@ -154,11 +110,9 @@ func (c CallInfo) IdempotencyKey() string {
 	return c.Activation.String() + "/" + strconv.Itoa(c.Index) + "/" + t + "." + c.Method
 }
 
-type callInfoKey struct{}
-
 // CallInfoFrom returns the CallInfo of the host call ctx belongs to.
 func CallInfoFrom(ctx context.Context) (CallInfo, bool) {
-	info, ok := ctx.Value(callInfoKey{}).(CallInfo)
+	info, ok := ctx.Value(bridge.CallInfoKey{}).(CallInfo)
 	return info, ok
 }
 

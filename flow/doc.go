@@ -10,11 +10,14 @@
 // answers every question it asks until the log runs out; then it carries on
 // live.
 //
-// The package also holds what generated code needs — the registration
-// interfaces ([Registry], [FlowDef], [Service]), the crossing functions
-// ([Call], [Go]) and error codes ([RegisterError]) — and nothing that touches
-// storage, so analysing or generating a flow package never loads the
-// SQLite-backed runtime.
+// Beside those it holds what crosses the membrane with a flow's values: the
+// durable ids of activations and vows, references to host objects ([Ref],
+// [Keyed]), the errors a guest or a host sees ([Error], and [RegisterError]
+// to keep errors.Is working after replay), and what a host method reads from
+// its context ([IdempotencyKey], [CallInfoFrom]). The plumbing generated code
+// uses lives in package flowimpl, which flow authors never import. Nothing
+// here touches storage, so analysing or generating a flow package never
+// loads the SQLite-backed runtime.
 //
 // # Determinism
 //

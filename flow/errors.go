@@ -30,6 +30,10 @@ var ErrUnknownMethod = errors.New("flow: no such method")
 // the original message and a stable code. If the code was registered with
 // [RegisterError], errors.Is matches the registered sentinel, after replay and
 // in any later incarnation.
+//
+// An error crosses with the code of an *Error in its chain, else the result
+// of a FlowErrorCode() string method in its chain, else the code of the first
+// registered sentinel it matches with errors.Is, else none.
 type Error struct {
 	Code    string // stable code; empty if the error was not registered
 	Message string // the original err.Error()
@@ -94,11 +98,9 @@ func lookupCode(code string) (error, bool) {
 	return err, ok
 }
 
-// ErrorCode returns the stable code err crosses the membrane with: the code of
-// an *Error, the result of a FlowErrorCode() string method, or the code of the
-// first registered sentinel err matches with errors.Is. It is empty if none
-// applies.
-func ErrorCode(err error) string {
+// errorCode returns the stable code err crosses the membrane with (see
+// [Error]).
+func errorCode(err error) string {
 	var fe *Error
 	if errors.As(err, &fe) && fe.Code != "" {
 		return fe.Code
@@ -117,24 +119,6 @@ func ErrorCode(err error) string {
 	return ""
 }
 
-// EncodeError writes err, which may be nil, as code and message.
-func EncodeError(e *codec.Encoder, err error) {
-	if err == nil {
-		e.PutNil()
-		return
-	}
-	e.PutError(ErrorCode(err), err.Error())
-}
-
-// DecodeError reads what EncodeError wrote; nil for nil.
-func DecodeError(d *codec.Decoder) error {
-	code, msg, ok := d.ReadError()
-	if !ok || d.Err() != nil {
-		return nil
-	}
-	return &Error{Code: code, Message: msg}
-}
-
 func init() {
 	RegisterError("context.Canceled", context.Canceled)
 	RegisterError("context.DeadlineExceeded", context.DeadlineExceeded)
@@ -143,7 +127,7 @@ func init() {
 	RegisterError("flow.UnknownService", ErrUnknownService)
 	RegisterError("flow.UnknownMethod", ErrUnknownMethod)
 	codec.SetErrorCodec(codec.ErrorCodec{
-		Encode: func(err error) (string, string) { return ErrorCode(err), err.Error() },
+		Encode: func(err error) (string, string) { return errorCode(err), err.Error() },
 		Decode: func(code, msg string) error { return &Error{Code: code, Message: msg} },
 	})
 }

@@ -17,13 +17,6 @@ type Ref struct {
 	Key  string // the object's key; empty for a service
 }
 
-// ServiceRef returns a reference to the named service.
-func ServiceRef(name string) Ref { return Ref{Kind: RefService, Name: name} }
-
-// ObjectRef returns a reference to the object with key, found through the
-// resolver registered under name.
-func ObjectRef(name, key string) Ref { return Ref{Kind: RefObject, Name: name, Key: key} }
-
 // IsZero reports whether r refers to nothing.
 func (r Ref) IsZero() bool { return r == Ref{} }
 
@@ -35,9 +28,11 @@ func (r Ref) MarshalFlow(e *codec.Encoder) { e.PutRef(r.Kind, r.Name, r.Key) }
 // UnmarshalFlow implements codec.Unmarshaler.
 func (r *Ref) UnmarshalFlow(d *codec.Decoder) { r.Kind, r.Name, r.Key = d.ReadRef() }
 
-// Referrer is implemented by guest proxies: the durable reference a proxy
-// stands for. Starting a flow accepts only Referrers for host-interface
-// parameters.
-type Referrer interface {
-	FlowRef() Ref
+// Keyed is implemented by host objects that cross the membrane as a
+// reference by key: a host method may return one to a flow, and a flow may
+// be started with one, and the resolver provided for its host interface
+// (the generated Provide…Resolver) finds the object again by its key, in any
+// incarnation.
+type Keyed interface {
+	FlowKey() string
 }

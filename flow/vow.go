@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/internal/bridge"
 )
 
 // Awaitable is anything a flow can wait for: a [Vow] or a [Future]. The
@@ -57,18 +58,26 @@ func (f Future[T]) AwaitKey() AwaitKey { return AwaitKey{Future: f.n} }
 
 func (f Future[T]) String() string { return "future#" + strconv.Itoa(f.n) }
 
-// TupleUnmarshaler is implemented by generated result structs of host methods
-// with several results: the Future of such a method settles with the whole
-// result tuple.
-type TupleUnmarshaler interface {
+// tupleUnmarshaler is flowimpl.TupleUnmarshaler: generated result structs of
+// host methods with several results implement it, because the Future of such
+// a method settles with the whole result tuple.
+type tupleUnmarshaler interface {
 	UnmarshalTuple(d *codec.Decoder, n int)
+}
+
+// setNumber makes f the future numbered n; flowimpl reaches it through
+// bridge.SetFuture when an async proxy starts a call.
+func (f *Future[T]) setNumber(n int) { f.n = n }
+
+func init() {
+	bridge.SetFuture = func(f any, n int) { f.(interface{ setNumber(int) }).setNumber(n) }
 }
 
 func (f Future[T]) decodeValue(b []byte) (T, error) {
 	var t T
 	d := codec.NewDecoder(b)
 	n := d.ReadList()
-	if tu, ok := any(&t).(TupleUnmarshaler); ok && d.Err() == nil {
+	if tu, ok := any(&t).(tupleUnmarshaler); ok && d.Err() == nil {
 		tu.UnmarshalTuple(d, n)
 		return t, d.Done()
 	}
@@ -92,7 +101,7 @@ func Await[T any](fc Context, p Promise[T]) (T, error) {
 	return settled(g, k, p)
 }
 
-func settled[T any](g Guest, k AwaitKey, p Promise[T]) (T, error) {
+func settled[T any](g guest, k AwaitKey, p Promise[T]) (T, error) {
 	b, err := g.Settlement(k)
 	if err != nil {
 		var zero T

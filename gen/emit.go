@@ -13,6 +13,7 @@ import (
 
 const (
 	codecPkg   = FlowPkg + "/codec"
+	implPkg    = FlowPkg + "/flowimpl"
 	contextPkg = "context"
 	fmtPkg     = "fmt"
 )
@@ -25,7 +26,7 @@ func emit(m *Package) ([]byte, error) {
 	f := jen.NewFilePathName(m.Path, m.Name)
 	f.HeaderComment(Header)
 	em := &emitter{m: m, f: f, imports: map[string]string{
-		FlowPkg: "flow", codecPkg: "codec", contextPkg: "context", fmtPkg: "fmt",
+		FlowPkg: "flow", codecPkg: "codec", implPkg: "flowimpl", contextPkg: "context", fmtPkg: "fmt",
 	}}
 	em.collectPkgNames()
 	if len(m.Errors) > 0 {
@@ -220,23 +221,17 @@ func bits(b *types.Basic) int {
 	return 64
 }
 
-// durable is the expression of a host interface's durable name.
-func (em *emitter) durable(h *HostInterface) jen.Code {
+// hostVar is the expression of a host interface's <Name>Host variable.
+func (em *emitter) hostVar(h *HostInterface) *jen.Statement {
 	if h.PkgPath == "" {
-		return jen.Lit(h.Durable)
+		return jen.Id(h.Name + "Host")
 	}
 	em.imports[h.PkgPath] = h.Type.Obj().Pkg().Name()
-	return jen.Qual(h.PkgPath, h.Name+"Host").Dot("Name")
+	return jen.Qual(h.PkgPath, h.Name+"Host")
 }
 
-// proxyOf is the expression of a guest proxy for ref.
-func (em *emitter) proxyOf(h *HostInterface, ref jen.Code) jen.Code {
-	if h.PkgPath == "" {
-		return jen.Id(proxyName(h)).Values(jen.Dict{jen.Id("ref"): ref})
-	}
-	em.imports[h.PkgPath] = h.Type.Obj().Pkg().Name()
-	return jen.Qual(h.PkgPath, h.Name+"Host").Dot("Proxy").Call(ref)
-}
+// durable is the expression of a host interface's durable name.
+func (em *emitter) durable(h *HostInterface) jen.Code { return em.hostVar(h).Dot("Name") }
 
 // put writes code encoding expr (of param p) with encoder e. guestSide
 // tells how host interfaces are encoded: from a proxy (guest) or from a host
@@ -244,12 +239,10 @@ func (em *emitter) proxyOf(h *HostInterface, ref jen.Code) jen.Code {
 func (em *emitter) put(g *jen.Group, e string, p *Param, expr jen.Code, hostSide bool) {
 	if p.Kind == KindHost {
 		if hostSide {
-			g.If(jen.Err().Op(":=").Qual(FlowPkg, "EncodeHostRef").Call(jen.Id("ctx"), jen.Op("&").Id(e), expr, em.durable(p.Host)), jen.Err().Op("!=").Nil()).Block(
-				jen.Return(jen.Nil(), jen.Err()),
-			)
+			g.Qual(implPkg, "PutHostRef").Call(jen.Id("ctx"), jen.Op("&").Id(e), expr, em.durable(p.Host))
 			return
 		}
-		g.Qual(FlowPkg, "EncodeRef").Call(jen.Op("&").Id(e), expr, em.durable(p.Host))
+		g.Qual(implPkg, "PutProxy").Call(jen.Op("&").Id(e), expr, em.durable(p.Host))
 		return
 	}
 	if m, conv := basicPut(p.Type); m != "" {
@@ -267,10 +260,7 @@ func (em *emitter) put(g *jen.Group, e string, p *Param, expr jen.Code, hostSide
 // interfaces become proxies.
 func (em *emitter) getGuest(g *jen.Group, d, v string, p *Param) {
 	if p.Kind == KindHost {
-		g.Var().Id(v).Add(em.typ(p.Type))
-		g.If(jen.Id("ref").Op(":=").Qual(FlowPkg, "DecodeRef").Call(jen.Id(d)), jen.Op("!").Id("ref").Dot("IsZero").Call()).Block(
-			jen.Id(v).Op("=").Add(em.proxyOf(p.Host, jen.Id("ref"))),
-		)
+		g.Id(v).Op(":=").Qual(implPkg, "ReadProxy").Call(jen.Id(d), em.hostVar(p.Host))
 		return
 	}
 	em.getValue(g, d, v, p)
@@ -426,16 +416,16 @@ func (em *emitter) host(h *HostInterface) {
 	f.Line()
 	f.Commentf("%sRef returns the %s provided as the named service, for passing to a flow.", h.Name, h.Name)
 	f.Func().Id(h.Name + "Ref").Params(jen.Id("name").String()).Id(h.Name).Block(
-		jen.Return(jen.Id(proxy).Values(jen.Dict{jen.Id("ref"): jen.Qual(FlowPkg, "ServiceRef").Call(jen.Id("name"))})),
+		jen.Return(jen.Id(proxy).Values(jen.Dict{jen.Id("ref"): jen.Qual(implPkg, "ServiceRef").Call(jen.Id("name"))})),
 	)
 	f.Line()
 	f.Commentf("%sHost describes %s to flows in other packages.", h.Name, h.Name)
-	f.Var().Id(h.Name+"Host").Op("=").Qual(FlowPkg, "HostInterface").Types(jen.Id(h.Name)).Values(jen.Dict{
+	f.Var().Id(h.Name+"Host").Op("=").Qual(implPkg, "HostInterface").Types(jen.Id(h.Name)).Values(jen.Dict{
 		jen.Id("Name"):  jen.Lit(h.Durable),
 		jen.Id("Proxy"): jen.Func().Params(jen.Id("ref").Qual(FlowPkg, "Ref")).Id(h.Name).Block(jen.Return(jen.Id(proxy).Values(jen.Dict{jen.Id("ref"): jen.Id("ref")}))),
 	})
 	f.Line()
-	f.Comment("FlowRef implements flow.Referrer.")
+	f.Comment("FlowRef implements flowimpl.Referrer.")
 	f.Func().Params(jen.Id("p").Id(proxy)).Id("FlowRef").Params().Qual(FlowPkg, "Ref").Block(jen.Return(jen.Id("p").Dot("ref")))
 	for _, m := range h.Methods {
 		em.proxyMethod(h, m)
@@ -448,12 +438,8 @@ func (em *emitter) host(h *HostInterface) {
 	f.Type().Id(async).Struct(jen.Id("ref").Qual(FlowPkg, "Ref"))
 	f.Line()
 	f.Commentf("Async%s returns the async companion of %s %s a flow holds.", h.Name, article(h.Name), h.Name)
-	f.Func().Id("Async"+h.Name).Params(jen.Id("h").Id(h.Name)).Id(async).Block(
-		jen.List(jen.Id("r"), jen.Id("ok")).Op(":=").Id("h").Assert(jen.Qual(FlowPkg, "Referrer")),
-		jen.If(jen.Op("!").Id("ok")).Block(
-			jen.Panic(jen.Qual(fmtPkg, "Sprintf").Call(jen.Lit("Async"+h.Name+": %T is not "+article(h.Name)+" "+h.Name+" a flow holds"), jen.Id("h"))),
-		),
-		jen.Return(jen.Id(async).Values(jen.Dict{jen.Id("ref"): jen.Id("r").Dot("FlowRef").Call()})),
+	f.Func().Id("Async" + h.Name).Params(jen.Id("h").Id(h.Name)).Id(async).Block(
+		jen.Return(jen.Id(async).Values(jen.Dict{jen.Id("ref"): jen.Qual(implPkg, "ProxyRef").Call(jen.Id("h"), em.durable(h))})),
 	)
 	for _, m := range h.Methods {
 		em.asyncMethod(h, m)
@@ -462,16 +448,16 @@ func (em *emitter) host(h *HostInterface) {
 	// Host side.
 	f.Line()
 	f.Commentf("Provide%s offers impl as the named %s service. Provide it in every incarnation, before the runtime starts.", h.Name, h.Name)
-	f.Func().Id("Provide"+h.Name).Params(jen.Id("r").Qual(FlowPkg, "Registry"), jen.Id("name").String(), jen.Id("impl").Id(h.Name)).Block(
+	f.Func().Id("Provide"+h.Name).Params(jen.Id("r").Qual(implPkg, "Registry"), jen.Id("name").String(), jen.Id("impl").Id(h.Name)).Block(
 		jen.Id("r").Dot("ProvideService").Call(jen.Id("name"), jen.Id("impl"), jen.Id("dispatch"+h.Name)),
 	)
 	f.Line()
 	f.Commentf("Provide%sResolver registers how keyed %s objects — host objects with a FlowKey method — are found again, in this and every later incarnation.", h.Name, h.Name)
 	f.Func().Id("Provide"+h.Name+"Resolver").Params(
-		jen.Id("r").Qual(FlowPkg, "Registry"),
+		jen.Id("r").Qual(implPkg, "Registry"),
 		jen.Id("resolve").Func().Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("key").String()).Params(jen.Id(h.Name), jen.Error()),
 	).Block(
-		jen.Id("r").Dot("ProvideResolver").Call(jen.Lit(h.Durable), jen.Func().Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("key").String()).Params(jen.Any(), jen.Error()).Block(
+		jen.Id("r").Dot("ProvideResolver").Call(em.durable(h), jen.Func().Params(jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("key").String()).Params(jen.Any(), jen.Error()).Block(
 			jen.Return(jen.Id("resolve").Call(jen.Id("ctx"), jen.Id("key"))),
 		), jen.Id("dispatch"+h.Name)),
 	)
@@ -503,18 +489,13 @@ func (em *emitter) proxyMethod(h *HostInterface, m *Method) {
 			}
 			return jen.Panic(err)
 		}
-		g.If(jen.Err().Op(":=").Id("e").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
-			fail(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(what+": %w"), jen.Err())),
-		)
-		g.List(jen.Id("res"), jen.Err()).Op(":=").Qual(FlowPkg, "Call").Call(jen.Id("ctx"), jen.Id("p").Dot("ref"), jen.Lit(m.Name), jen.Id("e").Dot("Bytes").Call())
+		g.List(jen.Id("res"), jen.Err()).Op(":=").Qual(implPkg, "Call").Call(jen.Id("ctx"), jen.Id("p").Dot("ref"), jen.Lit(m.Name), jen.Op("&").Id("e"))
 		g.If(jen.Err().Op("!=").Nil()).Block(fail(jen.Err()))
-		g.Id("d").Op(":=").Qual(FlowPkg, "Results").Call(jen.Id("ctx"), jen.Lit(what), jen.Id("res"), jen.Lit(len(m.Results)))
+		g.Id("d").Op(":=").Qual(implPkg, "Results").Call(jen.Id("ctx"), jen.Lit(what), jen.Id("res"), jen.Lit(len(m.Results)))
 		for i, r := range m.Results {
 			v := "r" + strconv.Itoa(i)
 			if r.Kind == KindHost {
-				g.If(jen.Id("ref").Op(":=").Qual(FlowPkg, "DecodeRef").Call(jen.Id("d")), jen.Op("!").Id("ref").Dot("IsZero").Call()).Block(
-					jen.Id(v).Op("=").Add(em.proxyOf(r.Host, jen.Id("ref"))),
-				)
+				g.Id(v).Op("=").Qual(implPkg, "ReadProxy").Call(jen.Id("d"), em.hostVar(r.Host))
 				continue
 			}
 			if read := em.basicGet(r.Type, "d"); read != nil {
@@ -523,7 +504,7 @@ func (em *emitter) proxyMethod(h *HostInterface, m *Method) {
 				g.Id("d").Dot("Value").Call(jen.Op("&").Id(v))
 			}
 		}
-		g.Qual(FlowPkg, "Decoded").Call(jen.Id("ctx"), jen.Lit(what), jen.Id("d"), jen.Id("res"))
+		g.Qual(implPkg, "Decoded").Call(jen.Id("ctx"), jen.Lit(what), jen.Id("d"), jen.Id("res"))
 		ret := zeroNames(m)
 		if m.HasError {
 			ret = append(ret, jen.Nil())
@@ -565,10 +546,7 @@ func (em *emitter) asyncMethod(h *HostInterface, m *Method) {
 	em.f.Commentf("%s starts %s without waiting.", m.Name, what)
 	em.f.Func().Params(jen.Id("a").Id(h.Name+"Async")).Id(m.Name).Params(em.params(m.Params, names, m.Variadic)...).Qual(FlowPkg, "Future").Types(ft).BlockFunc(func(g *jen.Group) {
 		em.encodeArgs(g, m, names)
-		g.If(jen.Err().Op(":=").Id("e").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Panic(jen.Qual(fmtPkg, "Sprintf").Call(jen.Lit(what+": %v"), jen.Err())),
-		)
-		g.Return(jen.Qual(FlowPkg, "Go").Types(ft.Clone()).Call(jen.Id("ctx"), jen.Id("a").Dot("ref"), jen.Lit(m.Name), jen.Id("e").Dot("Bytes").Call()))
+		g.Return(jen.Qual(implPkg, "Go").Types(ft.Clone()).Call(jen.Id("ctx"), jen.Id("a").Dot("ref"), jen.Lit(m.Name), jen.Op("&").Id("e")))
 	})
 }
 
@@ -602,10 +580,9 @@ func (em *emitter) resultStruct(h *HostInterface, m *Method) {
 		}
 	})
 	em.f.Line()
-	em.f.Comment("UnmarshalTuple implements flow.TupleUnmarshaler.")
+	em.f.Comment("UnmarshalTuple implements flowimpl.TupleUnmarshaler.")
 	em.f.Func().Params(jen.Id("t").Op("*").Id(name)).Id("UnmarshalTuple").Params(jen.Id("d").Op("*").Qual(codecPkg, "Decoder"), jen.Id("n").Int()).BlockFunc(func(g *jen.Group) {
-		g.If(jen.Id("n").Op("!=").Lit(len(m.Results))).Block(
-			jen.Id("d").Dot("Fail").Call(jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(em.what(h, m)+": %d results, want "+strconv.Itoa(len(m.Results))), jen.Id("n"))),
+		g.If(jen.Op("!").Qual(implPkg, "Tuple").Call(jen.Id("d"), jen.Lit(em.what(h, m)), jen.Id("n"), jen.Lit(len(m.Results)))).Block(
 			jen.Return(),
 		)
 		for i := range m.Results {
@@ -621,30 +598,24 @@ func (em *emitter) dispatcher(h *HostInterface) {
 		jen.Id("ctx").Qual(contextPkg, "Context"), jen.Id("obj").Any(), jen.Id("method").String(), jen.Id("args").Index().Byte(),
 	).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
 		if len(h.Methods) == 0 {
-			g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("%s.%s: %w"), jen.Lit(h.Name), jen.Id("method"), jen.Qual(FlowPkg, "ErrUnknownMethod")))
+			g.Return(jen.Nil(), jen.Qual(implPkg, "UnknownMethod").Call(jen.Lit(h.Name), jen.Id("method")))
 			return
 		}
 		g.List(jen.Id("impl"), jen.Id("ok")).Op(":=").Id("obj").Assert(jen.Id(h.Name))
 		g.If(jen.Op("!").Id("ok")).Block(
-			jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("%T is not "+article(h.Name)+" "+h.Name), jen.Id("obj"))),
+			jen.Return(jen.Nil(), jen.Qual(implPkg, "NotImplemented").Call(jen.Id("obj"), jen.Lit(h.Name))),
 		)
-		g.Id("d").Op(":=").Qual(codecPkg, "NewDecoder").Call(jen.Id("args"))
-		g.Id("n").Op(":=").Id("d").Dot("ReadList").Call()
 		g.Switch(jen.Id("method")).BlockFunc(func(sw *jen.Group) {
 			for _, m := range h.Methods {
 				what := em.what(h, m)
 				sw.Case(jen.Lit(m.Name)).BlockFunc(func(c *jen.Group) {
-					c.If(jen.Id("n").Op("!=").Lit(len(m.Params))).Block(
-						jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(what+": %d arguments, want "+strconv.Itoa(len(m.Params))), jen.Id("n"))),
-					)
+					c.Id("d").Op(":=").Qual(implPkg, "HostArguments").Call(jen.Id("args"), jen.Lit(len(m.Params)))
 					var call []jen.Code
 					call = append(call, jen.Id("ctx"))
 					for i, p := range m.Params {
 						v := "a" + strconv.Itoa(i)
 						if p.Kind == KindHost {
-							ev := "err" + strconv.Itoa(i)
-							c.List(jen.Id(v), jen.Id(ev)).Op(":=").Qual(FlowPkg, "DecodeHostRef").Types(em.typ(p.Type)).Call(jen.Id("ctx"), jen.Id("d"))
-							c.If(jen.Id(ev).Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(what+": %w"), jen.Id(ev))))
+							c.Id(v).Op(":=").Qual(implPkg, "ReadHostObject").Types(em.typ(p.Type)).Call(jen.Id("ctx"), jen.Id("d"))
 						} else {
 							em.getValue(c, "d", v, p)
 						}
@@ -654,8 +625,8 @@ func (em *emitter) dispatcher(h *HostInterface) {
 						}
 						call = append(call, arg)
 					}
-					c.If(jen.Err().Op(":=").Id("d").Dot("Done").Call(), jen.Err().Op("!=").Nil()).Block(
-						jen.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit(what+": arguments: %w"), jen.Err())),
+					c.If(jen.Err().Op(":=").Qual(implPkg, "HostDecoded").Call(jen.Lit(what), jen.Id("d")), jen.Err().Op("!=").Nil()).Block(
+						jen.Return(jen.Nil(), jen.Err()),
 					)
 					var lhs []jen.Code
 					for i := range m.Results {
@@ -681,7 +652,7 @@ func (em *emitter) dispatcher(h *HostInterface) {
 				})
 			}
 		})
-		g.Return(jen.Nil(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("%s.%s: %w"), jen.Lit(h.Name), jen.Id("method"), jen.Qual(FlowPkg, "ErrUnknownMethod")))
+		g.Return(jen.Nil(), jen.Qual(implPkg, "UnknownMethod").Call(jen.Lit(h.Name), jen.Id("method")))
 	})
 }
 
@@ -698,13 +669,11 @@ func (em *emitter) flow(fl *Flow) {
 
 	f.Line()
 	f.Commentf("%s starts activations of the flow %s (durable name %q).", handle, fl.Name, fl.Durable)
-	f.Type().Id(handle).Struct(jen.Id("s").Qual(FlowPkg, "Starter"))
+	f.Type().Id(handle).Struct(jen.Id("f").Qual(implPkg, "Flow"))
 	f.Line()
 	f.Commentf("Register%s registers the flow %s. Register it in every incarnation, before the runtime starts, so its activations are revived.", fl.Name, fl.Name)
-	f.Func().Id("Register" + fl.Name).Params(jen.Id("r").Qual(FlowPkg, "Registry")).Id(handle).Block(
-		jen.Return(jen.Id(handle).Values(jen.Dict{jen.Id("s"): jen.Id("r").Dot("RegisterFlow").Call(
-			jen.Qual(FlowPkg, "FlowDef").Values(jen.Dict{jen.Id("Name"): jen.Lit(fl.Durable), jen.Id("Run"): jen.Id("run" + fl.Name)}),
-		)})),
+	f.Func().Id("Register" + fl.Name).Params(jen.Id("r").Qual(implPkg, "Registry")).Id(handle).Block(
+		jen.Return(jen.Id(handle).Values(jen.Dict{jen.Id("f"): jen.Qual(implPkg, "Register").Call(jen.Id("r"), jen.Lit(fl.Durable), jen.Id("run"+fl.Name))})),
 	)
 
 	params := em.params(fl.Params, names, fl.Variadic)
@@ -729,25 +698,19 @@ func (em *emitter) flow(fl *Flow) {
 		g.Id("e").Dot("PutList").Call(jen.Lit(len(fl.Params)))
 		for i, p := range fl.Params {
 			if p.Kind == KindHost {
-				g.If(jen.Err().Op(":=").Qual(FlowPkg, "EncodeStartRef").Call(jen.Op("&").Id("e"), jen.Id(names[i]), em.durable(p.Host)), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(vow.Clone().Values(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("start "+fl.Durable+": parameter "+names[i]+": %w"), jen.Err())),
-				)
+				g.Qual(implPkg, "PutStartRef").Call(jen.Op("&").Id("e"), jen.Lit(names[i]), jen.Id(names[i]), em.durable(p.Host))
 				continue
 			}
 			em.put(g, "e", p, jen.Id(names[i]), false)
 		}
-		g.If(jen.Err().Op(":=").Id("e").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
-			jen.Return(vow.Clone().Values(), jen.Qual(fmtPkg, "Errorf").Call(jen.Lit("start "+fl.Durable+": %w"), jen.Err())),
-		)
-		g.List(jen.Id("v"), jen.Err()).Op(":=").Id("h").Dot("s").Dot("StartFlow").Call(jen.Id("ctx"), jen.Id("id"), jen.Id("e").Dot("Bytes").Call())
-		g.Return(jen.Qual(FlowPkg, "VowOf").Types(result.Clone()).Call(jen.Id("v")), jen.Err())
+		g.Return(jen.Qual(implPkg, "Start").Types(result.Clone()).Call(jen.Id("ctx"), jen.Id("h").Dot("f"), jen.Id("id"), jen.Op("&").Id("e")))
 	})
 
 	// The invoker.
 	f.Line()
 	f.Commentf("run%s decodes an activation's stored arguments and runs %s.", fl.Name, fl.Name)
-	f.Func().Id("run"+fl.Name).Params(jen.Id("fc").Qual(FlowPkg, "Context"), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.Id("d").Op(":=").Qual(FlowPkg, "Arguments").Call(jen.Id("fc"), jen.Lit(fl.Durable), jen.Id("args"), jen.Lit(len(fl.Params)))
+	f.Func().Id("run"+fl.Name).Params(jen.Id("fc").Qual(FlowPkg, "Context"), jen.Id("args").Qual(implPkg, "Arguments")).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
+		g.Id("d").Op(":=").Id("args").Dot("Decoder").Call(jen.Id("fc"), jen.Lit(len(fl.Params)))
 		call := []jen.Code{jen.Id("fc")}
 		for i, p := range fl.Params {
 			v := "a" + strconv.Itoa(i)
@@ -758,7 +721,7 @@ func (em *emitter) flow(fl *Flow) {
 			}
 			call = append(call, arg)
 		}
-		g.Qual(FlowPkg, "Decoded").Call(jen.Id("fc"), jen.Lit(fl.Durable+" arguments"), jen.Id("d"), jen.Id("args"))
+		g.Id("args").Dot("Decoded").Call(jen.Id("fc"), jen.Id("d"))
 		switch {
 		case fl.Result != nil && fl.HasError:
 			g.List(jen.Id("r"), jen.Err()).Op(":=").Id(fl.Name).Call(call...)

@@ -16,7 +16,7 @@ import (
 // fuzzImports are the packages fuzzed sources may import, type-checked once.
 var fuzzImports = sync.OnceValues(func() (map[string]*types.Package, error) {
 	pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedName | packages.NeedTypes | packages.NeedImports | packages.NeedDeps},
-		"context", "time", "errors", "io", FlowPkg, FlowPkg+"/codec")
+		"context", "time", "errors", "io", FlowPkg, FlowPkg+"/codec", FlowPkg+"/flowimpl")
 	if err != nil {
 		return nil, err
 	}

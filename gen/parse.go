@@ -406,9 +406,11 @@ func isContext(t types.Type) bool {
 	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context" && n.Obj().Name() == "Context"
 }
 
-func isFlowType(t types.Type, name string) bool {
+func isFlowType(t types.Type, name string) bool { return isNamed(t, FlowPkg, name) }
+
+func isNamed(t types.Type, pkg, name string) bool {
 	n, ok := types.Unalias(t).(*types.Named)
-	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == FlowPkg && n.Obj().Name() == name
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == pkg && n.Obj().Name() == name
 }
 
 var errorType = types.Universe.Lookup("error").Type()
@@ -461,7 +463,7 @@ func (ps *parser) foreignHost(n *types.Named) *HostInterface {
 		return h
 	}
 	v, ok := obj.Pkg().Scope().Lookup(obj.Name() + "Host").(*types.Var)
-	if !ok || !isFlowType(v.Type(), "HostInterface") {
+	if !ok || !isNamed(v.Type(), FlowPkg+"/flowimpl", "HostInterface") {
 		return nil
 	}
 	args := types.Unalias(v.Type()).(*types.Named).TypeArgs()

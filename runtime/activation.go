@@ -12,6 +12,7 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/runtime/membrane"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
@@ -157,7 +158,7 @@ func (a *activation) run(args []byte) {
 			m.Panicked(v, debug.Stack())
 		}
 	}()
-	fc := flow.NewContext(m)
+	fc := flowimpl.NewContext(m)
 	result, err := a.fd.def.Run(fc, args)
 	m.Returned(result, err)
 	a.finish(result, err)
@@ -199,7 +200,7 @@ func (a *activation) finish(result []byte, ferr error) {
 	op := &store.Finish{Act: a.id, State: store.VowFulfilled, Payload: result, Gen: a.rt.gen}
 	if ferr != nil {
 		var e codec.Encoder
-		flow.EncodeError(&e, ferr)
+		e.EncodeError(ferr)
 		op.State, op.Payload = store.VowRejected, e.Bytes()
 	}
 	a.mu.Lock()
@@ -221,7 +222,7 @@ func (a *activation) finish(result []byte, ferr error) {
 // Invoke implements membrane.Host.
 func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, error, bool) {
 	rt := a.rt
-	ctx := flow.HostCallContext(rt.hostCtx, info, rt)
+	ctx := flowimpl.HostCallContext(rt.hostCtx, info, (*hostRefs)(rt))
 	impl, dispatch, err := rt.target(ctx, info.Target)
 	if err != nil {
 		if errors.Is(err, flow.ErrUnknownService) {
@@ -237,7 +238,7 @@ func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, error, boo
 }
 
 // target finds the host object a call goes to.
-func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flow.Dispatcher, error) {
+func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flowimpl.Dispatcher, error) {
 	rt.mu.Lock()
 	svc, isSvc := rt.services[ref.Name]
 	res, isRes := rt.resolvers[ref.Name]

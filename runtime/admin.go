@@ -233,7 +233,7 @@ func (ad *Admin) Retry(ctx context.Context, id flow.ActivationID) error {
 func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 	rt := ad.rt
 	var e codec.Encoder
-	flow.EncodeError(&e, flow.ErrCancelled)
+	e.EncodeError(flow.ErrCancelled)
 	op := &store.Finish{Act: id, State: store.VowRejected, Payload: e.Bytes(), Gen: rt.gen}
 
 	rt.mu.Lock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/internal/testkit"
 	"github.com/asyncflow-go/asyncflow/runtime"
 	"github.com/asyncflow-go/asyncflow/runtime/membrane"
@@ -208,12 +209,12 @@ func TestReplayFailureUndecodable(t *testing.T) {
 		flow.Now(fc)
 		// The result type changed from int64 to a struct.
 		args, _ := codec.MarshalTuple(1, 2)
-		res, err := flow.Call(fc, h.(flow.Referrer).FlowRef(), "Add", args)
+		res, err := flowimpl.Call(fc, h.(flowimpl.Referrer).FlowRef(), "Add", codec.NewEncoder(args))
 		if err != nil {
 			return "", err
 		}
 		var out struct{ Sum int }
-		flow.DecodeResult(fc, "Host.Add", res, &out)
+		flowimpl.DecodeResult(fc, "Host.Add", res, &out)
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
@@ -453,12 +454,12 @@ func TestNewStructFieldReplays(t *testing.T) {
 		if err != nil {
 			return "", err
 		}
-		res, err := flow.Call(fc, h.(flow.Referrer).FlowRef(), "Save", args)
+		res, err := flowimpl.Call(fc, h.(flowimpl.Referrer).FlowRef(), "Save", codec.NewEncoder(args))
 		if err != nil {
 			return "", err
 		}
 		var r RecordV2
-		flow.DecodeResult(fc, "Host.Save", res, &r)
+		flowimpl.DecodeResult(fc, "Host.Save", res, &r)
 		v, err := h.Ask(fc, "q")
 		if err != nil {
 			return "", err

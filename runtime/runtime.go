@@ -14,6 +14,7 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
@@ -80,23 +81,23 @@ type Runtime struct {
 
 type service struct {
 	impl     any
-	dispatch flow.Dispatcher
+	dispatch flowimpl.Dispatcher
 }
 
 type resolver struct {
-	resolve  flow.Resolver
-	dispatch flow.Dispatcher
+	resolve  flowimpl.Resolver
+	dispatch flowimpl.Dispatcher
 }
 
 type flowDef struct {
 	rt   *Runtime
-	def  flow.FlowDef
+	def  flowimpl.FlowDef
 	name string
 }
 
 var (
-	_ flow.Registry = (*Runtime)(nil)
-	_ flow.HostRefs = (*Runtime)(nil)
+	_ flowimpl.Registry = (*Runtime)(nil)
+	_ flowimpl.HostRefs = (*hostRefs)(nil)
 )
 
 // Open opens (or creates) the store at path and returns a runtime on it, in a
@@ -164,10 +165,10 @@ func (rt *Runtime) Build() string { return rt.build }
 // Store returns the runtime's store.
 func (rt *Runtime) Store() store.Store { return rt.st }
 
-// RegisterFlow implements flow.Registry. Generated Register functions call
-// it; register every flow before Start, in every incarnation. Registering a
+// RegisterFlow implements flowimpl.Registry. Generated Register functions
+// call it; register every flow before Start, in every incarnation. Registering a
 // name twice, or after Start, panics: both are programming mistakes.
-func (rt *Runtime) RegisterFlow(def flow.FlowDef) flow.Starter {
+func (rt *Runtime) RegisterFlow(def flowimpl.FlowDef) flowimpl.Starter {
 	if def.Name == "" || def.Run == nil {
 		panic("runtime: RegisterFlow needs a name and a Run function")
 	}
@@ -184,10 +185,10 @@ func (rt *Runtime) RegisterFlow(def flow.FlowDef) flow.Starter {
 	return fd
 }
 
-// ProvideService implements flow.Registry: impl is the named service for
-// this incarnation. Offer the same names in every incarnation. Providing a
+// ProvideService implements flowimpl.Registry: impl is the named service
+// for this incarnation. Offer the same names in every incarnation. Providing a
 // name twice panics.
-func (rt *Runtime) ProvideService(name string, impl any, dispatch flow.Dispatcher) {
+func (rt *Runtime) ProvideService(name string, impl any, dispatch flowimpl.Dispatcher) {
 	if name == "" || impl == nil || dispatch == nil {
 		panic("runtime: ProvideService needs a name, an implementation and a dispatcher")
 	}
@@ -202,9 +203,9 @@ func (rt *Runtime) ProvideService(name string, impl any, dispatch flow.Dispatche
 	}
 }
 
-// ProvideResolver implements flow.Registry: keyed host objects of the host
-// interface with durable name name are found again with resolve.
-func (rt *Runtime) ProvideResolver(name string, resolve flow.Resolver, dispatch flow.Dispatcher) {
+// ProvideResolver implements flowimpl.Registry: keyed host objects of the
+// host interface with durable name name are found again with resolve.
+func (rt *Runtime) ProvideResolver(name string, resolve flowimpl.Resolver, dispatch flowimpl.Dispatcher) {
 	if name == "" || resolve == nil || dispatch == nil {
 		panic("runtime: ProvideResolver needs a name, a resolver and a dispatcher")
 	}
@@ -216,21 +217,24 @@ func (rt *Runtime) ProvideResolver(name string, resolve flow.Resolver, dispatch 
 	rt.resolvers[name] = resolver{resolve: resolve, dispatch: dispatch}
 }
 
-// Object implements flow.HostRefs.
-func (rt *Runtime) Object(ctx context.Context, ref flow.Ref) (any, error) {
-	obj, _, err := rt.target(ctx, ref)
+// hostRefs is the runtime as the flowimpl.HostRefs of its host calls.
+type hostRefs Runtime
+
+// Object implements flowimpl.HostRefs.
+func (h *hostRefs) Object(ctx context.Context, ref flow.Ref) (any, error) {
+	obj, _, err := (*Runtime)(h).target(ctx, ref)
 	return obj, err
 }
 
-// ServiceRef implements flow.HostRefs.
-func (rt *Runtime) ServiceRef(obj any) (flow.Ref, bool) {
+// ServiceRef implements flowimpl.HostRefs.
+func (h *hostRefs) ServiceRef(obj any) (flow.Ref, bool) {
 	if obj == nil || !reflect.TypeOf(obj).Comparable() {
 		return flow.Ref{}, false
 	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	name, ok := rt.serviceIDs[obj]
-	return flow.ServiceRef(name), ok
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	name, ok := h.serviceIDs[obj]
+	return flowimpl.ServiceRef(name), ok
 }
 
 // Start revives unfinished activations of registered flows: those that were
@@ -288,7 +292,7 @@ func (rt *Runtime) flowNamed(name string) (*flowDef, bool) {
 	return fd, ok
 }
 
-// StartFlow implements flow.Starter.
+// StartFlow implements flowimpl.Starter.
 func (fd *flowDef) StartFlow(ctx context.Context, key string, args []byte) (flow.VowID, error) {
 	rt := fd.rt
 	if err := ctx.Err(); err != nil {

@@ -49,7 +49,7 @@ func (rt *Runtime) Reject(ctx context.Context, id flow.VowID, reason error) erro
 		return fmt.Errorf("runtime: reject vow %s: a nil error", id)
 	}
 	var e codec.Encoder
-	flow.EncodeError(&e, reason)
+	e.EncodeError(reason)
 	return rt.settle(ctx, id, store.VowRejected, e.Bytes())
 }
 
@@ -124,7 +124,7 @@ func (rt *Runtime) WaitRaw(ctx context.Context, id flow.VowID) ([]byte, error) {
 		case store.VowRejected:
 			rt.unsubscribe(id, ch)
 			d := codec.NewDecoder(v.Payload)
-			rerr := flow.DecodeError(d)
+			rerr := d.DecodeError()
 			if rerr == nil || d.Done() != nil {
 				rerr = &flow.Error{Message: "undecodable rejection " + codec.Format(v.Payload)}
 			}

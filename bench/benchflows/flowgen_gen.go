@@ -4,9 +4,9 @@ package benchflows
 
 import (
 	"context"
-	"fmt"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"time"
 )
 
@@ -17,18 +17,18 @@ type noopProxy struct {
 
 // NoopRef returns the Noop provided as the named service, for passing to a flow.
 func NoopRef(name string) Noop {
-	return noopProxy{ref: flow.ServiceRef(name)}
+	return noopProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // NoopHost describes Noop to flows in other packages.
-var NoopHost = flow.HostInterface[Noop]{
+var NoopHost = flowimpl.HostInterface[Noop]{
 	Name: "benchflows.Noop",
 	Proxy: func(ref flow.Ref) Noop {
 		return noopProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p noopProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -38,16 +38,13 @@ func (p noopProxy) Ask(ctx context.Context, what string) (flow.Vow[int], error) 
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(what)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Noop.Ask: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Ask", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Ask", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Noop.Ask", res, 1)
+	d := flowimpl.Results(ctx, "Noop.Ask", res, 1)
 	d.Value(&r0)
-	flow.Decoded(ctx, "Noop.Ask", d, res)
+	flowimpl.Decoded(ctx, "Noop.Ask", d, res)
 	return r0, nil
 }
 
@@ -56,16 +53,13 @@ func (p noopProxy) Step(ctx context.Context, i int) (int, error) {
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutInt(int64(i))
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Noop.Step: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Step", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Step", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Noop.Step", res, 1)
+	d := flowimpl.Results(ctx, "Noop.Step", res, 1)
 	r0 = int(d.ReadInt(64))
-	flow.Decoded(ctx, "Noop.Step", d, res)
+	flowimpl.Decoded(ctx, "Noop.Step", d, res)
 	return r0, nil
 }
 
@@ -76,11 +70,7 @@ type NoopAsync struct {
 
 // AsyncNoop returns the async companion of a Noop a flow holds.
 func AsyncNoop(h Noop) NoopAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncNoop: %T is not a Noop a flow holds", h))
-	}
-	return NoopAsync{ref: r.FlowRef()}
+	return NoopAsync{ref: flowimpl.ProxyRef(h, NoopHost.Name)}
 }
 
 // Ask starts Noop.Ask without waiting.
@@ -88,10 +78,7 @@ func (a NoopAsync) Ask(ctx context.Context, what string) flow.Future[flow.Vow[in
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(what)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Noop.Ask: %v", err))
-	}
-	return flow.Go[flow.Vow[int]](ctx, a.ref, "Ask", e.Bytes())
+	return flowimpl.Go[flow.Vow[int]](ctx, a.ref, "Ask", &e)
 }
 
 // Step starts Noop.Step without waiting.
@@ -99,20 +86,17 @@ func (a NoopAsync) Step(ctx context.Context, i int) flow.Future[int] {
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutInt(int64(i))
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Noop.Step: %v", err))
-	}
-	return flow.Go[int](ctx, a.ref, "Step", e.Bytes())
+	return flowimpl.Go[int](ctx, a.ref, "Step", &e)
 }
 
 // ProvideNoop offers impl as the named Noop service. Provide it in every incarnation, before the runtime starts.
-func ProvideNoop(r flow.Registry, name string, impl Noop) {
+func ProvideNoop(r flowimpl.Registry, name string, impl Noop) {
 	r.ProvideService(name, impl, dispatchNoop)
 }
 
 // ProvideNoopResolver registers how keyed Noop objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideNoopResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Noop, error)) {
-	r.ProvideResolver("benchflows.Noop", func(ctx context.Context, key string) (any, error) {
+func ProvideNoopResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Noop, error)) {
+	r.ProvideResolver(NoopHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchNoop)
 }
@@ -121,18 +105,14 @@ func ProvideNoopResolver(r flow.Registry, resolve func(ctx context.Context, key 
 func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Noop)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a Noop", obj)
+		return nil, flowimpl.NotImplemented(obj, "Noop")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Ask":
-		if n != 1 {
-			return nil, fmt.Errorf("Noop.Ask: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		a0 := d.ReadString()
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Noop.Ask: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Noop.Ask", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Ask(ctx, a0)
 		if err != nil {
@@ -143,12 +123,10 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	case "Step":
-		if n != 1 {
-			return nil, fmt.Errorf("Noop.Step: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		a0 := int(d.ReadInt(64))
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Noop.Step: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Noop.Step", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Step(ctx, a0)
 		if err != nil {
@@ -159,20 +137,17 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 		e.PutInt(int64(r0))
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Noop", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Noop", method)
 }
 
 // StepsHandle starts activations of the flow Steps (durable name "bench.Steps").
 type StepsHandle struct {
-	s flow.Starter
+	f flowimpl.Flow
 }
 
 // RegisterSteps registers the flow Steps. Register it in every incarnation, before the runtime starts, so its activations are revived.
-func RegisterSteps(r flow.Registry) StepsHandle {
-	return StepsHandle{s: r.RegisterFlow(flow.FlowDef{
-		Name: "bench.Steps",
-		Run:  runSteps,
-	})}
+func RegisterSteps(r flowimpl.Registry) StepsHandle {
+	return StepsHandle{f: flowimpl.Register(r, "bench.Steps", runSteps)}
 }
 
 // Start starts an activation of Steps and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
@@ -184,26 +159,17 @@ func (h StepsHandle) Start(ctx context.Context, a0 Noop, a1 int) (flow.Vow[int],
 func (h StepsHandle) StartWithID(ctx context.Context, id string, a0 Noop, a1 int) (flow.Vow[int], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	if err := flow.EncodeStartRef(&e, a0, "benchflows.Noop"); err != nil {
-		return flow.Vow[int]{}, fmt.Errorf("start bench.Steps: parameter a0: %w", err)
-	}
+	flowimpl.PutStartRef(&e, "a0", a0, NoopHost.Name)
 	e.PutInt(int64(a1))
-	if err := e.Err(); err != nil {
-		return flow.Vow[int]{}, fmt.Errorf("start bench.Steps: %w", err)
-	}
-	v, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[int](v), err
+	return flowimpl.Start[int](ctx, h.f, id, &e)
 }
 
 // runSteps decodes an activation's stored arguments and runs Steps.
-func runSteps(fc flow.Context, args []byte) ([]byte, error) {
-	d := flow.Arguments(fc, "bench.Steps", args, 2)
-	var a0 Noop
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a0 = noopProxy{ref: ref}
-	}
+func runSteps(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 2)
+	a0 := flowimpl.ReadProxy(d, NoopHost)
 	a1 := int(d.ReadInt(64))
-	flow.Decoded(fc, "bench.Steps arguments", d, args)
+	args.Decoded(fc, d)
 	r, err := Steps(fc, a0, a1)
 	if err != nil {
 		return nil, err
@@ -213,15 +179,12 @@ func runSteps(fc flow.Context, args []byte) ([]byte, error) {
 
 // LongHandle starts activations of the flow Long (durable name "bench.Long").
 type LongHandle struct {
-	s flow.Starter
+	f flowimpl.Flow
 }
 
 // RegisterLong registers the flow Long. Register it in every incarnation, before the runtime starts, so its activations are revived.
-func RegisterLong(r flow.Registry) LongHandle {
-	return LongHandle{s: r.RegisterFlow(flow.FlowDef{
-		Name: "bench.Long",
-		Run:  runLong,
-	})}
+func RegisterLong(r flowimpl.Registry) LongHandle {
+	return LongHandle{f: flowimpl.Register(r, "bench.Long", runLong)}
 }
 
 // Start starts an activation of Long and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
@@ -233,26 +196,17 @@ func (h LongHandle) Start(ctx context.Context, a0 Noop, a1 int) (flow.Vow[int], 
 func (h LongHandle) StartWithID(ctx context.Context, id string, a0 Noop, a1 int) (flow.Vow[int], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	if err := flow.EncodeStartRef(&e, a0, "benchflows.Noop"); err != nil {
-		return flow.Vow[int]{}, fmt.Errorf("start bench.Long: parameter a0: %w", err)
-	}
+	flowimpl.PutStartRef(&e, "a0", a0, NoopHost.Name)
 	e.PutInt(int64(a1))
-	if err := e.Err(); err != nil {
-		return flow.Vow[int]{}, fmt.Errorf("start bench.Long: %w", err)
-	}
-	v, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[int](v), err
+	return flowimpl.Start[int](ctx, h.f, id, &e)
 }
 
 // runLong decodes an activation's stored arguments and runs Long.
-func runLong(fc flow.Context, args []byte) ([]byte, error) {
-	d := flow.Arguments(fc, "bench.Long", args, 2)
-	var a0 Noop
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a0 = noopProxy{ref: ref}
-	}
+func runLong(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 2)
+	a0 := flowimpl.ReadProxy(d, NoopHost)
 	a1 := int(d.ReadInt(64))
-	flow.Decoded(fc, "bench.Long arguments", d, args)
+	args.Decoded(fc, d)
 	r, err := Long(fc, a0, a1)
 	if err != nil {
 		return nil, err
@@ -262,15 +216,12 @@ func runLong(fc flow.Context, args []byte) ([]byte, error) {
 
 // SleeperHandle starts activations of the flow Sleeper (durable name "bench.Sleeper").
 type SleeperHandle struct {
-	s flow.Starter
+	f flowimpl.Flow
 }
 
 // RegisterSleeper registers the flow Sleeper. Register it in every incarnation, before the runtime starts, so its activations are revived.
-func RegisterSleeper(r flow.Registry) SleeperHandle {
-	return SleeperHandle{s: r.RegisterFlow(flow.FlowDef{
-		Name: "bench.Sleeper",
-		Run:  runSleeper,
-	})}
+func RegisterSleeper(r flowimpl.Registry) SleeperHandle {
+	return SleeperHandle{f: flowimpl.Register(r, "bench.Sleeper", runSleeper)}
 }
 
 // Start starts an activation of Sleeper and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
@@ -282,26 +233,17 @@ func (h SleeperHandle) Start(ctx context.Context, a0 Noop, a1 time.Duration) (fl
 func (h SleeperHandle) StartWithID(ctx context.Context, id string, a0 Noop, a1 time.Duration) (flow.Vow[int], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	if err := flow.EncodeStartRef(&e, a0, "benchflows.Noop"); err != nil {
-		return flow.Vow[int]{}, fmt.Errorf("start bench.Sleeper: parameter a0: %w", err)
-	}
+	flowimpl.PutStartRef(&e, "a0", a0, NoopHost.Name)
 	e.PutInt(int64(a1))
-	if err := e.Err(); err != nil {
-		return flow.Vow[int]{}, fmt.Errorf("start bench.Sleeper: %w", err)
-	}
-	v, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[int](v), err
+	return flowimpl.Start[int](ctx, h.f, id, &e)
 }
 
 // runSleeper decodes an activation's stored arguments and runs Sleeper.
-func runSleeper(fc flow.Context, args []byte) ([]byte, error) {
-	d := flow.Arguments(fc, "bench.Sleeper", args, 2)
-	var a0 Noop
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a0 = noopProxy{ref: ref}
-	}
+func runSleeper(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 2)
+	a0 := flowimpl.ReadProxy(d, NoopHost)
 	a1 := time.Duration(d.ReadInt(64))
-	flow.Decoded(fc, "bench.Sleeper arguments", d, args)
+	args.Decoded(fc, d)
 	r, err := Sleeper(fc, a0, a1)
 	if err != nil {
 		return nil, err

@@ -4,9 +4,9 @@ package payout
 
 import (
 	"context"
-	"fmt"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
 func init() {
@@ -20,18 +20,18 @@ type ledgerProxy struct {
 
 // LedgerRef returns the Ledger provided as the named service, for passing to a flow.
 func LedgerRef(name string) Ledger {
-	return ledgerProxy{ref: flow.ServiceRef(name)}
+	return ledgerProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // LedgerHost describes Ledger to flows in other packages.
-var LedgerHost = flow.HostInterface[Ledger]{
+var LedgerHost = flowimpl.HostInterface[Ledger]{
 	Name: "payout.Ledger",
 	Proxy: func(ref flow.Ref) Ledger {
 		return ledgerProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p ledgerProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -41,16 +41,13 @@ func (p ledgerProxy) Balance(ctx context.Context, account string) (int64, error)
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(account)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Ledger.Balance: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Balance", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Balance", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Ledger.Balance", res, 1)
+	d := flowimpl.Results(ctx, "Ledger.Balance", res, 1)
 	r0 = d.ReadInt(64)
-	flow.Decoded(ctx, "Ledger.Balance", d, res)
+	flowimpl.Decoded(ctx, "Ledger.Balance", d, res)
 	return r0, nil
 }
 
@@ -61,16 +58,13 @@ func (p ledgerProxy) Transfer(ctx context.Context, from string, to string, cents
 	e.PutString(from)
 	e.PutString(to)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Ledger.Transfer: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Transfer", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Transfer", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Ledger.Transfer", res, 1)
+	d := flowimpl.Results(ctx, "Ledger.Transfer", res, 1)
 	r0 = TxID(d.ReadString())
-	flow.Decoded(ctx, "Ledger.Transfer", d, res)
+	flowimpl.Decoded(ctx, "Ledger.Transfer", d, res)
 	return r0, nil
 }
 
@@ -81,11 +75,7 @@ type LedgerAsync struct {
 
 // AsyncLedger returns the async companion of a Ledger a flow holds.
 func AsyncLedger(h Ledger) LedgerAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncLedger: %T is not a Ledger a flow holds", h))
-	}
-	return LedgerAsync{ref: r.FlowRef()}
+	return LedgerAsync{ref: flowimpl.ProxyRef(h, LedgerHost.Name)}
 }
 
 // Balance starts Ledger.Balance without waiting.
@@ -93,10 +83,7 @@ func (a LedgerAsync) Balance(ctx context.Context, account string) flow.Future[in
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(account)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Ledger.Balance: %v", err))
-	}
-	return flow.Go[int64](ctx, a.ref, "Balance", e.Bytes())
+	return flowimpl.Go[int64](ctx, a.ref, "Balance", &e)
 }
 
 // Transfer starts Ledger.Transfer without waiting.
@@ -106,20 +93,17 @@ func (a LedgerAsync) Transfer(ctx context.Context, from string, to string, cents
 	e.PutString(from)
 	e.PutString(to)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Ledger.Transfer: %v", err))
-	}
-	return flow.Go[TxID](ctx, a.ref, "Transfer", e.Bytes())
+	return flowimpl.Go[TxID](ctx, a.ref, "Transfer", &e)
 }
 
 // ProvideLedger offers impl as the named Ledger service. Provide it in every incarnation, before the runtime starts.
-func ProvideLedger(r flow.Registry, name string, impl Ledger) {
+func ProvideLedger(r flowimpl.Registry, name string, impl Ledger) {
 	r.ProvideService(name, impl, dispatchLedger)
 }
 
 // ProvideLedgerResolver registers how keyed Ledger objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideLedgerResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Ledger, error)) {
-	r.ProvideResolver("payout.Ledger", func(ctx context.Context, key string) (any, error) {
+func ProvideLedgerResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Ledger, error)) {
+	r.ProvideResolver(LedgerHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchLedger)
 }
@@ -128,18 +112,14 @@ func ProvideLedgerResolver(r flow.Registry, resolve func(ctx context.Context, ke
 func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Ledger)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a Ledger", obj)
+		return nil, flowimpl.NotImplemented(obj, "Ledger")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Balance":
-		if n != 1 {
-			return nil, fmt.Errorf("Ledger.Balance: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		a0 := d.ReadString()
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Ledger.Balance: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Ledger.Balance", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Balance(ctx, a0)
 		if err != nil {
@@ -150,14 +130,12 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	case "Transfer":
-		if n != 3 {
-			return nil, fmt.Errorf("Ledger.Transfer: %d arguments, want 3", n)
-		}
+		d := flowimpl.HostArguments(args, 3)
 		a0 := d.ReadString()
 		a1 := d.ReadString()
 		a2 := d.ReadInt(64)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Ledger.Transfer: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Ledger.Transfer", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Transfer(ctx, a0, a1, a2)
 		if err != nil {
@@ -168,7 +146,7 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutString(string(r0))
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Ledger", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Ledger", method)
 }
 
 // approvalsProxy is the guest proxy of Approvals: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
@@ -178,18 +156,18 @@ type approvalsProxy struct {
 
 // ApprovalsRef returns the Approvals provided as the named service, for passing to a flow.
 func ApprovalsRef(name string) Approvals {
-	return approvalsProxy{ref: flow.ServiceRef(name)}
+	return approvalsProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // ApprovalsHost describes Approvals to flows in other packages.
-var ApprovalsHost = flow.HostInterface[Approvals]{
+var ApprovalsHost = flowimpl.HostInterface[Approvals]{
 	Name: "payout.Approvals",
 	Proxy: func(ref flow.Ref) Approvals {
 		return approvalsProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p approvalsProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -200,16 +178,13 @@ func (p approvalsProxy) Request(ctx context.Context, to string, cents int64) (fl
 	e.PutList(2)
 	e.PutString(to)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Approvals.Request: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Request", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Request", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Approvals.Request", res, 1)
+	d := flowimpl.Results(ctx, "Approvals.Request", res, 1)
 	d.Value(&r0)
-	flow.Decoded(ctx, "Approvals.Request", d, res)
+	flowimpl.Decoded(ctx, "Approvals.Request", d, res)
 	return r0, nil
 }
 
@@ -220,11 +195,7 @@ type ApprovalsAsync struct {
 
 // AsyncApprovals returns the async companion of an Approvals a flow holds.
 func AsyncApprovals(h Approvals) ApprovalsAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncApprovals: %T is not an Approvals a flow holds", h))
-	}
-	return ApprovalsAsync{ref: r.FlowRef()}
+	return ApprovalsAsync{ref: flowimpl.ProxyRef(h, ApprovalsHost.Name)}
 }
 
 // Request starts Approvals.Request without waiting.
@@ -233,20 +204,17 @@ func (a ApprovalsAsync) Request(ctx context.Context, to string, cents int64) flo
 	e.PutList(2)
 	e.PutString(to)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Approvals.Request: %v", err))
-	}
-	return flow.Go[flow.Vow[bool]](ctx, a.ref, "Request", e.Bytes())
+	return flowimpl.Go[flow.Vow[bool]](ctx, a.ref, "Request", &e)
 }
 
 // ProvideApprovals offers impl as the named Approvals service. Provide it in every incarnation, before the runtime starts.
-func ProvideApprovals(r flow.Registry, name string, impl Approvals) {
+func ProvideApprovals(r flowimpl.Registry, name string, impl Approvals) {
 	r.ProvideService(name, impl, dispatchApprovals)
 }
 
 // ProvideApprovalsResolver registers how keyed Approvals objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideApprovalsResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Approvals, error)) {
-	r.ProvideResolver("payout.Approvals", func(ctx context.Context, key string) (any, error) {
+func ProvideApprovalsResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Approvals, error)) {
+	r.ProvideResolver(ApprovalsHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchApprovals)
 }
@@ -255,19 +223,15 @@ func ProvideApprovalsResolver(r flow.Registry, resolve func(ctx context.Context,
 func dispatchApprovals(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Approvals)
 	if !ok {
-		return nil, fmt.Errorf("%T is not an Approvals", obj)
+		return nil, flowimpl.NotImplemented(obj, "Approvals")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Request":
-		if n != 2 {
-			return nil, fmt.Errorf("Approvals.Request: %d arguments, want 2", n)
-		}
+		d := flowimpl.HostArguments(args, 2)
 		a0 := d.ReadString()
 		a1 := d.ReadInt(64)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Approvals.Request: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Approvals.Request", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Request(ctx, a0, a1)
 		if err != nil {
@@ -278,20 +242,17 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Approvals", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Approvals", method)
 }
 
 // PayoutHandle starts activations of the flow Payout (durable name "payout.Payout").
 type PayoutHandle struct {
-	s flow.Starter
+	f flowimpl.Flow
 }
 
 // RegisterPayout registers the flow Payout. Register it in every incarnation, before the runtime starts, so its activations are revived.
-func RegisterPayout(r flow.Registry) PayoutHandle {
-	return PayoutHandle{s: r.RegisterFlow(flow.FlowDef{
-		Name: "payout.Payout",
-		Run:  runPayout,
-	})}
+func RegisterPayout(r flowimpl.Registry) PayoutHandle {
+	return PayoutHandle{f: flowimpl.Register(r, "payout.Payout", runPayout)}
 }
 
 // Start starts an activation of Payout and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
@@ -303,35 +264,21 @@ func (h PayoutHandle) Start(ctx context.Context, l Ledger, a1 Approvals, to stri
 func (h PayoutHandle) StartWithID(ctx context.Context, id string, l Ledger, a1 Approvals, to string, cents int64) (flow.Vow[TxID], error) {
 	var e codec.Encoder
 	e.PutList(4)
-	if err := flow.EncodeStartRef(&e, l, "payout.Ledger"); err != nil {
-		return flow.Vow[TxID]{}, fmt.Errorf("start payout.Payout: parameter l: %w", err)
-	}
-	if err := flow.EncodeStartRef(&e, a1, "payout.Approvals"); err != nil {
-		return flow.Vow[TxID]{}, fmt.Errorf("start payout.Payout: parameter a1: %w", err)
-	}
+	flowimpl.PutStartRef(&e, "l", l, LedgerHost.Name)
+	flowimpl.PutStartRef(&e, "a1", a1, ApprovalsHost.Name)
 	e.PutString(to)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		return flow.Vow[TxID]{}, fmt.Errorf("start payout.Payout: %w", err)
-	}
-	v, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[TxID](v), err
+	return flowimpl.Start[TxID](ctx, h.f, id, &e)
 }
 
 // runPayout decodes an activation's stored arguments and runs Payout.
-func runPayout(fc flow.Context, args []byte) ([]byte, error) {
-	d := flow.Arguments(fc, "payout.Payout", args, 4)
-	var a0 Ledger
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a0 = ledgerProxy{ref: ref}
-	}
-	var a1 Approvals
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a1 = approvalsProxy{ref: ref}
-	}
+func runPayout(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 4)
+	a0 := flowimpl.ReadProxy(d, LedgerHost)
+	a1 := flowimpl.ReadProxy(d, ApprovalsHost)
 	a2 := d.ReadString()
 	a3 := d.ReadInt(64)
-	flow.Decoded(fc, "payout.Payout arguments", d, args)
+	args.Decoded(fc, d)
 	r, err := Payout(fc, a0, a1, a2, a3)
 	if err != nil {
 		return nil, err

@@ -4,9 +4,9 @@ package crashtest
 
 import (
 	"context"
-	"fmt"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
 // bankProxy is the guest proxy of Bank: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
@@ -16,18 +16,18 @@ type bankProxy struct {
 
 // BankRef returns the Bank provided as the named service, for passing to a flow.
 func BankRef(name string) Bank {
-	return bankProxy{ref: flow.ServiceRef(name)}
+	return bankProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // BankHost describes Bank to flows in other packages.
-var BankHost = flow.HostInterface[Bank]{
+var BankHost = flowimpl.HostInterface[Bank]{
 	Name: "crashtest.Bank",
 	Proxy: func(ref flow.Ref) Bank {
 		return bankProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p bankProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -39,16 +39,13 @@ func (p bankProxy) Apply(ctx context.Context, account string, step int, prev int
 	e.PutString(account)
 	e.PutInt(int64(step))
 	e.PutInt(prev)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Bank.Apply: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Apply", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Apply", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Bank.Apply", res, 1)
+	d := flowimpl.Results(ctx, "Bank.Apply", res, 1)
 	r0 = d.ReadInt(64)
-	flow.Decoded(ctx, "Bank.Apply", d, res)
+	flowimpl.Decoded(ctx, "Bank.Apply", d, res)
 	return r0, nil
 }
 
@@ -59,11 +56,7 @@ type BankAsync struct {
 
 // AsyncBank returns the async companion of a Bank a flow holds.
 func AsyncBank(h Bank) BankAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncBank: %T is not a Bank a flow holds", h))
-	}
-	return BankAsync{ref: r.FlowRef()}
+	return BankAsync{ref: flowimpl.ProxyRef(h, BankHost.Name)}
 }
 
 // Apply starts Bank.Apply without waiting.
@@ -73,20 +66,17 @@ func (a BankAsync) Apply(ctx context.Context, account string, step int, prev int
 	e.PutString(account)
 	e.PutInt(int64(step))
 	e.PutInt(prev)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Bank.Apply: %v", err))
-	}
-	return flow.Go[int64](ctx, a.ref, "Apply", e.Bytes())
+	return flowimpl.Go[int64](ctx, a.ref, "Apply", &e)
 }
 
 // ProvideBank offers impl as the named Bank service. Provide it in every incarnation, before the runtime starts.
-func ProvideBank(r flow.Registry, name string, impl Bank) {
+func ProvideBank(r flowimpl.Registry, name string, impl Bank) {
 	r.ProvideService(name, impl, dispatchBank)
 }
 
 // ProvideBankResolver registers how keyed Bank objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideBankResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Bank, error)) {
-	r.ProvideResolver("crashtest.Bank", func(ctx context.Context, key string) (any, error) {
+func ProvideBankResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Bank, error)) {
+	r.ProvideResolver(BankHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchBank)
 }
@@ -95,20 +85,16 @@ func ProvideBankResolver(r flow.Registry, resolve func(ctx context.Context, key 
 func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Bank)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a Bank", obj)
+		return nil, flowimpl.NotImplemented(obj, "Bank")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Apply":
-		if n != 3 {
-			return nil, fmt.Errorf("Bank.Apply: %d arguments, want 3", n)
-		}
+		d := flowimpl.HostArguments(args, 3)
 		a0 := d.ReadString()
 		a1 := int(d.ReadInt(64))
 		a2 := d.ReadInt(64)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Bank.Apply: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Bank.Apply", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Apply(ctx, a0, a1, a2)
 		if err != nil {
@@ -119,20 +105,17 @@ func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]b
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Bank", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Bank", method)
 }
 
 // WorkHandle starts activations of the flow Work (durable name "crashtest.Work").
 type WorkHandle struct {
-	s flow.Starter
+	f flowimpl.Flow
 }
 
 // RegisterWork registers the flow Work. Register it in every incarnation, before the runtime starts, so its activations are revived.
-func RegisterWork(r flow.Registry) WorkHandle {
-	return WorkHandle{s: r.RegisterFlow(flow.FlowDef{
-		Name: "crashtest.Work",
-		Run:  runWork,
-	})}
+func RegisterWork(r flowimpl.Registry) WorkHandle {
+	return WorkHandle{f: flowimpl.Register(r, "crashtest.Work", runWork)}
 }
 
 // Start starts an activation of Work and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
@@ -144,26 +127,17 @@ func (h WorkHandle) Start(ctx context.Context, b Bank, account string) (flow.Vow
 func (h WorkHandle) StartWithID(ctx context.Context, id string, b Bank, account string) (flow.Vow[int64], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	if err := flow.EncodeStartRef(&e, b, "crashtest.Bank"); err != nil {
-		return flow.Vow[int64]{}, fmt.Errorf("start crashtest.Work: parameter b: %w", err)
-	}
+	flowimpl.PutStartRef(&e, "b", b, BankHost.Name)
 	e.PutString(account)
-	if err := e.Err(); err != nil {
-		return flow.Vow[int64]{}, fmt.Errorf("start crashtest.Work: %w", err)
-	}
-	v, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[int64](v), err
+	return flowimpl.Start[int64](ctx, h.f, id, &e)
 }
 
 // runWork decodes an activation's stored arguments and runs Work.
-func runWork(fc flow.Context, args []byte) ([]byte, error) {
-	d := flow.Arguments(fc, "crashtest.Work", args, 2)
-	var a0 Bank
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a0 = bankProxy{ref: ref}
-	}
+func runWork(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 2)
+	a0 := flowimpl.ReadProxy(d, BankHost)
 	a1 := d.ReadString()
-	flow.Decoded(fc, "crashtest.Work arguments", d, args)
+	args.Decoded(fc, d)
 	r, err := Work(fc, a0, a1)
 	if err != nil {
 		return nil, err

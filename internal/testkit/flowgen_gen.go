@@ -4,9 +4,9 @@ package testkit
 
 import (
 	"context"
-	"fmt"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
 func init() {
@@ -20,18 +20,18 @@ type tellerProxy struct {
 
 // TellerRef returns the Teller provided as the named service, for passing to a flow.
 func TellerRef(name string) Teller {
-	return tellerProxy{ref: flow.ServiceRef(name)}
+	return tellerProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // TellerHost describes Teller to flows in other packages.
-var TellerHost = flow.HostInterface[Teller]{
+var TellerHost = flowimpl.HostInterface[Teller]{
 	Name: "testkit.Teller",
 	Proxy: func(ref flow.Ref) Teller {
 		return tellerProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p tellerProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -42,16 +42,13 @@ func (p tellerProxy) Add(ctx context.Context, a0 int64, b int64) (int64, error) 
 	e.PutList(2)
 	e.PutInt(a0)
 	e.PutInt(b)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Teller.Add: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Add", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Add", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Teller.Add", res, 1)
+	d := flowimpl.Results(ctx, "Teller.Add", res, 1)
 	r0 = d.ReadInt(64)
-	flow.Decoded(ctx, "Teller.Add", d, res)
+	flowimpl.Decoded(ctx, "Teller.Add", d, res)
 	return r0, nil
 }
 
@@ -60,16 +57,13 @@ func (p tellerProxy) Ask(ctx context.Context, question string) (flow.Vow[string]
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(question)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Teller.Ask: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Ask", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Ask", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Teller.Ask", res, 1)
+	d := flowimpl.Results(ctx, "Teller.Ask", res, 1)
 	d.Value(&r0)
-	flow.Decoded(ctx, "Teller.Ask", d, res)
+	flowimpl.Decoded(ctx, "Teller.Ask", d, res)
 	return r0, nil
 }
 
@@ -78,16 +72,13 @@ func (p tellerProxy) Echo(ctx context.Context, s string) (string, error) {
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(s)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Teller.Echo: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Echo", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Echo", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Teller.Echo", res, 1)
+	d := flowimpl.Results(ctx, "Teller.Echo", res, 1)
 	r0 = d.ReadString()
-	flow.Decoded(ctx, "Teller.Echo", d, res)
+	flowimpl.Decoded(ctx, "Teller.Echo", d, res)
 	return r0, nil
 }
 
@@ -95,15 +86,12 @@ func (p tellerProxy) Fail(ctx context.Context, code string) error {
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(code)
-	if err := e.Err(); err != nil {
-		return fmt.Errorf("Teller.Fail: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Fail", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Fail", &e)
 	if err != nil {
 		return err
 	}
-	d := flow.Results(ctx, "Teller.Fail", res, 0)
-	flow.Decoded(ctx, "Teller.Fail", d, res)
+	d := flowimpl.Results(ctx, "Teller.Fail", res, 0)
+	flowimpl.Decoded(ctx, "Teller.Fail", d, res)
 	return nil
 }
 
@@ -112,16 +100,13 @@ func (p tellerProxy) Save(ctx context.Context, r Record) (Record, error) {
 	var e codec.Encoder
 	e.PutList(1)
 	e.Value(r)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Teller.Save: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Save", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Save", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Teller.Save", res, 1)
+	d := flowimpl.Results(ctx, "Teller.Save", res, 1)
 	d.Value(&r0)
-	flow.Decoded(ctx, "Teller.Save", d, res)
+	flowimpl.Decoded(ctx, "Teller.Save", d, res)
 	return r0, nil
 }
 
@@ -132,11 +117,7 @@ type TellerAsync struct {
 
 // AsyncTeller returns the async companion of a Teller a flow holds.
 func AsyncTeller(h Teller) TellerAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncTeller: %T is not a Teller a flow holds", h))
-	}
-	return TellerAsync{ref: r.FlowRef()}
+	return TellerAsync{ref: flowimpl.ProxyRef(h, TellerHost.Name)}
 }
 
 // Add starts Teller.Add without waiting.
@@ -145,10 +126,7 @@ func (a TellerAsync) Add(ctx context.Context, a0 int64, b int64) flow.Future[int
 	e.PutList(2)
 	e.PutInt(a0)
 	e.PutInt(b)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Teller.Add: %v", err))
-	}
-	return flow.Go[int64](ctx, a.ref, "Add", e.Bytes())
+	return flowimpl.Go[int64](ctx, a.ref, "Add", &e)
 }
 
 // Ask starts Teller.Ask without waiting.
@@ -156,10 +134,7 @@ func (a TellerAsync) Ask(ctx context.Context, question string) flow.Future[flow.
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(question)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Teller.Ask: %v", err))
-	}
-	return flow.Go[flow.Vow[string]](ctx, a.ref, "Ask", e.Bytes())
+	return flowimpl.Go[flow.Vow[string]](ctx, a.ref, "Ask", &e)
 }
 
 // Echo starts Teller.Echo without waiting.
@@ -167,10 +142,7 @@ func (a TellerAsync) Echo(ctx context.Context, s string) flow.Future[string] {
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(s)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Teller.Echo: %v", err))
-	}
-	return flow.Go[string](ctx, a.ref, "Echo", e.Bytes())
+	return flowimpl.Go[string](ctx, a.ref, "Echo", &e)
 }
 
 // Fail starts Teller.Fail without waiting.
@@ -178,10 +150,7 @@ func (a TellerAsync) Fail(ctx context.Context, code string) flow.Future[struct{}
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutString(code)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Teller.Fail: %v", err))
-	}
-	return flow.Go[struct{}](ctx, a.ref, "Fail", e.Bytes())
+	return flowimpl.Go[struct{}](ctx, a.ref, "Fail", &e)
 }
 
 // Save starts Teller.Save without waiting.
@@ -189,20 +158,17 @@ func (a TellerAsync) Save(ctx context.Context, r Record) flow.Future[Record] {
 	var e codec.Encoder
 	e.PutList(1)
 	e.Value(r)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Teller.Save: %v", err))
-	}
-	return flow.Go[Record](ctx, a.ref, "Save", e.Bytes())
+	return flowimpl.Go[Record](ctx, a.ref, "Save", &e)
 }
 
 // ProvideTeller offers impl as the named Teller service. Provide it in every incarnation, before the runtime starts.
-func ProvideTeller(r flow.Registry, name string, impl Teller) {
+func ProvideTeller(r flowimpl.Registry, name string, impl Teller) {
 	r.ProvideService(name, impl, dispatchTeller)
 }
 
 // ProvideTellerResolver registers how keyed Teller objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideTellerResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Teller, error)) {
-	r.ProvideResolver("testkit.Teller", func(ctx context.Context, key string) (any, error) {
+func ProvideTellerResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Teller, error)) {
+	r.ProvideResolver(TellerHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchTeller)
 }
@@ -211,19 +177,15 @@ func ProvideTellerResolver(r flow.Registry, resolve func(ctx context.Context, ke
 func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Teller)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a Teller", obj)
+		return nil, flowimpl.NotImplemented(obj, "Teller")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Add":
-		if n != 2 {
-			return nil, fmt.Errorf("Teller.Add: %d arguments, want 2", n)
-		}
+		d := flowimpl.HostArguments(args, 2)
 		a0 := d.ReadInt(64)
 		a1 := d.ReadInt(64)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Teller.Add: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Teller.Add", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Add(ctx, a0, a1)
 		if err != nil {
@@ -234,12 +196,10 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	case "Ask":
-		if n != 1 {
-			return nil, fmt.Errorf("Teller.Ask: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		a0 := d.ReadString()
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Teller.Ask: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Teller.Ask", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Ask(ctx, a0)
 		if err != nil {
@@ -250,12 +210,10 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	case "Echo":
-		if n != 1 {
-			return nil, fmt.Errorf("Teller.Echo: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		a0 := d.ReadString()
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Teller.Echo: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Teller.Echo", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Echo(ctx, a0)
 		if err != nil {
@@ -266,12 +224,10 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutString(r0)
 		return e.Bytes(), e.Err()
 	case "Fail":
-		if n != 1 {
-			return nil, fmt.Errorf("Teller.Fail: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		a0 := d.ReadString()
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Teller.Fail: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Teller.Fail", d); err != nil {
+			return nil, err
 		}
 		err := impl.Fail(ctx, a0)
 		if err != nil {
@@ -281,13 +237,11 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutList(0)
 		return e.Bytes(), e.Err()
 	case "Save":
-		if n != 1 {
-			return nil, fmt.Errorf("Teller.Save: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		var a0 Record
 		d.Value(&a0)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Teller.Save: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Teller.Save", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Save(ctx, a0)
 		if err != nil {
@@ -298,5 +252,5 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Teller", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Teller", method)
 }

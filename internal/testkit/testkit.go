@@ -14,6 +14,7 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
 // ErrDenied is a sentinel host error, registered so it survives crossing.
@@ -152,26 +153,25 @@ func (r *Recorder) Save(ctx context.Context, rec Record) (Record, error) {
 }
 
 // Handle starts activations of a flow taking one argument.
-type Handle[A, R any] struct{ s flow.Starter }
+type Handle[A, R any] struct{ f flowimpl.Flow }
 
 // Register registers a closure as the flow name, taking a Teller (passed as
 // a service reference) and one argument of type A, returning R. Unlike a
 // generated handle, it lets a test register another version of a flow under
 // the same name in the next incarnation.
-func Register[A, R any](r flow.Registry, name string, f func(fc flow.Context, t Teller, a A) (R, error)) Handle[A, R] {
-	s := r.RegisterFlow(flow.FlowDef{Name: name, Run: func(fc flow.Context, args []byte) ([]byte, error) {
-		d := flow.Arguments(fc, name, args, 2)
-		ref := flow.DecodeRef(d)
+func Register[A, R any](r flowimpl.Registry, name string, f func(fc flow.Context, t Teller, a A) (R, error)) Handle[A, R] {
+	return Handle[A, R]{f: flowimpl.Register(r, name, func(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+		d := args.Decoder(fc, 2)
+		t := flowimpl.ReadProxy(d, TellerHost)
 		var a A
 		d.Value(&a)
-		flow.Decoded(fc, name+" arguments", d, args)
-		res, err := f(fc, TellerHost.Proxy(ref), a)
+		args.Decoded(fc, d)
+		res, err := f(fc, t, a)
 		if err != nil {
 			return nil, err
 		}
 		return codec.Marshal(res)
-	}})
-	return Handle[A, R]{s: s}
+	})}
 }
 
 // Start starts an activation.
@@ -183,13 +183,7 @@ func (h Handle[A, R]) Start(ctx context.Context, t Teller, a A) (flow.Vow[R], er
 func (h Handle[A, R]) StartWithID(ctx context.Context, id string, t Teller, a A) (flow.Vow[R], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	if err := flow.EncodeStartRef(&e, t, TellerHost.Name); err != nil {
-		return flow.Vow[R]{}, err
-	}
+	flowimpl.PutStartRef(&e, "t", t, TellerHost.Name)
 	e.Value(a)
-	if err := e.Err(); err != nil {
-		return flow.Vow[R]{}, err
-	}
-	vid, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[R](vid), err
+	return flowimpl.Start[R](ctx, h.f, id, &e)
 }

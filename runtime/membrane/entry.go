@@ -53,7 +53,7 @@ func (o outcome) String() string {
 // guestError returns the error a guest sees for a rejected outcome.
 func (o outcome) guestError() error {
 	d := codec.NewDecoder(o.err)
-	err := flow.DecodeError(d)
+	err := d.DecodeError()
 	if err == nil || d.Done() != nil {
 		return &flow.Error{Message: "undecodable error " + codec.Format(o.err)}
 	}
@@ -64,7 +64,7 @@ func okOutcome(value []byte) outcome { return outcome{ok: true, value: value} }
 
 func errOutcome(err error) outcome {
 	var e codec.Encoder
-	flow.EncodeError(&e, err)
+	e.EncodeError(err)
 	return outcome{err: e.Bytes()}
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
@@ -136,9 +137,9 @@ func New(c Config) *Membrane {
 	return m
 }
 
-var _ flow.Guest = (*Membrane)(nil)
+var _ flowimpl.Guest = (*Membrane)(nil)
 
-// Activation implements flow.Guest.
+// Activation implements flowimpl.Guest.
 func (m *Membrane) Activation() flow.ActivationID { return m.act }
 
 // Mode reports whether the guest is replaying, running live, parked or done.
@@ -398,7 +399,7 @@ func (m *Membrane) callInfo(target flow.Ref, method string) flow.CallInfo {
 	return info
 }
 
-// Call implements flow.Guest.
+// Call implements flowimpl.Guest.
 func (m *Membrane) Call(target flow.Ref, method string, args []byte) ([]byte, error) {
 	m.check()
 	info := m.callInfo(target, method)
@@ -477,7 +478,7 @@ type Unavailable struct{ Err error }
 
 func (u *Unavailable) Error() string { return u.Err.Error() }
 
-// Issue implements flow.Guest.
+// Issue implements flowimpl.Guest.
 func (m *Membrane) Issue(target flow.Ref, method string, args []byte) int {
 	m.check()
 	f := &future{n: len(m.futures) + 1, info: m.callInfo(target, method), args: args}
@@ -532,7 +533,7 @@ func (m *Membrane) launch(f *future) {
 	}()
 }
 
-// Settlement implements flow.Guest.
+// Settlement implements flowimpl.Guest.
 func (m *Membrane) Settlement(k flow.AwaitKey) ([]byte, error) {
 	m.check()
 	o, ok := m.observed[k]
@@ -542,7 +543,7 @@ func (m *Membrane) Settlement(k flow.AwaitKey) ([]byte, error) {
 	return m.answer(o)
 }
 
-// Await implements flow.Guest.
+// Await implements flowimpl.Guest.
 func (m *Membrane) Await(keys []flow.AwaitKey, race bool) int {
 	m.check()
 	for _, k := range keys {
@@ -743,7 +744,7 @@ func (m *Membrane) wait() event {
 	return ev
 }
 
-// Now implements flow.Guest.
+// Now implements flowimpl.Guest.
 func (m *Membrane) Now() time.Time {
 	m.check()
 	if en := m.next(); en != nil {
@@ -772,7 +773,7 @@ func decodeTime(b []byte) (time.Time, error) {
 	return t, d.Done()
 }
 
-// After implements flow.Guest.
+// After implements flowimpl.Guest.
 func (m *Membrane) After(dur time.Duration) flow.VowID {
 	m.check()
 	if en := m.next(); en != nil {
@@ -810,7 +811,7 @@ func (m *Membrane) After(dur time.Duration) flow.VowID {
 	return id
 }
 
-// Patched implements flow.Guest.
+// Patched implements flowimpl.Guest.
 func (m *Membrane) Patched(id string) bool {
 	m.check()
 	if v, ok := m.patched[id]; ok {
@@ -833,7 +834,7 @@ func (m *Membrane) Patched(id string) bool {
 	return true
 }
 
-// Diverge implements flow.Guest.
+// Diverge implements flowimpl.Guest.
 func (m *Membrane) Diverge(reason string) {
 	m.check()
 	step := m.position() - 1

@@ -41,7 +41,7 @@ type Report struct {
 //	-wake-all          replay every sleeping activation at start
 //	-until COND        "suspended": print READY once every activation is suspended, then wait to be killed;
 //	                   "settled": print a report and exit once every activation is done or failed
-func Main(registerPayout func(flow.Registry) PayoutStarter) {
+func Main(registerPayout func(*runtime.Runtime) PayoutStarter) {
 	storePath := flag.String("store", "upgrade.db", "store file")
 	journalPath := flag.String("journal", "journal.jsonl", "journal of effects")
 	payouts := flag.String("payouts", "", "ids of payouts to start")
@@ -67,7 +67,7 @@ func split(s string) []string {
 	return strings.Split(s, ",")
 }
 
-func run(ctx context.Context, storePath, journalPath string, payouts, welcomes []string, approve string, wakeAll bool, until string, timeout time.Duration, registerPayout func(flow.Registry) PayoutStarter) error {
+func run(ctx context.Context, storePath, journalPath string, payouts, welcomes []string, approve string, wakeAll bool, until string, timeout time.Duration, registerPayout func(*runtime.Runtime) PayoutStarter) error {
 	rt, err := runtime.Open(ctx, storePath, runtime.Options{WakeAll: wakeAll})
 	if err != nil {
 		return err

@@ -4,9 +4,9 @@ package payments
 
 import (
 	"context"
-	"fmt"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
 func init() {
@@ -20,18 +20,18 @@ type ledgerProxy struct {
 
 // LedgerRef returns the Ledger provided as the named service, for passing to a flow.
 func LedgerRef(name string) Ledger {
-	return ledgerProxy{ref: flow.ServiceRef(name)}
+	return ledgerProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // LedgerHost describes Ledger to flows in other packages.
-var LedgerHost = flow.HostInterface[Ledger]{
+var LedgerHost = flowimpl.HostInterface[Ledger]{
 	Name: "payments.Ledger",
 	Proxy: func(ref flow.Ref) Ledger {
 		return ledgerProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p ledgerProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -41,16 +41,13 @@ func (p ledgerProxy) Fee(ctx context.Context, cents int64) (int64, error) {
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Ledger.Fee: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Fee", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Fee", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Ledger.Fee", res, 1)
+	d := flowimpl.Results(ctx, "Ledger.Fee", res, 1)
 	r0 = d.ReadInt(64)
-	flow.Decoded(ctx, "Ledger.Fee", d, res)
+	flowimpl.Decoded(ctx, "Ledger.Fee", d, res)
 	return r0, nil
 }
 
@@ -60,16 +57,13 @@ func (p ledgerProxy) Reserve(ctx context.Context, account string, cents int64) (
 	e.PutList(2)
 	e.PutString(account)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Ledger.Reserve: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Reserve", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Reserve", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Ledger.Reserve", res, 1)
+	d := flowimpl.Results(ctx, "Ledger.Reserve", res, 1)
 	d.Value(&r0)
-	flow.Decoded(ctx, "Ledger.Reserve", d, res)
+	flowimpl.Decoded(ctx, "Ledger.Reserve", d, res)
 	return r0, nil
 }
 
@@ -78,16 +72,13 @@ func (p ledgerProxy) Transfer(ctx context.Context, a0 Hold) (TxID, error) {
 	var e codec.Encoder
 	e.PutList(1)
 	e.Value(a0)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Ledger.Transfer: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Transfer", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Transfer", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Ledger.Transfer", res, 1)
+	d := flowimpl.Results(ctx, "Ledger.Transfer", res, 1)
 	r0 = TxID(d.ReadString())
-	flow.Decoded(ctx, "Ledger.Transfer", d, res)
+	flowimpl.Decoded(ctx, "Ledger.Transfer", d, res)
 	return r0, nil
 }
 
@@ -98,11 +89,7 @@ type LedgerAsync struct {
 
 // AsyncLedger returns the async companion of a Ledger a flow holds.
 func AsyncLedger(h Ledger) LedgerAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncLedger: %T is not a Ledger a flow holds", h))
-	}
-	return LedgerAsync{ref: r.FlowRef()}
+	return LedgerAsync{ref: flowimpl.ProxyRef(h, LedgerHost.Name)}
 }
 
 // Fee starts Ledger.Fee without waiting.
@@ -110,10 +97,7 @@ func (a LedgerAsync) Fee(ctx context.Context, cents int64) flow.Future[int64] {
 	var e codec.Encoder
 	e.PutList(1)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Ledger.Fee: %v", err))
-	}
-	return flow.Go[int64](ctx, a.ref, "Fee", e.Bytes())
+	return flowimpl.Go[int64](ctx, a.ref, "Fee", &e)
 }
 
 // Reserve starts Ledger.Reserve without waiting.
@@ -122,10 +106,7 @@ func (a LedgerAsync) Reserve(ctx context.Context, account string, cents int64) f
 	e.PutList(2)
 	e.PutString(account)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Ledger.Reserve: %v", err))
-	}
-	return flow.Go[Hold](ctx, a.ref, "Reserve", e.Bytes())
+	return flowimpl.Go[Hold](ctx, a.ref, "Reserve", &e)
 }
 
 // Transfer starts Ledger.Transfer without waiting.
@@ -133,20 +114,17 @@ func (a LedgerAsync) Transfer(ctx context.Context, a0 Hold) flow.Future[TxID] {
 	var e codec.Encoder
 	e.PutList(1)
 	e.Value(a0)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Ledger.Transfer: %v", err))
-	}
-	return flow.Go[TxID](ctx, a.ref, "Transfer", e.Bytes())
+	return flowimpl.Go[TxID](ctx, a.ref, "Transfer", &e)
 }
 
 // ProvideLedger offers impl as the named Ledger service. Provide it in every incarnation, before the runtime starts.
-func ProvideLedger(r flow.Registry, name string, impl Ledger) {
+func ProvideLedger(r flowimpl.Registry, name string, impl Ledger) {
 	r.ProvideService(name, impl, dispatchLedger)
 }
 
 // ProvideLedgerResolver registers how keyed Ledger objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideLedgerResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Ledger, error)) {
-	r.ProvideResolver("payments.Ledger", func(ctx context.Context, key string) (any, error) {
+func ProvideLedgerResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Ledger, error)) {
+	r.ProvideResolver(LedgerHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchLedger)
 }
@@ -155,18 +133,14 @@ func ProvideLedgerResolver(r flow.Registry, resolve func(ctx context.Context, ke
 func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Ledger)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a Ledger", obj)
+		return nil, flowimpl.NotImplemented(obj, "Ledger")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Fee":
-		if n != 1 {
-			return nil, fmt.Errorf("Ledger.Fee: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		a0 := d.ReadInt(64)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Ledger.Fee: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Ledger.Fee", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Fee(ctx, a0)
 		if err != nil {
@@ -177,13 +151,11 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	case "Reserve":
-		if n != 2 {
-			return nil, fmt.Errorf("Ledger.Reserve: %d arguments, want 2", n)
-		}
+		d := flowimpl.HostArguments(args, 2)
 		a0 := d.ReadString()
 		a1 := d.ReadInt(64)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Ledger.Reserve: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Ledger.Reserve", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Reserve(ctx, a0, a1)
 		if err != nil {
@@ -194,13 +166,11 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	case "Transfer":
-		if n != 1 {
-			return nil, fmt.Errorf("Ledger.Transfer: %d arguments, want 1", n)
-		}
+		d := flowimpl.HostArguments(args, 1)
 		var a0 Hold
 		d.Value(&a0)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Ledger.Transfer: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Ledger.Transfer", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Transfer(ctx, a0)
 		if err != nil {
@@ -211,7 +181,7 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutString(string(r0))
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Ledger", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Ledger", method)
 }
 
 // approvalsProxy is the guest proxy of Approvals: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
@@ -221,18 +191,18 @@ type approvalsProxy struct {
 
 // ApprovalsRef returns the Approvals provided as the named service, for passing to a flow.
 func ApprovalsRef(name string) Approvals {
-	return approvalsProxy{ref: flow.ServiceRef(name)}
+	return approvalsProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // ApprovalsHost describes Approvals to flows in other packages.
-var ApprovalsHost = flow.HostInterface[Approvals]{
+var ApprovalsHost = flowimpl.HostInterface[Approvals]{
 	Name: "payments.Approvals",
 	Proxy: func(ref flow.Ref) Approvals {
 		return approvalsProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p approvalsProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -243,16 +213,13 @@ func (p approvalsProxy) Request(ctx context.Context, account string, cents int64
 	e.PutList(2)
 	e.PutString(account)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		return r0, fmt.Errorf("Approvals.Request: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Request", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Request", &e)
 	if err != nil {
 		return r0, err
 	}
-	d := flow.Results(ctx, "Approvals.Request", res, 1)
+	d := flowimpl.Results(ctx, "Approvals.Request", res, 1)
 	d.Value(&r0)
-	flow.Decoded(ctx, "Approvals.Request", d, res)
+	flowimpl.Decoded(ctx, "Approvals.Request", d, res)
 	return r0, nil
 }
 
@@ -263,11 +230,7 @@ type ApprovalsAsync struct {
 
 // AsyncApprovals returns the async companion of an Approvals a flow holds.
 func AsyncApprovals(h Approvals) ApprovalsAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncApprovals: %T is not an Approvals a flow holds", h))
-	}
-	return ApprovalsAsync{ref: r.FlowRef()}
+	return ApprovalsAsync{ref: flowimpl.ProxyRef(h, ApprovalsHost.Name)}
 }
 
 // Request starts Approvals.Request without waiting.
@@ -276,20 +239,17 @@ func (a ApprovalsAsync) Request(ctx context.Context, account string, cents int64
 	e.PutList(2)
 	e.PutString(account)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Approvals.Request: %v", err))
-	}
-	return flow.Go[flow.Vow[bool]](ctx, a.ref, "Request", e.Bytes())
+	return flowimpl.Go[flow.Vow[bool]](ctx, a.ref, "Request", &e)
 }
 
 // ProvideApprovals offers impl as the named Approvals service. Provide it in every incarnation, before the runtime starts.
-func ProvideApprovals(r flow.Registry, name string, impl Approvals) {
+func ProvideApprovals(r flowimpl.Registry, name string, impl Approvals) {
 	r.ProvideService(name, impl, dispatchApprovals)
 }
 
 // ProvideApprovalsResolver registers how keyed Approvals objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideApprovalsResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Approvals, error)) {
-	r.ProvideResolver("payments.Approvals", func(ctx context.Context, key string) (any, error) {
+func ProvideApprovalsResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Approvals, error)) {
+	r.ProvideResolver(ApprovalsHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchApprovals)
 }
@@ -298,19 +258,15 @@ func ProvideApprovalsResolver(r flow.Registry, resolve func(ctx context.Context,
 func dispatchApprovals(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Approvals)
 	if !ok {
-		return nil, fmt.Errorf("%T is not an Approvals", obj)
+		return nil, flowimpl.NotImplemented(obj, "Approvals")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Request":
-		if n != 2 {
-			return nil, fmt.Errorf("Approvals.Request: %d arguments, want 2", n)
-		}
+		d := flowimpl.HostArguments(args, 2)
 		a0 := d.ReadString()
 		a1 := d.ReadInt(64)
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Approvals.Request: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Approvals.Request", d); err != nil {
+			return nil, err
 		}
 		r0, err := impl.Request(ctx, a0, a1)
 		if err != nil {
@@ -321,7 +277,7 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Approvals", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Approvals", method)
 }
 
 // notifierProxy is the guest proxy of Notifier: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
@@ -331,18 +287,18 @@ type notifierProxy struct {
 
 // NotifierRef returns the Notifier provided as the named service, for passing to a flow.
 func NotifierRef(name string) Notifier {
-	return notifierProxy{ref: flow.ServiceRef(name)}
+	return notifierProxy{ref: flowimpl.ServiceRef(name)}
 }
 
 // NotifierHost describes Notifier to flows in other packages.
-var NotifierHost = flow.HostInterface[Notifier]{
+var NotifierHost = flowimpl.HostInterface[Notifier]{
 	Name: "payments.Notifier",
 	Proxy: func(ref flow.Ref) Notifier {
 		return notifierProxy{ref: ref}
 	},
 }
 
-// FlowRef implements flow.Referrer.
+// FlowRef implements flowimpl.Referrer.
 func (p notifierProxy) FlowRef() flow.Ref {
 	return p.ref
 }
@@ -352,15 +308,12 @@ func (p notifierProxy) Send(ctx context.Context, to string, text string) error {
 	e.PutList(2)
 	e.PutString(to)
 	e.PutString(text)
-	if err := e.Err(); err != nil {
-		return fmt.Errorf("Notifier.Send: %w", err)
-	}
-	res, err := flow.Call(ctx, p.ref, "Send", e.Bytes())
+	res, err := flowimpl.Call(ctx, p.ref, "Send", &e)
 	if err != nil {
 		return err
 	}
-	d := flow.Results(ctx, "Notifier.Send", res, 0)
-	flow.Decoded(ctx, "Notifier.Send", d, res)
+	d := flowimpl.Results(ctx, "Notifier.Send", res, 0)
+	flowimpl.Decoded(ctx, "Notifier.Send", d, res)
 	return nil
 }
 
@@ -371,11 +324,7 @@ type NotifierAsync struct {
 
 // AsyncNotifier returns the async companion of a Notifier a flow holds.
 func AsyncNotifier(h Notifier) NotifierAsync {
-	r, ok := h.(flow.Referrer)
-	if !ok {
-		panic(fmt.Sprintf("AsyncNotifier: %T is not a Notifier a flow holds", h))
-	}
-	return NotifierAsync{ref: r.FlowRef()}
+	return NotifierAsync{ref: flowimpl.ProxyRef(h, NotifierHost.Name)}
 }
 
 // Send starts Notifier.Send without waiting.
@@ -384,20 +333,17 @@ func (a NotifierAsync) Send(ctx context.Context, to string, text string) flow.Fu
 	e.PutList(2)
 	e.PutString(to)
 	e.PutString(text)
-	if err := e.Err(); err != nil {
-		panic(fmt.Sprintf("Notifier.Send: %v", err))
-	}
-	return flow.Go[struct{}](ctx, a.ref, "Send", e.Bytes())
+	return flowimpl.Go[struct{}](ctx, a.ref, "Send", &e)
 }
 
 // ProvideNotifier offers impl as the named Notifier service. Provide it in every incarnation, before the runtime starts.
-func ProvideNotifier(r flow.Registry, name string, impl Notifier) {
+func ProvideNotifier(r flowimpl.Registry, name string, impl Notifier) {
 	r.ProvideService(name, impl, dispatchNotifier)
 }
 
 // ProvideNotifierResolver registers how keyed Notifier objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
-func ProvideNotifierResolver(r flow.Registry, resolve func(ctx context.Context, key string) (Notifier, error)) {
-	r.ProvideResolver("payments.Notifier", func(ctx context.Context, key string) (any, error) {
+func ProvideNotifierResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Notifier, error)) {
+	r.ProvideResolver(NotifierHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchNotifier)
 }
@@ -406,19 +352,15 @@ func ProvideNotifierResolver(r flow.Registry, resolve func(ctx context.Context, 
 func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Notifier)
 	if !ok {
-		return nil, fmt.Errorf("%T is not a Notifier", obj)
+		return nil, flowimpl.NotImplemented(obj, "Notifier")
 	}
-	d := codec.NewDecoder(args)
-	n := d.ReadList()
 	switch method {
 	case "Send":
-		if n != 2 {
-			return nil, fmt.Errorf("Notifier.Send: %d arguments, want 2", n)
-		}
+		d := flowimpl.HostArguments(args, 2)
 		a0 := d.ReadString()
 		a1 := d.ReadString()
-		if err := d.Done(); err != nil {
-			return nil, fmt.Errorf("Notifier.Send: arguments: %w", err)
+		if err := flowimpl.HostDecoded("Notifier.Send", d); err != nil {
+			return nil, err
 		}
 		err := impl.Send(ctx, a0, a1)
 		if err != nil {
@@ -428,20 +370,17 @@ func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) 
 		e.PutList(0)
 		return e.Bytes(), e.Err()
 	}
-	return nil, fmt.Errorf("%s.%s: %w", "Notifier", method, flow.ErrUnknownMethod)
+	return nil, flowimpl.UnknownMethod("Notifier", method)
 }
 
 // WelcomeHandle starts activations of the flow Welcome (durable name "payments.Welcome").
 type WelcomeHandle struct {
-	s flow.Starter
+	f flowimpl.Flow
 }
 
 // RegisterWelcome registers the flow Welcome. Register it in every incarnation, before the runtime starts, so its activations are revived.
-func RegisterWelcome(r flow.Registry) WelcomeHandle {
-	return WelcomeHandle{s: r.RegisterFlow(flow.FlowDef{
-		Name: "payments.Welcome",
-		Run:  runWelcome,
-	})}
+func RegisterWelcome(r flowimpl.Registry) WelcomeHandle {
+	return WelcomeHandle{f: flowimpl.Register(r, "payments.Welcome", runWelcome)}
 }
 
 // Start starts an activation of Welcome and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
@@ -453,33 +392,19 @@ func (h WelcomeHandle) Start(ctx context.Context, a0 Notifier, a1 Approvals, cus
 func (h WelcomeHandle) StartWithID(ctx context.Context, id string, a0 Notifier, a1 Approvals, customer string) (flow.Vow[string], error) {
 	var e codec.Encoder
 	e.PutList(3)
-	if err := flow.EncodeStartRef(&e, a0, "payments.Notifier"); err != nil {
-		return flow.Vow[string]{}, fmt.Errorf("start payments.Welcome: parameter a0: %w", err)
-	}
-	if err := flow.EncodeStartRef(&e, a1, "payments.Approvals"); err != nil {
-		return flow.Vow[string]{}, fmt.Errorf("start payments.Welcome: parameter a1: %w", err)
-	}
+	flowimpl.PutStartRef(&e, "a0", a0, NotifierHost.Name)
+	flowimpl.PutStartRef(&e, "a1", a1, ApprovalsHost.Name)
 	e.PutString(customer)
-	if err := e.Err(); err != nil {
-		return flow.Vow[string]{}, fmt.Errorf("start payments.Welcome: %w", err)
-	}
-	v, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[string](v), err
+	return flowimpl.Start[string](ctx, h.f, id, &e)
 }
 
 // runWelcome decodes an activation's stored arguments and runs Welcome.
-func runWelcome(fc flow.Context, args []byte) ([]byte, error) {
-	d := flow.Arguments(fc, "payments.Welcome", args, 3)
-	var a0 Notifier
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a0 = notifierProxy{ref: ref}
-	}
-	var a1 Approvals
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a1 = approvalsProxy{ref: ref}
-	}
+func runWelcome(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 3)
+	a0 := flowimpl.ReadProxy(d, NotifierHost)
+	a1 := flowimpl.ReadProxy(d, ApprovalsHost)
 	a2 := d.ReadString()
-	flow.Decoded(fc, "payments.Welcome arguments", d, args)
+	args.Decoded(fc, d)
 	r, err := Welcome(fc, a0, a1, a2)
 	if err != nil {
 		return nil, err

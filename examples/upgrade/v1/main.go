@@ -7,6 +7,7 @@ package main
 import (
 	"github.com/asyncflow-go/asyncflow/examples/upgrade/payments"
 	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime"
 )
 
 // Payout pays cents to account once a person approves.
@@ -32,5 +33,5 @@ func Payout(fc flow.Context, l payments.Ledger, a payments.Approvals, account st
 }
 
 func main() {
-	payments.Main(func(r flow.Registry) payments.PayoutStarter { return RegisterPayout(r) })
+	payments.Main(func(rt *runtime.Runtime) payments.PayoutStarter { return RegisterPayout(rt) })
 }

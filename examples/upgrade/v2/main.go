@@ -9,6 +9,7 @@ package main
 import (
 	"github.com/asyncflow-go/asyncflow/examples/upgrade/payments"
 	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime"
 )
 
 // Payout pays cents to account, plus a fee, once a person approves.
@@ -38,5 +39,5 @@ func Payout(fc flow.Context, l payments.Ledger, a payments.Approvals, account st
 }
 
 func main() {
-	payments.Main(func(r flow.Registry) payments.PayoutStarter { return RegisterPayout(r) })
+	payments.Main(func(rt *runtime.Runtime) payments.PayoutStarter { return RegisterPayout(rt) })
 }

@@ -4,23 +4,20 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"github.com/asyncflow-go/asyncflow/examples/upgrade/payments"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
 // PayoutHandle starts activations of the flow Payout (durable name "payments.Payout").
 type PayoutHandle struct {
-	s flow.Starter
+	f flowimpl.Flow
 }
 
 // RegisterPayout registers the flow Payout. Register it in every incarnation, before the runtime starts, so its activations are revived.
-func RegisterPayout(r flow.Registry) PayoutHandle {
-	return PayoutHandle{s: r.RegisterFlow(flow.FlowDef{
-		Name: "payments.Payout",
-		Run:  runPayout,
-	})}
+func RegisterPayout(r flowimpl.Registry) PayoutHandle {
+	return PayoutHandle{f: flowimpl.Register(r, "payments.Payout", runPayout)}
 }
 
 // Start starts an activation of Payout and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
@@ -32,35 +29,21 @@ func (h PayoutHandle) Start(ctx context.Context, l payments.Ledger, a1 payments.
 func (h PayoutHandle) StartWithID(ctx context.Context, id string, l payments.Ledger, a1 payments.Approvals, account string, cents int64) (flow.Vow[payments.TxID], error) {
 	var e codec.Encoder
 	e.PutList(4)
-	if err := flow.EncodeStartRef(&e, l, payments.LedgerHost.Name); err != nil {
-		return flow.Vow[payments.TxID]{}, fmt.Errorf("start payments.Payout: parameter l: %w", err)
-	}
-	if err := flow.EncodeStartRef(&e, a1, payments.ApprovalsHost.Name); err != nil {
-		return flow.Vow[payments.TxID]{}, fmt.Errorf("start payments.Payout: parameter a1: %w", err)
-	}
+	flowimpl.PutStartRef(&e, "l", l, payments.LedgerHost.Name)
+	flowimpl.PutStartRef(&e, "a1", a1, payments.ApprovalsHost.Name)
 	e.PutString(account)
 	e.PutInt(cents)
-	if err := e.Err(); err != nil {
-		return flow.Vow[payments.TxID]{}, fmt.Errorf("start payments.Payout: %w", err)
-	}
-	v, err := h.s.StartFlow(ctx, id, e.Bytes())
-	return flow.VowOf[payments.TxID](v), err
+	return flowimpl.Start[payments.TxID](ctx, h.f, id, &e)
 }
 
 // runPayout decodes an activation's stored arguments and runs Payout.
-func runPayout(fc flow.Context, args []byte) ([]byte, error) {
-	d := flow.Arguments(fc, "payments.Payout", args, 4)
-	var a0 payments.Ledger
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a0 = payments.LedgerHost.Proxy(ref)
-	}
-	var a1 payments.Approvals
-	if ref := flow.DecodeRef(d); !ref.IsZero() {
-		a1 = payments.ApprovalsHost.Proxy(ref)
-	}
+func runPayout(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 4)
+	a0 := flowimpl.ReadProxy(d, payments.LedgerHost)
+	a1 := flowimpl.ReadProxy(d, payments.ApprovalsHost)
 	a2 := d.ReadString()
 	a3 := d.ReadInt(64)
-	flow.Decoded(fc, "payments.Payout arguments", d, args)
+	args.Decoded(fc, d)
 	r, err := Payout(fc, a0, a1, a2, a3)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ package main
 import (
 	"github.com/asyncflow-go/asyncflow/examples/upgrade/payments"
 	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime"
 )
 
 // Payout pays cents to account, plus a fee for payouts started under this
@@ -42,5 +43,5 @@ func Payout(fc flow.Context, l payments.Ledger, a payments.Approvals, account st
 }
 
 func main() {
-	payments.Main(func(r flow.Registry) payments.PayoutStarter { return RegisterPayout(r) })
+	payments.Main(func(rt *runtime.Runtime) payments.PayoutStarter { return RegisterPayout(rt) })
 }

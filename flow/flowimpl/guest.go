@@ -1,0 +1,215 @@
+package flowimpl
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/internal/bridge"
+)
+
+// Guest is the membrane as seen from inside a flow. A runtime implements it
+// and hands it to [NewContext]; flows use the functions of package flow, and
+// guest proxies those of this package. Every method may end the calling
+// goroutine with runtime.Goexit when the activation cannot go on (a replay
+// failure, a cancellation, shutdown).
+type Guest interface {
+	// Activation returns the id of the running activation.
+	Activation() flow.ActivationID
+	// Call makes a host call and returns its encoded result tuple, or the
+	// error the host returned.
+	Call(target flow.Ref, method string, args []byte) ([]byte, error)
+	// Issue starts a host call without waiting and returns its future's
+	// number.
+	Issue(target flow.Ref, method string, args []byte) int
+	// Await blocks until every key is settled or, with race, until one is;
+	// it returns the index of the winner of a race and -1 otherwise.
+	Await(keys []flow.AwaitKey, race bool) int
+	// Settlement returns the settlement of a key Await has observed: the
+	// encoded value, or the rejection.
+	Settlement(key flow.AwaitKey) ([]byte, error)
+	// Now returns the current time, logged.
+	Now() time.Time
+	// After returns a vow the runtime fulfils with its deadline after d.
+	After(d time.Duration) flow.VowID
+	// Patched implements flow.Patched.
+	Patched(id string) bool
+	// Diverge reports that the guest cannot go on consistently with its log,
+	// for instance because a logged value does not decode into the type the
+	// code now expects. It does not return.
+	Diverge(reason string)
+}
+
+// NewContext returns the Context a runtime passes to a flow it runs.
+func NewContext(g Guest) flow.Context { return bridge.NewContext(g).(flow.Context) }
+
+func guestOf(ctx context.Context) (Guest, bool) {
+	if ctx == nil {
+		return nil, false
+	}
+	g, ok := ctx.Value(bridge.GuestKey{}).(Guest)
+	return g, ok
+}
+
+func mustGuest(ctx context.Context) Guest {
+	g, ok := guestOf(ctx)
+	if !ok {
+		panic("flow: " + flow.ErrNotInFlow.Error() + ": this operation needs the flow.Context of a running flow")
+	}
+	return g
+}
+
+// mustEncode panics if the arguments of a call failed to encode (see the
+// package documentation for why a panic).
+func mustEncode(target flow.Ref, method string, args *codec.Encoder) {
+	if err := args.Err(); err != nil {
+		panic(fmt.Errorf("%s.%s: the arguments do not encode: %w", target, method, err))
+	}
+}
+
+// Call crosses the membrane with a host call; generated guest proxies use it.
+// args holds the encoded argument tuple; the result is the encoded result
+// tuple, or the error the host returned. Outside a flow it returns
+// [flow.ErrNotInFlow]. It panics if args failed to encode.
+func Call(ctx context.Context, target flow.Ref, method string, args *codec.Encoder) ([]byte, error) {
+	g, ok := guestOf(ctx)
+	if !ok {
+		return nil, flow.ErrNotInFlow
+	}
+	mustEncode(target, method, args)
+	return g.Call(target, method, args.Bytes())
+}
+
+// Go starts a host call without waiting for it; generated async proxies use
+// it. The future settles with the call's result tuple, which must hold one
+// value of type T, none for struct{}, or several for a [TupleUnmarshaler].
+// It panics outside a flow, and if args failed to encode.
+func Go[T any](ctx context.Context, target flow.Ref, method string, args *codec.Encoder) flow.Future[T] {
+	g := mustGuest(ctx)
+	mustEncode(target, method, args)
+	var f flow.Future[T]
+	bridge.SetFuture(&f, g.Issue(target, method, args.Bytes()))
+	return f
+}
+
+// Diverge ends the running flow as a replay failure with reason; generated
+// code calls it when a logged value no longer decodes. It does not return.
+func Diverge(ctx context.Context, reason string) {
+	mustGuest(ctx).Diverge(reason)
+}
+
+// Results starts decoding a result tuple that should hold n values; what
+// names the call (Interface.Method). If the logged tuple holds another number
+// (the method's results changed since it was logged), the flow ends as a
+// replay failure.
+func Results(ctx context.Context, what string, res []byte, n int) *codec.Decoder {
+	d := codec.NewDecoder(res)
+	if got := d.ReadList(); d.Err() == nil && got != n {
+		Diverge(ctx, what+": the logged result "+codec.Format(res)+" has "+strconv.Itoa(got)+" values, the code expects "+strconv.Itoa(n))
+	}
+	return d
+}
+
+// Arguments is a flow's stored argument tuple, as the run function a
+// generated Register passes to [Register] receives it.
+type Arguments struct {
+	flow string // the flow's durable name
+	b    []byte
+}
+
+// Decoder starts decoding the n arguments of the flow. If the tuple holds
+// another number, the flow ends as a replay failure.
+func (a Arguments) Decoder(fc flow.Context, n int) *codec.Decoder {
+	d := codec.NewDecoder(a.b)
+	if got := d.ReadList(); d.Err() == nil && got != n {
+		Diverge(fc, a.flow+": the stored arguments "+codec.Format(a.b)+" are "+strconv.Itoa(got)+" values, the flow takes "+strconv.Itoa(n))
+	}
+	return d
+}
+
+// Decoded ends decoding what Decoder started; if the bytes did not fit, the
+// flow ends as a replay failure naming what did not.
+func (a Arguments) Decoded(fc flow.Context, d *codec.Decoder) {
+	Decoded(fc, a.flow+" arguments", d, a.b)
+}
+
+// Decoded ends decoding what Results started from b; if the bytes did not
+// fit, the flow ends as a replay failure naming what did not.
+func Decoded(ctx context.Context, what string, d *codec.Decoder, b []byte) {
+	if err := d.Done(); err != nil {
+		Diverge(ctx, what+": "+codec.Format(b)+" does not decode: "+err.Error())
+	}
+}
+
+// DecodeResult decodes a result tuple returned by [Call] into outs, which
+// must be pointers, with [Results] and [Decoded]: for proxies written by hand.
+func DecodeResult(ctx context.Context, what string, res []byte, outs ...any) {
+	d := Results(ctx, what, res, len(outs))
+	for _, o := range outs {
+		d.Value(o)
+	}
+	Decoded(ctx, what, d, res)
+}
+
+// Referrer is implemented by guest proxies: the durable reference a proxy
+// stands for.
+type Referrer interface {
+	FlowRef() flow.Ref
+}
+
+// PutProxy writes a host-interface value a flow passes to a host method: a
+// guest proxy, as its reference; iface is the interface's durable name. Any
+// other value fails e: a flow passes on only what it holds.
+func PutProxy(e *codec.Encoder, v any, iface string) {
+	switch r := v.(type) {
+	case nil:
+		e.PutNil()
+	case Referrer:
+		r.FlowRef().MarshalFlow(e)
+	default:
+		e.Fail(fmt.Errorf("a %T is not a %s a flow holds (a guest proxy)", v, iface))
+	}
+}
+
+// ReadProxy reads a reference a flow receives and returns the guest proxy of
+// host interface h for it, or the zero T (nil) for no reference.
+func ReadProxy[T any](d *codec.Decoder, h HostInterface[T]) T {
+	var r flow.Ref
+	r.UnmarshalFlow(d)
+	if d.Err() != nil || r.IsZero() {
+		var zero T
+		return zero
+	}
+	return h.Proxy(r)
+}
+
+// ProxyRef returns the reference of v, a guest proxy of the host interface
+// with durable name iface; generated Async… functions use it. It panics if v
+// is not a proxy: only what a flow holds has an async companion.
+func ProxyRef(v any, iface string) flow.Ref {
+	r, ok := v.(Referrer)
+	if !ok {
+		panic(fmt.Sprintf("flow: a %T is not a %s a flow holds (a guest proxy), so it has no async companion", v, iface))
+	}
+	return r.FlowRef()
+}
+
+// TupleUnmarshaler is implemented by generated result structs of host
+// methods with several results: the Future of such a method settles with the
+// whole result tuple of n values.
+type TupleUnmarshaler interface {
+	UnmarshalTuple(d *codec.Decoder, n int)
+}
+
+// Tuple reports whether a result tuple of n values has the want values of
+// the method what; if not it fails d. UnmarshalTuple methods start with it.
+func Tuple(d *codec.Decoder, what string, n, want int) bool {
+	if n != want {
+		d.Fail(fmt.Errorf("%s: %d results, want %d", what, n, want))
+		return false
+	}
+	return true
+}
