@@ -49,6 +49,9 @@ func (w *walker) flowContextName() string {
 			}
 		}
 	}
+	if w.fi.decl == nil {
+		return "" // a package variable's initializer
+	}
 	return check(w.fi.decl.Type)
 }
 

@@ -256,3 +256,11 @@ func Dispatch(fc flow.Context, op string, n int) int {
 	}
 	return handlers["double"](n)
 }
+
+// booted is the clock when the package was initialised.
+var booted = time.Now() // want `time.Now`
+
+//flowgen:flow
+func SinceBoot(fc flow.Context) time.Duration { // want `flow SinceBoot is not closed` SinceBoot:`open: realistic\.SinceBoot → package variable booted`
+	return flow.Now(fc).Sub(booted) // want `package variable booted: is initialised by code that is not closed \(booted initializer → time.Now`
+}
