@@ -13,7 +13,8 @@ import (
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
-	"github.com/asyncflow-go/asyncflow/runtime/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
+	"github.com/asyncflow-go/asyncflow/runtime/internal/membrane"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
@@ -118,7 +119,7 @@ func (a *activation) revive(mode reviveMode) {
 		if ctx.Err() == nil {
 			rt.log.Error("asyncflow: cannot revive activation", "activation", a.id, "err", err)
 			if errors.Is(err, store.ErrCorrupt) {
-				a.recordFailure(&membrane.Diagnostic{Problem: membrane.CorruptLog, Activation: a.id, Flow: row.Flow, Step: -1,
+				a.recordFailure(&diag.Diagnostic{Problem: diag.CorruptLog, Activation: a.id, Flow: row.Flow, Step: -1,
 					Detail: err.Error(), FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
 			}
 		}
@@ -135,7 +136,11 @@ func (a *activation) revive(mode reviveMode) {
 }
 
 func (a *activation) start(args []byte, log []store.Entry) {
-	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: log, Host: a})
+	entries := make([]membrane.Entry, len(log))
+	for i, e := range log {
+		entries[i] = membrane.Entry{Step: e.Step, Kind: membrane.Kind(e.Kind), Gen: e.Gen, Payload: e.Payload}
+	}
+	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: entries, Host: a})
 	a.rt.mu.Lock()
 	a.mu.Lock()
 	dead := a.dead
@@ -220,21 +225,21 @@ func (a *activation) finish(result []byte, ferr error) {
 }
 
 // Invoke implements membrane.Host.
-func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, error, bool) {
+func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, error) {
 	rt := a.rt
 	ctx := flowimpl.HostCallContext(rt.hostCtx, info, (*hostRefs)(rt))
 	impl, dispatch, err := rt.target(ctx, info.Target)
 	if err != nil {
 		if errors.Is(err, flow.ErrUnknownService) {
-			return nil, &membrane.Unavailable{Err: err}, false
+			return nil, false, &membrane.Unavailable{Err: err}
 		}
-		return nil, err, rt.hostCtx.Err() != nil // a resolver's error is the call's result
+		return nil, rt.hostCtx.Err() != nil, err // a resolver's error is the call's result
 	}
 	res, err := dispatch(ctx, impl, info.Method, args)
 	if rt.hostCtx.Err() != nil {
-		return nil, nil, true
+		return nil, true, nil
 	}
-	return res, err, false
+	return res, false, err
 }
 
 // target finds the host object a call goes to.
@@ -258,22 +263,34 @@ func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flowimpl.Disp
 	return nil, nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
 }
 
-// Append implements membrane.Host. After a cancellation or during shutdown
-// it appends nothing and ends the guest.
-func (a *activation) Append(e store.Entry, extra ...store.Op) *store.Pending {
-	ops := make([]store.Op, 0, 1+len(extra))
-	ops = append(ops, &store.Append{Act: a.id, Entry: e})
-	ops = append(ops, extra...)
+// Append implements membrane.Host: the entry becomes a store.Append and a
+// timer a timer vow, in one submission. After a cancellation or during
+// shutdown it appends nothing and ends the guest.
+func (a *activation) Append(e membrane.Entry, timer *membrane.Timer) membrane.Commit {
+	ops := []store.Op{&store.Append{Act: a.id, Entry: store.Entry{Step: e.Step, Kind: int(e.Kind), Gen: e.Gen, Payload: e.Payload}}}
+	if timer != nil {
+		ops = append(ops, &store.CreateVow{ID: timer.Vow, Gen: a.rt.gen, Deadline: timer.Deadline})
+	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if a.dead {
+		a.mu.Unlock()
 		return nil
 	}
-	return a.rt.st.Submit(ops...)
+	p := a.rt.st.Submit(ops...)
+	a.mu.Unlock()
+	if timer != nil {
+		// The timer loop looks again once the timer exists.
+		go func() {
+			if p.Wait() == nil {
+				a.rt.kickTimers()
+			}
+		}()
+	}
+	return p
 }
 
 // Watch implements membrane.Host.
-func (a *activation) Watch(vows []flow.VowID, suspend bool) (*store.Watch, error) {
+func (a *activation) Watch(vows []flow.VowID, suspend bool) (membrane.Watched, error) {
 	// A settled vow stays settled: if one already is, a read answers and no
 	// write is needed.
 	for i, id := range vows {
@@ -282,34 +299,30 @@ func (a *activation) Watch(vows []flow.VowID, suspend bool) (*store.Watch, error
 			break // let the write report a missing vow, or fail
 		}
 		if v.State != store.VowPending {
-			return &store.Watch{Act: a.id, Vows: vows, Index: i, Vow: v, Missing: -1}, nil
+			return membrane.Watched{Missing: -1, Settled: i, Settlement: settlement(v.State, v.Payload)}, nil
 		}
 	}
 	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen}
 	a.mu.Lock()
 	if a.dead {
 		a.mu.Unlock()
-		return nil, ErrClosed
+		return membrane.Watched{}, ErrClosed
 	}
 	p := a.rt.st.Submit(op)
 	a.mu.Unlock()
 	if err := p.Wait(); err != nil {
-		return nil, err
+		return membrane.Watched{}, err
 	}
-	return op, nil
+	return membrane.Watched{Missing: op.Missing, Settled: op.Index, Settlement: settlement(op.Vow.State, op.Vow.Payload)}, nil
+}
+
+// settlement is a settled vow as the membrane takes it.
+func settlement(state store.VowState, payload []byte) membrane.Settlement {
+	return membrane.Settlement{Rejected: state == store.VowRejected, Value: payload}
 }
 
 // Now implements membrane.Host.
 func (a *activation) Now() time.Time { return a.rt.clock.Now() }
-
-// TimerSet implements membrane.Host.
-func (a *activation) TimerSet(_ time.Time, p *store.Pending) {
-	go func() {
-		if p.Wait() == nil {
-			a.rt.kickTimers()
-		}
-	}()
-}
 
 // Parked implements membrane.Host: parked activations are kept in LRU order,
 // and beyond MaxResident the least recently parked are asked to leave.
@@ -358,11 +371,11 @@ func (a *activation) Evict() bool {
 }
 
 // Failed implements membrane.Host.
-func (a *activation) Failed(d *membrane.Diagnostic) {
+func (a *activation) Failed(d *diag.Diagnostic) {
 	a.recordFailure(d)
 }
 
-func (a *activation) recordFailure(d *membrane.Diagnostic) {
+func (a *activation) recordFailure(d *diag.Diagnostic) {
 	b, err := json.Marshal(d)
 	if err != nil {
 		b = []byte(`{"problem":"` + string(d.Problem) + `"}`)
@@ -417,7 +430,7 @@ func (rt *Runtime) settled(vow flow.VowID, state store.VowState, payload []byte,
 	for _, id := range waiters {
 		if a, ok := rt.active[id]; ok {
 			if a.m != nil {
-				a.m.Deliver(vow, state, payload)
+				a.m.Deliver(vow, settlement(state, payload))
 			}
 			continue
 		}

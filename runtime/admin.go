@@ -8,12 +8,10 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
-	"github.com/asyncflow-go/asyncflow/runtime/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
+	"github.com/asyncflow-go/asyncflow/runtime/internal/membrane"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
-
-// Diagnostic says why an activation is stuck; see membrane.Diagnostic.
-type Diagnostic = membrane.Diagnostic
 
 // State is an activation's state as Admin reports it.
 type State string
@@ -40,9 +38,9 @@ type ActivationInfo struct {
 	Resident   bool
 	Outcome    flow.VowID
 	CreatedGen int64
-	Gen        int64 // incarnation of the last state change
-	Failure    *Diagnostic
-	Waits      []flow.VowID // filled by Get
+	Gen        int64            // incarnation of the last state change
+	Failure    *diag.Diagnostic // why it is stuck, while failed
+	Waits      []flow.VowID     // filled by Get
 }
 
 // LogEntry is one log entry, rendered.
@@ -86,9 +84,9 @@ func (ad *Admin) info(a store.Activation) ActivationInfo {
 	case store.Failed:
 		info.State = StateFailed
 		if len(a.Failure) > 0 {
-			d := &Diagnostic{}
+			d := &diag.Diagnostic{}
 			if err := json.Unmarshal(a.Failure, d); err != nil {
-				d = &Diagnostic{Problem: "unreadable", Detail: string(a.Failure), Step: -1}
+				d = &diag.Diagnostic{Problem: "unreadable", Detail: string(a.Failure), Step: -1}
 			}
 			d.Activation = a.ID
 			info.Failure = d
@@ -199,7 +197,7 @@ func (ad *Admin) Log(ctx context.Context, id flow.ActivationID) ([]LogEntry, err
 	}
 	out := make([]LogEntry, len(entries))
 	for i, e := range entries {
-		out[i] = LogEntry{Step: e.Step, Gen: e.Gen, Text: membrane.Describe(e)}
+		out[i] = LogEntry{Step: e.Step, Gen: e.Gen, Text: membrane.Describe(membrane.Entry{Step: e.Step, Kind: membrane.Kind(e.Kind), Gen: e.Gen, Payload: e.Payload})}
 	}
 	return out, nil
 }

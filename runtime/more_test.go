@@ -14,7 +14,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/internal/testkit"
 	"github.com/asyncflow-go/asyncflow/runtime"
 	"github.com/asyncflow-go/asyncflow/runtime/clocktest"
-	"github.com/asyncflow-go/asyncflow/runtime/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
 	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
@@ -139,10 +139,10 @@ func TestGarbageRowsGiveClearErrors(t *testing.T) {
 
 	e2 := incarnation(t, path, "b2", runtime.Options{}, v1)
 	info := e2.waitState(bad, runtime.StateFailed)
-	assert.Equal(t, membrane.Undecodable, info.Failure.Problem)
+	assert.Equal(t, diag.Undecodable, info.Failure.Problem)
 	assert.Contains(t, info.Failure.Detail, "test.F")
 	info = e2.waitState(id, runtime.StateFailed)
-	assert.Equal(t, membrane.Undecodable, info.Failure.Problem)
+	assert.Equal(t, diag.Undecodable, info.Failure.Problem)
 	assert.Contains(t, info.Failure.Detail, "does not decode")
 	assert.Empty(t, e2.host.Calls())
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/internal/testkit"
 	"github.com/asyncflow-go/asyncflow/runtime"
-	"github.com/asyncflow-go/asyncflow/runtime/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
@@ -69,7 +69,7 @@ type upgraded struct {
 	id     flow.ActivationID
 	asked  flow.VowID
 	before snapshot
-	d      *runtime.Diagnostic
+	d      *diag.Diagnostic
 }
 
 // suspendedV1 runs v1 in a first incarnation until it waits for its answer.
@@ -129,7 +129,7 @@ func TestReplayFailureOtherCall(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.OtherCall, u.d.Problem)
+	assert.Equal(t, diag.OtherCall, u.d.Problem)
 	assert.Equal(t, int64(0), u.d.Step)
 	assert.Equal(t, `service("host").Echo("a") → ["a"]`, u.d.Logged)
 	assert.Equal(t, `call service("host").Add(1, 2)`, u.d.Got)
@@ -148,7 +148,7 @@ func TestReplayFailureOtherArguments(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.OtherArguments, u.d.Problem)
+	assert.Equal(t, diag.OtherArguments, u.d.Problem)
 	assert.Equal(t, int64(2), u.d.Step)
 	assert.Equal(t, `service("host").Add(1, 2) → [3]`, u.d.Logged)
 	assert.Equal(t, `call service("host").Add(1, 3)`, u.d.Got)
@@ -161,7 +161,7 @@ func TestReplayFailureExtraCall(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.ExtraCall, u.d.Problem)
+	assert.Equal(t, diag.ExtraCall, u.d.Problem)
 	assert.Equal(t, int64(1), u.d.Step)
 	assert.True(t, strings.HasPrefix(u.d.Logged, "flow.Now() = "), u.d.Logged)
 }
@@ -175,7 +175,7 @@ func TestReplayFailureStoppedShort(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.StoppedShort, u.d.Problem)
+	assert.Equal(t, diag.StoppedShort, u.d.Problem)
 	assert.Equal(t, int64(2), u.d.Step)
 	assert.Equal(t, "flow.After(1h0m0s)", u.d.Got)
 }
@@ -186,7 +186,7 @@ func TestReplayFailureReturnedEarly(t *testing.T) {
 		return "short", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.ReturnedEarly, u.d.Problem)
+	assert.Equal(t, diag.ReturnedEarly, u.d.Problem)
 	assert.Equal(t, int64(1), u.d.Step)
 	assert.Equal(t, `return "short"`, u.d.Got)
 	assert.Contains(t, u.d.Detail, "3 log entries remain")
@@ -199,7 +199,7 @@ func TestReplayFailureOtherStep(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.OtherStep, u.d.Problem)
+	assert.Equal(t, diag.OtherStep, u.d.Problem)
 	assert.Equal(t, "flow.After(1m0s)", u.d.Got)
 }
 
@@ -218,7 +218,7 @@ func TestReplayFailureUndecodable(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.Undecodable, u.d.Problem)
+	assert.Equal(t, diag.Undecodable, u.d.Problem)
 	assert.Equal(t, int64(2), u.d.Step)
 	assert.Contains(t, u.d.Detail, "does not decode")
 	assert.Contains(t, u.d.Logged, "Add(1, 2)")
@@ -233,7 +233,7 @@ func TestReplayFailureGuestPanic(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.GuestPanic, u.d.Problem)
+	assert.Equal(t, diag.GuestPanic, u.d.Problem)
 	assert.Contains(t, u.d.Detail, "assignment to entry in nil map")
 	assert.Contains(t, u.d.Stack, "replay_test.go")
 	assert.Regexp(t, `^runtime/replay_test.go:\d+$`, u.d.Site)
@@ -250,7 +250,7 @@ func TestReplayFailureStall(t *testing.T) {
 		return "", nil
 	}, runtime.Options{ReplayStall: 200 * time.Millisecond})
 	u.harmless(t)
-	assert.Equal(t, membrane.Stalled, u.d.Problem)
+	assert.Equal(t, diag.Stalled, u.d.Problem)
 	assert.Equal(t, int64(1), u.d.Step)
 	assert.Contains(t, u.d.Detail, "no crossing")
 }
@@ -272,7 +272,7 @@ func TestRevokedGuestCannotActFromDefersOrRecover(t *testing.T) {
 		return "", nil
 	}, runtime.Options{})
 	u.harmless(t)
-	assert.Equal(t, membrane.ExtraCall, u.d.Problem, "the first failure is the one recorded")
+	assert.Equal(t, diag.ExtraCall, u.d.Problem, "the first failure is the one recorded")
 	assert.Equal(t, int64(1), u.d.Step)
 }
 
@@ -291,7 +291,7 @@ func TestCorruptLogRowFailsClearly(t *testing.T) {
 
 	e2 := incarnation(t, path, "b2", runtime.Options{WakeAll: true}, v1)
 	info := e2.waitState(id, runtime.StateFailed)
-	assert.Equal(t, membrane.CorruptLog, info.Failure.Problem)
+	assert.Equal(t, diag.CorruptLog, info.Failure.Problem)
 	assert.Equal(t, int64(2), info.Failure.Step)
 	assert.Contains(t, info.Failure.Detail, "does not decode")
 	assert.Empty(t, e2.host.Calls())
@@ -311,7 +311,7 @@ func TestHostPanicIsNotLoggedAndRetried(t *testing.T) {
 	v := e1.start("")
 	id := e1.only().ID
 	info := e1.waitState(id, runtime.StateFailed)
-	assert.Equal(t, membrane.HostPanic, info.Failure.Problem)
+	assert.Equal(t, diag.HostPanic, info.Failure.Problem)
 	assert.Contains(t, info.Failure.Detail, "host bug")
 	assert.Contains(t, info.Failure.Stack, "testkit")
 	log, _ := e1.rt.Admin().Log(t.Context(), id)
@@ -334,7 +334,7 @@ func TestUnknownServiceIsIllegal(t *testing.T) {
 	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
 	require.NoError(t, err)
 	info := e.waitState(e.only().ID, runtime.StateFailed)
-	assert.Equal(t, membrane.Illegal, info.Failure.Problem)
+	assert.Equal(t, diag.Illegal, info.Failure.Problem)
 	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
 }
 
@@ -345,7 +345,7 @@ func TestUnknownServiceIsIllegalForFuturesToo(t *testing.T) {
 	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
 	require.NoError(t, err)
 	info := e.waitState(e.only().ID, runtime.StateFailed)
-	assert.Equal(t, membrane.Illegal, info.Failure.Problem)
+	assert.Equal(t, diag.Illegal, info.Failure.Problem)
 	assert.Contains(t, info.Failure.Got, `go service("nowhere").Echo("x") as future#1`)
 	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
 	assert.Empty(t, e.host.Calls())

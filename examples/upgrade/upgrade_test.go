@@ -14,7 +14,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/examples/upgrade/payments"
 	"github.com/asyncflow-go/asyncflow/examples/upgrade/scenario"
 	"github.com/asyncflow-go/asyncflow/runtime"
-	"github.com/asyncflow-go/asyncflow/runtime/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
 
 // effectsOf returns the effects, other than approvals, made by activation act.
@@ -85,7 +85,7 @@ func TestUpgrade(t *testing.T) {
 		d := rep.Failure
 		require.NotNil(t, d)
 		cents := 1000 * (i + 1)
-		assert.Equal(t, membrane.OtherCall, d.Problem)
+		assert.Equal(t, diag.OtherCall, d.Problem)
 		assert.Equal(t, int64(0), d.Step)
 		assert.Contains(t, d.Logged, fmt.Sprintf(`service("ledger").Reserve("acct-%s", %d)`, key, cents))
 		assert.Equal(t, fmt.Sprintf(`call service("ledger").Fee(%d)`, cents), d.Got)

@@ -13,6 +13,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/runtime"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
 
 // PayoutStarter starts payouts: the handle flowgen generates for a build's
@@ -23,12 +24,12 @@ type PayoutStarter interface {
 
 // Report is what a program prints about each activation when it is done.
 type Report struct {
-	ID       string              `json:"id"`
-	StartKey string              `json:"start_key"`
-	Flow     string              `json:"flow"`
-	State    runtime.State       `json:"state"`
-	Outcome  string              `json:"outcome,omitempty"`
-	Failure  *runtime.Diagnostic `json:"failure,omitempty"`
+	ID       string           `json:"id"`
+	StartKey string           `json:"start_key"`
+	Flow     string           `json:"flow"`
+	State    runtime.State    `json:"state"`
+	Outcome  string           `json:"outcome,omitempty"`
+	Failure  *diag.Diagnostic `json:"failure,omitempty"`
 }
 
 // Main is the main function of every build: registerPayout registers the

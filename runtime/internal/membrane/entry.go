@@ -8,24 +8,35 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
-	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
-// Entry kinds as stored in the log.
+// Kind says what an entry records. The numbers are stored: never change one.
+type Kind int
+
+// Entry kinds.
 const (
-	KindCall   = 1 // a host call and its outcome: target, method, args, outcome
-	KindIssue  = 2 // a host call issued without waiting: future, target, method, args
-	KindResult = 3 // a future's outcome, when the guest observed it: future, outcome
-	KindVow    = 4 // a vow's settlement, when the guest observed it: vow, outcome
-	KindMarker = 5 // a value the membrane provided: name, data
+	KindCall   Kind = 1 // a host call and its outcome: target, method, args, outcome
+	KindIssue  Kind = 2 // a host call issued without waiting: future, target, method, args
+	KindResult Kind = 3 // a future's outcome, when the guest observed it: future, outcome
+	KindVow    Kind = 4 // a vow's settlement, when the guest observed it: vow, outcome
+	KindMarker Kind = 5 // a value the membrane provided: name, data
 )
 
-// Marker names.
-const (
-	markerNow     = "now"
-	markerAfter   = "after"
-	markerPatched = "patched"
-)
+func (k Kind) String() string {
+	switch k {
+	case KindCall:
+		return "call"
+	case KindIssue:
+		return "issue"
+	case KindResult:
+		return "result"
+	case KindVow:
+		return "vow"
+	case KindMarker:
+		return "marker"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // outcome is a settlement: a value, or an error.
 type outcome struct {
@@ -62,6 +73,14 @@ func (o outcome) guestError() error {
 
 func okOutcome(value []byte) outcome { return outcome{ok: true, value: value} }
 
+// settled is a vow's settlement as an outcome.
+func settled(s Settlement) outcome {
+	if s.Rejected {
+		return outcome{err: s.Value}
+	}
+	return okOutcome(s.Value)
+}
+
 func errOutcome(err error) outcome {
 	var e codec.Encoder
 	e.EncodeError(err)
@@ -81,7 +100,7 @@ func readOutcome(d *codec.Decoder) outcome {
 // entry is a decoded log entry.
 type entry struct {
 	step   int64
-	kind   int
+	kind   Kind
 	gen    int64
 	future int      // KindIssue, KindResult
 	target flow.Ref // KindCall, KindIssue
@@ -119,10 +138,10 @@ func encodeEntry(en *entry) []byte {
 	return e.Bytes()
 }
 
-func decodeEntry(step int64, kind int, gen int64, payload []byte) (*entry, error) {
-	en := &entry{step: step, kind: kind, gen: gen}
-	d := codec.NewDecoder(payload)
-	switch kind {
+func decodeEntry(r Entry) (*entry, error) {
+	en := &entry{step: r.Step, kind: r.Kind, gen: r.Gen}
+	d := codec.NewDecoder(r.Payload)
+	switch r.Kind {
 	case KindCall:
 		en.target.UnmarshalFlow(d)
 		en.method = d.ReadString()
@@ -143,12 +162,12 @@ func decodeEntry(step int64, kind int, gen int64, payload []byte) (*entry, error
 		en.marker = d.ReadString()
 		en.data = d.ReadRaw()
 	default:
-		return nil, fmt.Errorf("unknown entry kind %d", kind)
+		return nil, fmt.Errorf("unknown entry kind %d", int(r.Kind))
 	}
 	if err := d.Done(); err != nil {
 		return nil, err
 	}
-	if (kind == KindIssue || kind == KindResult) && en.future < 1 {
+	if (r.Kind == KindIssue || r.Kind == KindResult) && en.future < 1 {
 		return nil, fmt.Errorf("future number %d", en.future)
 	}
 	return en, nil
@@ -168,7 +187,7 @@ func (en *entry) String() string {
 	case KindMarker:
 		return markerString(en.marker, en.data)
 	}
-	return "entry of kind " + strconv.Itoa(en.kind)
+	return "entry of kind " + en.kind.String()
 }
 
 func callString(target flow.Ref, method string, args []byte) string {
@@ -207,11 +226,11 @@ func keysString(keys []flow.AwaitKey) string {
 	return strings.Join(parts, ", ")
 }
 
-// Describe renders a stored log entry readably, for inspection tools.
-func Describe(e store.Entry) string {
-	en, err := decodeEntry(e.Step, e.Kind, e.Gen, e.Payload)
+// Describe renders a log entry readably, for inspection tools.
+func Describe(e Entry) string {
+	en, err := decodeEntry(e)
 	if err != nil {
-		return "corrupt entry of kind " + strconv.Itoa(e.Kind) + ": " + err.Error() + ": " + codec.Format(e.Payload)
+		return "corrupt entry of kind " + strconv.Itoa(int(e.Kind)) + ": " + err.Error() + ": " + codec.Format(e.Payload)
 	}
 	return en.String()
 }

@@ -1,20 +1,29 @@
-package membrane
+// Package diag is the diagnostic of a stuck activation: what the runtime
+// records when an activation fails, and what Admin().Failures() returns.
+// Programs compare its [Problem] with the kinds declared here:
+//
+//	for _, f := range failures {
+//		if f.Failure.Problem == diag.OtherCall { … }
+//	}
+//
+// It is a package of its own so that the replay engine, which finds the
+// problems, and the runtime, which reports them, share one documented type.
+package diag
 
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 )
 
-// Problem classifies why an activation failed.
+// Problem classifies why an activation failed. Its values are stable: they
+// are stored with the diagnostic.
 type Problem string
 
-// Problems.
+// The problems.
 const (
 	// The guest called a different target or method than the log records.
 	OtherCall Problem = "other-call"
@@ -165,63 +174,4 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n")
-}
-
-// guestSite returns the file:line of the innermost frame of the guest's own
-// code: the first frame outside this module's flow and runtime packages, the
-// Go runtime, and guest proxies (generated files, or types named …proxy).
-func guestSite() string {
-	pcs := make([]uintptr, 64)
-	n := runtime.Callers(2, pcs)
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		if !skipFrame(f) {
-			return shortFile(f.File) + ":" + strconv.Itoa(f.Line)
-		}
-		if !more {
-			return ""
-		}
-	}
-}
-
-const modulePath = "github.com/asyncflow-go/asyncflow/"
-
-func skipFrame(f runtime.Frame) bool {
-	fn := f.Function
-	switch {
-	case fn == "":
-		return true
-	case strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "testing."):
-		return true
-	case strings.HasPrefix(fn, modulePath+"flow.") || strings.HasPrefix(fn, modulePath+"flow/"):
-		return true
-	case strings.HasPrefix(fn, modulePath+"runtime.") || strings.HasPrefix(fn, modulePath+"runtime/"):
-		return true
-	case strings.Contains(f.File, "flowgen"):
-		return true
-	}
-	// A method of a guest proxy type: pkg.(*ledgerProxy).Transfer or pkg.ledgerProxy.Transfer.
-	name := fn[strings.LastIndex(fn, "/")+1:]
-	parts := strings.SplitN(name, ".", 3)
-	if len(parts) == 3 {
-		recv := strings.ToLower(strings.Trim(parts[1], "(*)"))
-		if k := strings.Index(recv, "["); k >= 0 {
-			recv = recv[:k]
-		}
-		return strings.HasSuffix(recv, "proxy")
-	}
-	return false
-}
-
-// shortFile keeps the last two path elements: pkg/file.go.
-func shortFile(path string) string {
-	i := strings.LastIndex(path, "/")
-	if i < 0 {
-		return path
-	}
-	if j := strings.LastIndex(path[:i], "/"); j >= 0 {
-		return path[j+1:]
-	}
-	return path
 }

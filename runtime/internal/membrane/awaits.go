@@ -1,0 +1,216 @@
+package membrane
+
+import (
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
+)
+
+// Settlement implements flowimpl.Guest.
+func (m *Membrane) Settlement(k flow.AwaitKey) ([]byte, error) {
+	m.check()
+	o, ok := m.observed[k]
+	if !ok {
+		panic("flow: Settlement of " + k.String() + ", which has not been awaited")
+	}
+	return m.answer(o)
+}
+
+// Await implements flowimpl.Guest.
+func (m *Membrane) Await(keys []flow.AwaitKey, race bool) int {
+	m.check()
+	for _, k := range keys {
+		if k.Future > len(m.futures) || k.Future < 0 {
+			panic("flow: await of " + k.String() + ", which this activation never made")
+		}
+		if k.Future == 0 && k.Vow.IsZero() {
+			m.Fail(&diag.Diagnostic{Problem: diag.Illegal, Step: m.position(), Got: "await of the zero vow", Detail: "a Vow must come from a host or from flow.After"})
+		}
+	}
+	if race {
+		for i, k := range keys {
+			if _, ok := m.observed[k]; ok {
+				return i
+			}
+		}
+	}
+	pending := map[flow.AwaitKey]bool{}
+	for _, k := range keys {
+		if _, ok := m.observed[k]; !ok {
+			pending[k] = true
+		}
+	}
+	did := crossing{op: opAwait, keys: keys}
+	if race {
+		did.op = opRace
+	}
+	for len(pending) > 0 {
+		en := m.next()
+		if en == nil {
+			return m.awaitLive(keys, pending, race)
+		}
+		var k flow.AwaitKey
+		switch en.kind {
+		case KindVow:
+			k = flow.AwaitKey{Vow: en.vow}
+		case KindResult:
+			k = flow.AwaitKey{Future: en.future}
+		default:
+			m.mismatch(en, did)
+		}
+		if !pending[k] {
+			m.diverge(en, diag.OtherStep, did)
+		}
+		m.consume()
+		m.observe(k, en.out)
+		delete(pending, k)
+		if race {
+			return indexOf(keys, k)
+		}
+	}
+	return -1
+}
+
+func indexOf(keys []flow.AwaitKey, k flow.AwaitKey) int {
+	for i, x := range keys {
+		if x == k {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m *Membrane) observe(k flow.AwaitKey, o outcome) {
+	m.observed[k] = o
+	if k.Future > 0 {
+		m.futures[k.Future-1].observed = true
+	}
+}
+
+// observeLive records a settlement the guest observes live.
+func (m *Membrane) observeLive(k flow.AwaitKey, o outcome) {
+	if k.Future > 0 {
+		m.append(&entry{kind: KindResult, future: k.Future, out: o}, true, nil)
+	} else {
+		m.append(&entry{kind: KindVow, vow: k.Vow, out: o}, true, nil)
+	}
+	m.observe(k, o)
+}
+
+// inflight reports whether a future's call has not come back yet.
+func (m *Membrane) inflight() bool {
+	for _, f := range m.futures {
+		if !f.observed && !f.done {
+			return true
+		}
+	}
+	return false
+}
+
+// evictable reports whether every future has been observed, so the guest can
+// be let go and replayed later without losing anything.
+func (m *Membrane) evictable() bool {
+	for _, f := range m.futures {
+		if !f.observed {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *Membrane) awaitLive(keys []flow.AwaitKey, pending map[flow.AwaitKey]bool, race bool) int {
+	watched := false
+	for len(pending) > 0 {
+		// Futures whose outcome arrived, in arrival order.
+		var best *future
+		for k := range pending {
+			if k.Future > 0 {
+				if f := m.futures[k.Future-1]; f.done && (best == nil || f.seq < best.seq) {
+					best = f
+				}
+			}
+		}
+		if best != nil {
+			k := flow.AwaitKey{Future: best.n}
+			m.observeLive(k, best.out)
+			delete(pending, k)
+			if race {
+				return indexOf(keys, k)
+			}
+			continue
+		}
+		if !watched {
+			var vows []flow.VowID
+			for _, k := range keys {
+				if k.Future == 0 && pending[k] {
+					vows = append(vows, k.Vow)
+				}
+			}
+			if len(vows) > 0 {
+				m.barrier()
+				w, err := m.host.Watch(vows, !m.inflight())
+				if err != nil {
+					m.abandon()
+				}
+				if w.Missing >= 0 {
+					m.Fail(&diag.Diagnostic{Problem: diag.Illegal, Step: m.step, Got: "await vow:" + vows[w.Missing].String(),
+						Detail: "no such vow in the store"})
+				}
+				if w.Settled >= 0 {
+					k := flow.AwaitKey{Vow: vows[w.Settled]}
+					m.observeLive(k, settled(w.Settlement))
+					delete(pending, k)
+					if race {
+						return indexOf(keys, k)
+					}
+					continue
+				}
+			}
+			watched = true
+		}
+		ev := m.wait()
+		switch ev.kind {
+		case evVow:
+			// Waking removes every wait of the activation: watch the rest again.
+			watched = false
+			k := flow.AwaitKey{Vow: ev.vow}
+			if pending[k] {
+				m.observeLive(k, ev.out)
+				delete(pending, k)
+				if race {
+					return indexOf(keys, k)
+				}
+			}
+		case evFuture:
+			if ev.cut {
+				m.abandon()
+			}
+			f := m.futures[ev.future-1]
+			m.arrivals++
+			f.done, f.out, f.seq = true, ev.out, m.arrivals
+		case evHostFailed:
+			f := m.futures[ev.future-1]
+			m.failHost(f.crossing(), f.info, ev.failure)
+		case evEvict:
+			if m.evictable() && m.host.Evict() {
+				m.abandon()
+			}
+		case evStop:
+			m.check()
+		}
+	}
+	return -1
+}
+
+// wait parks the guest until an event arrives.
+func (m *Membrane) wait() event {
+	if ev, ok := m.inbox.take(); ok {
+		return ev
+	}
+	m.setMode(ModeParked)
+	m.host.Parked(true)
+	ev := m.inbox.wait()
+	m.host.Parked(false)
+	m.check()
+	m.setMode(ModeRunning)
+	return ev
+}

@@ -1,0 +1,155 @@
+package membrane
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
+)
+
+// future is the state of one host call issued without waiting.
+type future struct {
+	n        int
+	info     flow.CallInfo
+	args     []byte
+	launched bool    // the call was made live in this run
+	done     bool    // its outcome arrived (live) but is not observed yet
+	out      outcome // valid when done
+	seq      int     // arrival order of outcomes
+	observed bool
+}
+
+// crossing is the future's issue as the guest made it.
+func (f *future) crossing() crossing {
+	return crossing{op: opIssue, target: f.info.Target, method: f.info.Method, args: f.args, future: f.n}
+}
+
+// Unavailable is what Host.Invoke returns when a call cannot be made in this
+// incarnation at all, such as a call to a service it does not provide. The
+// activation fails without logging anything and is retried by a later
+// incarnation.
+type Unavailable struct{ Err error }
+
+func (u *Unavailable) Error() string { return u.Err.Error() }
+
+func (m *Membrane) callInfo(target flow.Ref, method string) flow.CallInfo {
+	info := flow.CallInfo{Activation: m.act, Flow: m.flow, Index: m.calls, Target: target, Method: method}
+	m.calls++
+	return info
+}
+
+// Call implements flowimpl.Guest.
+func (m *Membrane) Call(target flow.Ref, method string, args []byte) ([]byte, error) {
+	m.check()
+	info := m.callInfo(target, method)
+	if en := m.next(); en != nil {
+		switch {
+		case en.kind != KindCall:
+			m.mismatch(en, crossing{op: opCall, target: target, method: method, args: args})
+		case en.target != target || en.method != method:
+			m.diverge(en, diag.OtherCall, crossing{op: opCall, target: target, method: method, args: args})
+		case !bytes.Equal(en.args, args):
+			m.diverge(en, diag.OtherArguments, crossing{op: opCall, target: target, method: method, args: args})
+		}
+		m.consume()
+		return m.answer(en.out)
+	}
+	m.barrier()
+	out, cut, failure := m.callHost(info, args)
+	if failure != nil {
+		m.failHost(crossing{op: opCall, target: target, method: method, args: args}, info, failure)
+	}
+	if cut {
+		m.abandon()
+	}
+	m.check()
+	m.append(&entry{kind: KindCall, target: target, method: method, args: args, out: out}, true, nil)
+	return m.answer(out)
+}
+
+// answer hands a settlement to the guest: the value, or the error decoded, so
+// the guest sees the same thing live and replaying.
+func (m *Membrane) answer(o outcome) ([]byte, error) {
+	if o.ok {
+		return o.value, nil
+	}
+	return nil, o.guestError()
+}
+
+// hostFailure is why a host call gave no result to log.
+type hostFailure struct {
+	panicked bool   // the host method panicked; otherwise its target is unavailable
+	detail   string // the panic value, or why the target is unavailable
+	stack    string // the host's stack, for a panic
+}
+
+// callHost makes a live host call, for Call or on a future's goroutine. A
+// call cut short by shutdown gives cut; a host panic or an unavailable
+// target gives a failure. Neither has an outcome to log.
+func (m *Membrane) callHost(info flow.CallInfo, args []byte) (out outcome, cut bool, failure *hostFailure) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, cut, failure = outcome{}, false, &hostFailure{panicked: true, detail: fmt.Sprint(v), stack: string(debug.Stack())}
+		}
+	}()
+	res, cut, err := m.host.Invoke(info, args)
+	if cut {
+		return outcome{}, true, nil
+	}
+	var un *Unavailable
+	if errors.As(err, &un) {
+		return outcome{}, false, &hostFailure{detail: un.Err.Error()}
+	}
+	return hostOutcome(res, err), false, nil
+}
+
+// hostOutcome is what a host call returned, as a settlement.
+func hostOutcome(res []byte, err error) outcome {
+	if err != nil {
+		return errOutcome(err)
+	}
+	if res == nil {
+		res = []byte{0x08, 0x00} // an empty tuple
+	}
+	return okOutcome(res)
+}
+
+// Issue implements flowimpl.Guest.
+func (m *Membrane) Issue(target flow.Ref, method string, args []byte) int {
+	m.check()
+	f := &future{n: len(m.futures) + 1, info: m.callInfo(target, method), args: args}
+	m.futures = append(m.futures, f)
+	if en := m.next(); en != nil {
+		switch {
+		case en.kind != KindIssue:
+			m.mismatch(en, f.crossing())
+		case en.target != target || en.method != method || en.future != f.n:
+			m.diverge(en, diag.OtherCall, f.crossing())
+		case !bytes.Equal(en.args, args):
+			m.diverge(en, diag.OtherArguments, f.crossing())
+		}
+		m.consume()
+		return f.n
+	}
+	m.append(&entry{kind: KindIssue, future: f.n, target: target, method: method, args: args}, false, nil)
+	m.launch(f)
+	return f.n
+}
+
+// launch makes a future's host call on its own goroutine; its outcome
+// reaches the guest through the inbox.
+func (m *Membrane) launch(f *future) {
+	m.barrier()
+	f.launched = true
+	go func() {
+		out, cut, failure := m.callHost(f.info, f.args)
+		if failure != nil {
+			m.inbox.push(event{kind: evHostFailed, future: f.n, failure: failure})
+			return
+		}
+		m.inbox.push(event{kind: evFuture, future: f.n, out: out, cut: cut})
+	}()
+}

@@ -1,0 +1,88 @@
+package membrane
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+)
+
+// eventKind says what reached a guest.
+type eventKind int
+
+// Events that reach a guest.
+const (
+	evVow        eventKind = iota + 1 // a vow it may wait for settled
+	evFuture                          // a future's call came back
+	evHostFailed                      // a future's call panicked or found no target
+	evEvict                           // the runtime asks it to leave while parked
+	evStop                            // the run is stopped
+)
+
+func (k eventKind) String() string {
+	switch k {
+	case evVow:
+		return "vow"
+	case evFuture:
+		return "future"
+	case evHostFailed:
+		return "host-failed"
+	case evEvict:
+		return "evict"
+	case evStop:
+		return "stop"
+	}
+	return "event(" + strconv.Itoa(int(k)) + ")"
+}
+
+type event struct {
+	kind    eventKind
+	vow     flow.VowID   // evVow
+	future  int          // evFuture, evHostFailed
+	out     outcome      // evVow, evFuture
+	cut     bool         // evFuture: shutdown cut the call short
+	failure *hostFailure // evHostFailed
+}
+
+// inbox is an unbounded queue of events for one guest.
+type inbox struct {
+	mu     sync.Mutex
+	events []event
+	signal chan struct{}
+}
+
+func (b *inbox) push(e event) {
+	b.mu.Lock()
+	b.events = append(b.events, e)
+	b.mu.Unlock()
+	select {
+	case b.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (b *inbox) take() (event, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.events) == 0 {
+		return event{}, false
+	}
+	e := b.events[0]
+	b.events = b.events[1:]
+	return e, true
+}
+
+func (b *inbox) pending() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.events) > 0
+}
+
+func (b *inbox) wait() event {
+	for {
+		if e, ok := b.take(); ok {
+			return e
+		}
+		<-b.signal
+	}
+}

@@ -1,0 +1,343 @@
+// Package membrane is the replay engine: the layer between a guest (a flow
+// while it runs) and its host. Live, it performs each crossing and records it
+// in the activation's log; replaying, it answers each crossing from the log
+// and checks that the guest asks the same things in the same order. When the
+// log runs out it goes live.
+//
+// It knows nothing of stores. The runtime hands it the log as [Entry] values
+// and, through [Host], takes the entries it appends, the timers they bring
+// and the vows it watches, and translates them into store operations.
+//
+// A Membrane serves one run of one activation and is used from the guest's
+// goroutine only, except for [Membrane.Stop], [Membrane.Deliver],
+// [Membrane.RequestEvict] and the read-only progress accessors. When the
+// guest diverges from its log the membrane records a diag.Diagnostic through
+// its Host and is revoked: from then on every crossing, from deferred
+// functions too, ends the guest goroutine with runtime.Goexit, which recover
+// cannot stop, and nothing more is performed, appended or settled.
+//
+// The files follow the crossings: this one holds the engine's core and its
+// log cursor; calls.go host calls and futures; awaits.go awaiting vows and
+// futures; markers.go flow.Now, flow.After and flow.Patched; failure.go
+// replay failures and diagnostics; inbox.go the events that reach a parked
+// guest; entry.go the log's encoding.
+package membrane
+
+import (
+	goruntime "runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
+)
+
+// Host is what the membrane needs from the runtime for live crossings.
+type Host interface {
+	// Invoke performs a host call. cut is true when the runtime's shutdown
+	// cut the call short: its result must not be logged. An *Unavailable
+	// error says the call cannot be made in this incarnation at all. A
+	// panic in the host method propagates to the membrane.
+	Invoke(info flow.CallInfo, args []byte) (result []byte, cut bool, err error)
+	// Append queues an entry to be made durable after everything appended
+	// before, with timer, if not nil, created in the same transaction. It
+	// returns nil when the activation may append nothing more (it is
+	// cancelled, or the runtime shuts down).
+	Append(e Entry, timer *Timer) Commit
+	// Watch checks vows and, if none is settled, records that the activation
+	// waits for them (suspended, if suspend).
+	Watch(vows []flow.VowID, suspend bool) (Watched, error)
+	// Now reads the runtime's clock.
+	Now() time.Time
+	// Parked tells the runtime the guest waits for events (true) or runs
+	// again (false).
+	Parked(parked bool)
+	// Evict asks the runtime to let the guest go while parked. It returns
+	// true if the runtime has forgotten the activation, which the guest must
+	// then leave.
+	Evict() bool
+	// Failed records a failure durably. It is called at most once.
+	Failed(d *diag.Diagnostic)
+	// Live tells the runtime the replay has used up the log.
+	Live()
+	// Build returns the build of an incarnation.
+	Build(gen int64) string
+	// Incarnation returns this incarnation's generation and build.
+	Incarnation() (int64, string)
+}
+
+// Entry is one entry of an activation's log: Payload encodes a crossing in
+// the form Kind says.
+type Entry struct {
+	Step    int64
+	Kind    Kind
+	Gen     int64 // incarnation that wrote it
+	Payload []byte
+}
+
+// Timer is a durable timer an appended entry brings: a pending vow the
+// runtime fulfils with its deadline once the deadline has passed.
+type Timer struct {
+	Vow      flow.VowID
+	Deadline time.Time
+}
+
+// Commit is an append on its way to durability.
+type Commit interface {
+	// Wait blocks until the append is durable, or failed.
+	Wait() error
+}
+
+// Settlement is how a vow settled: fulfilled with Value, or rejected, Value
+// then encoding the error.
+type Settlement struct {
+	Rejected bool
+	Value    []byte
+}
+
+// Watched is what Host.Watch found.
+type Watched struct {
+	Missing    int        // position of the first vow that does not exist, or -1
+	Settled    int        // position of the first vow settled already, or -1
+	Settlement Settlement // of the vow at Settled
+}
+
+// Config describes one run of an activation.
+type Config struct {
+	Activation flow.ActivationID
+	Flow       string
+	Log        []Entry // what replay answers from; empty for a new activation
+	Host       Host
+}
+
+// Mode is what a run is doing.
+type Mode int32
+
+// Modes, as reported by Membrane.Mode.
+const (
+	ModeReplaying Mode = iota // answering from the log
+	ModeRunning               // live
+	ModeParked                // live, waiting for an event
+	ModeDone                  // returned, failed or left
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeReplaying:
+		return "replaying"
+	case ModeRunning:
+		return "running"
+	case ModeParked:
+		return "parked"
+	case ModeDone:
+		return "done"
+	}
+	return "mode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Membrane is the membrane of one run of one activation.
+type Membrane struct {
+	host Host
+	act  flow.ActivationID
+	flow string
+	raw  []Entry
+	cur  int   // next log entry to replay
+	step int64 // next step number to append
+	live bool
+
+	calls    int // host calls so far (sync and async): the call index
+	futures  []*future
+	arrivals int
+	observed map[flow.AwaitKey]outcome
+	patched  map[string]bool
+
+	lastInfo Commit // the last appended entry that brought the world's information in
+
+	logRef   atomic.Pointer[[]Entry] // the replay log, for the watchdog; nil once live
+	inbox    inbox
+	revoked  atomic.Bool
+	stopped  atomic.Bool
+	progress atomic.Int64 // replayed entries so far, for the watchdog
+	mode     atomic.Int32
+}
+
+// New returns the membrane for one run.
+func New(c Config) *Membrane {
+	m := &Membrane{
+		host:     c.Host,
+		act:      c.Activation,
+		flow:     c.Flow,
+		raw:      c.Log,
+		step:     int64(len(c.Log)),
+		observed: map[flow.AwaitKey]outcome{},
+		patched:  map[string]bool{},
+	}
+	m.inbox.signal = make(chan struct{}, 1)
+	m.logRef.Store(&m.raw)
+	if len(c.Log) == 0 {
+		m.live = true
+		m.setMode(ModeRunning)
+	}
+	return m
+}
+
+var _ flowimpl.Guest = (*Membrane)(nil)
+
+// Activation implements flowimpl.Guest.
+func (m *Membrane) Activation() flow.ActivationID { return m.act }
+
+// Mode reports whether the guest is replaying, running live, parked or done.
+func (m *Membrane) Mode() Mode { return Mode(m.mode.Load()) }
+
+func (m *Membrane) setMode(mode Mode) { m.mode.Store(int32(mode)) }
+
+// Progress returns how many log entries have been replayed; the watchdog
+// compares readings.
+func (m *Membrane) Progress() int64 { return m.progress.Load() }
+
+// Replaying reports whether the log is not yet used up.
+func (m *Membrane) Replaying() bool { return m.Mode() == ModeReplaying }
+
+// Revoked reports whether the membrane has failed or been stopped.
+func (m *Membrane) Revoked() bool { return m.revoked.Load() || m.stopped.Load() }
+
+// Stop revokes the membrane without a failure, for shutdown, cancellation or
+// eviction: the guest leaves at its next crossing, or at once if parked.
+func (m *Membrane) Stop() {
+	m.stopped.Store(true)
+	m.inbox.push(event{kind: evStop})
+}
+
+// Deliver tells a parked or running guest that a vow it may wait for has
+// settled.
+func (m *Membrane) Deliver(vow flow.VowID, s Settlement) {
+	m.inbox.push(event{kind: evVow, vow: vow, out: settled(s)})
+}
+
+// RequestEvict asks a parked guest to leave if it can.
+func (m *Membrane) RequestEvict() { m.inbox.push(event{kind: evEvict}) }
+
+// Pending reports whether events wait in the inbox.
+func (m *Membrane) Pending() bool { return m.inbox.pending() }
+
+// check ends the guest if the membrane is revoked.
+func (m *Membrane) check() {
+	if m.revoked.Load() || m.stopped.Load() {
+		goruntime.Goexit()
+	}
+}
+
+// leave ends the guest goroutine.
+func (m *Membrane) leave() {
+	goruntime.Goexit()
+}
+
+// abandon ends the guest without a failure: the run is given up — cancelled,
+// cut short by shutdown, evicted, or left because the store failed — and a
+// later run replays from what is durable.
+func (m *Membrane) abandon() {
+	m.stopped.Store(true)
+	m.leave()
+}
+
+// position is the step the guest has reached.
+func (m *Membrane) position() int64 {
+	if m.live {
+		return m.step
+	}
+	return int64(m.cur)
+}
+
+func (m *Membrane) decodeAt(i int) (*entry, error) {
+	return decodeEntry(m.raw[i])
+}
+
+// next returns the next log entry to replay, or nil when the log is used up
+// (the membrane is then live).
+func (m *Membrane) next() *entry {
+	if m.live {
+		return nil
+	}
+	if m.cur >= len(m.raw) {
+		m.goLive(true)
+		return nil
+	}
+	en, err := m.decodeAt(m.cur)
+	if err != nil {
+		m.corrupt(m.raw[m.cur], err)
+	}
+	return en
+}
+
+func (m *Membrane) consume() {
+	m.cur++
+	m.progress.Add(1)
+}
+
+// goLive switches to live mode when the log is used up. With reissue,
+// futures issued during replay whose outcome was never observed are issued
+// again, with their keys.
+func (m *Membrane) goLive(reissue bool) {
+	if m.live {
+		return
+	}
+	m.live = true
+	m.logRef.Store(nil)
+	m.raw = nil // replayed entries are not needed any more
+	m.setMode(ModeRunning)
+	m.host.Live()
+	if !reissue {
+		return
+	}
+	for _, f := range m.futures {
+		if !f.observed && !f.launched {
+			m.launch(f)
+		}
+	}
+}
+
+// append logs an entry. informative entries carry something from the world
+// into the guest, and must be durable before the guest's next effect.
+func (m *Membrane) append(en *entry, informative bool, timer *Timer) Commit {
+	en.step = m.step
+	gen, _ := m.host.Incarnation()
+	c := m.host.Append(Entry{Step: m.step, Kind: en.kind, Gen: gen, Payload: encodeEntry(en)}, timer)
+	if c == nil {
+		m.abandon() // cancelled or shutting down: nothing more is logged
+	}
+	m.step++
+	if informative {
+		m.lastInfo = c
+	}
+	return c
+}
+
+// barrier waits until everything the guest has learned from the world is
+// durable, so no effect that could depend on it reaches the world first.
+func (m *Membrane) barrier() {
+	if c := m.lastInfo; c != nil {
+		if err := c.Wait(); err != nil {
+			// The store failed: stop without recording; a later incarnation
+			// replays from what is durable.
+			m.abandon()
+		}
+		m.lastInfo = nil
+	}
+	m.check()
+}
+
+// Returned is called when the flow function returns. It fails the replay if
+// log entries remain; otherwise the caller settles the outcome.
+func (m *Membrane) Returned(result []byte, err error) {
+	m.check()
+	if !m.live && m.cur < len(m.raw) {
+		m.returnedEarly(result, err)
+	}
+	// Futures never observed are not issued again: the flow no longer
+	// waits for them.
+	m.goLive(false)
+	m.barrier()
+	m.setMode(ModeDone)
+}
