@@ -120,9 +120,13 @@ func hostOutcome(res []byte, err error) outcome {
 // Issue implements flowimpl.Guest.
 func (m *Membrane) Issue(target flow.Ref, method string, args []byte) int {
 	m.check()
-	f := &future{n: len(m.futures) + 1, info: m.callInfo(target, method), args: args}
+	info := m.callInfo(target, method)
+	// The cursor moves first: if the log runs out here, going live issues
+	// the earlier futures again, and must not issue this one too.
+	en := m.next()
+	f := &future{n: len(m.futures) + 1, info: info, args: args}
 	m.futures = append(m.futures, f)
-	if en := m.next(); en != nil {
+	if en != nil {
 		switch {
 		case en.kind != KindIssue:
 			m.mismatch(en, f.crossing())

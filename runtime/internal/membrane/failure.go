@@ -83,6 +83,7 @@ func (m *Membrane) FailFromOutside(d *diag.Diagnostic) bool {
 		return false
 	}
 	m.fill(d)
+	m.setMode(ModeDone)
 	m.host.Failed(d)
 	m.inbox.push(event{kind: evStop})
 	return true
