@@ -207,10 +207,10 @@ func (ad *Admin) Retry(ctx context.Context, id flow.ActivationID) error {
 	rt := ad.rt
 	row, err := rt.st.Activation(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("runtime: retry %s: %w", id, ErrUnknownActivation)
+		err = ErrUnknownActivation
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("runtime: retry %s: %w", id, err)
 	}
 	if row.State != store.Failed {
 		return fmt.Errorf("runtime: retry %s (%s): %w", id, row.State, ErrNotFailed)
@@ -219,7 +219,7 @@ func (ad *Admin) Retry(ctx context.Context, id flow.ActivationID) error {
 		return fmt.Errorf("runtime: retry %s: %s: %w", id, row.Flow, ErrUnregistered)
 	}
 	if rt.isClosing() {
-		return ErrClosed
+		return fmt.Errorf("runtime: retry %s: %w", id, ErrClosed)
 	}
 	rt.wake(id, reviveRetry)
 	return nil
@@ -237,7 +237,7 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
-		return ErrClosed
+		return fmt.Errorf("runtime: cancel %s: %w", id, ErrClosed)
 	}
 	a, resident := rt.active[id]
 	if !resident {

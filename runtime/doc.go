@@ -1,6 +1,7 @@
 // Package runtime runs flows: it is what a host program imports.
 //
-// Open a runtime on a store file (embedded SQLite, pure Go), provide the
+// Open a runtime on a store file (embedded SQLite, pure Go; the path
+// sqlitestore.Memory gives a store in memory), provide the
 // host services flows call, register every flow, and Start: unfinished
 // activations of registered flows are revived — those that were running when
 // the last incarnation stopped, and those that failed (a new build may have
@@ -37,8 +38,21 @@
 //
 // # Vows and timers
 //
-// A vow is a durable promise, settled once. Hosts make them (NewVow),
-// settle them (Resolve, Reject) and wait for them (Wait), in any incarnation;
-// flows await them. flow.After and flow.Sleep make timer vows the runtime
+// A vow is a durable promise, settled once. Hosts make them (NewVow), settle
+// them (Resolve, Reject) and wait for them (Wait), in any incarnation; flows
+// await them. All four are functions of this package taking the runtime and
+// a typed flow.Vow (Go methods cannot have type parameters). A vow known only
+// by its id is flow.VowOf[T](id); one whose type the program does not know,
+// such as an outcome it only displays, is a flow.Vow[codec.Raw], whose value
+// is the encoded bytes. flow.After and flow.Sleep make timer vows the runtime
 // fulfils when their deadline passes, after a restart too.
+//
+// # Errors
+//
+// Every error names what failed, once per package it crossed ("runtime:
+// cancel …: sqlitestore: …"), and wraps one of the sentinels of this package
+// or of the store package where one fits; test them with errors.Is. Why an
+// activation is stuck is not an error but a diag.Diagnostic, in
+// Admin().Failures(), whose Problem programs compare with the kinds in
+// package diag.
 package runtime

@@ -2,38 +2,42 @@ package runtime
 
 import "errors"
 
+// The sentinels' texts carry no package prefix: the runtime wraps each in an
+// error that says what failed, such as
+// "runtime: retry 3f…a1: flow not registered in this incarnation", and
+// callers test them with errors.Is.
+
 // ErrClosed is returned when the runtime is closed or closing.
-var ErrClosed = errors.New("runtime: closed")
+var ErrClosed = errors.New("closed")
 
 // ErrNotStarted is returned when an activation is started before Start.
-var ErrNotStarted = errors.New("runtime: not started; register every flow, then call Start")
+var ErrNotStarted = errors.New("not started; register every flow, then call Start")
 
-// ErrStarted is returned when a flow or service is registered after Start, or
-// Start is called twice.
-var ErrStarted = errors.New("runtime: already started")
+// ErrStarted is returned when Start is called twice.
+var ErrStarted = errors.New("already started")
 
 // ErrStartConflict is returned by StartWithID when an activation with that id
 // exists with different arguments.
-var ErrStartConflict = errors.New("runtime: an activation with this id exists with other arguments")
+var ErrStartConflict = errors.New("an activation with this id exists with other arguments")
 
 // ErrUnknownVow is returned for a vow id that is not in the store.
-var ErrUnknownVow = errors.New("runtime: no such vow")
+var ErrUnknownVow = errors.New("no such vow")
 
 // ErrAlreadySettled is returned when a vow that is already settled is
 // resolved or rejected again.
-var ErrAlreadySettled = errors.New("runtime: vow already settled")
+var ErrAlreadySettled = errors.New("vow already settled")
 
 // ErrUnknownActivation is returned for an activation id that is not in the
 // store.
-var ErrUnknownActivation = errors.New("runtime: no such activation")
+var ErrUnknownActivation = errors.New("no such activation")
 
 // ErrNotFailed is returned by Admin.Retry for an activation that is not
 // failed.
-var ErrNotFailed = errors.New("runtime: activation is not failed")
+var ErrNotFailed = errors.New("activation is not failed")
 
 // ErrFinished is returned by Admin.Cancel for an activation that is done.
-var ErrFinished = errors.New("runtime: activation already finished")
+var ErrFinished = errors.New("activation already finished")
 
 // ErrUnregistered is returned when an operation needs the flow of an
 // activation that this incarnation has not registered.
-var ErrUnregistered = errors.New("runtime: flow not registered in this incarnation")
+var ErrUnregistered = errors.New("flow not registered in this incarnation")

@@ -1,8 +1,6 @@
 package runtime_test
 
 import (
-	"context"
-	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -19,27 +17,6 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
-// v1 is the flow as the first build has it; its activation suspends on the
-// vow Ask returns, past four log entries.
-func v1(fc flow.Context, h testkit.Teller, a string) (string, error) {
-	if _, err := h.Echo(fc, "a"); err != nil { // step 0
-		return "", err
-	}
-	flow.Now(fc)                               // step 1
-	if _, err := h.Add(fc, 1, 2); err != nil { // step 2
-		return "", err
-	}
-	v, err := h.Ask(fc, "q") // step 3
-	if err != nil {
-		return "", err
-	}
-	ans, err := flow.Await(fc, v) // suspends here
-	if err != nil {
-		return "", err
-	}
-	return h.Echo(fc, "after "+ans)
-}
-
 // snapshot is what a failed replay must leave exactly as it was.
 type snapshot struct {
 	log     []runtime.LogEntry
@@ -54,9 +31,9 @@ func take(t *testing.T, e *env, id flow.ActivationID, asked flow.VowID) snapshot
 	require.NoError(t, err)
 	info, err := e.rt.Admin().Get(ctx, id)
 	require.NoError(t, err)
-	av, err := e.rt.Store().Vow(ctx, asked)
+	av, err := e.st.Vow(ctx, asked)
 	require.NoError(t, err)
-	ov, err := e.rt.Store().Vow(ctx, info.Outcome)
+	ov, err := e.st.Vow(ctx, info.Outcome)
 	require.NoError(t, err)
 	return snapshot{log: log, asked: av, outcome: ov}
 }
@@ -70,16 +47,6 @@ type upgraded struct {
 	asked  flow.VowID
 	before snapshot
 	d      *diag.Diagnostic
-}
-
-// suspendedV1 runs v1 in a first incarnation until it waits for its answer.
-func suspendedV1(t *testing.T, path, build, arg string) (*env, flow.Vow[string], flow.ActivationID) {
-	t.Helper()
-	e := incarnation(t, path, build, runtime.Options{}, v1)
-	v := e.start(arg)
-	id := e.only().ID
-	e.waitState(id, runtime.StateSuspended)
-	return e, v, id
 }
 
 func upgradeTo(t *testing.T, v2 flowFunc, opts runtime.Options) *upgraded {
@@ -274,202 +241,4 @@ func TestRevokedGuestCannotActFromDefersOrRecover(t *testing.T) {
 	u.harmless(t)
 	assert.Equal(t, diag.ExtraCall, u.d.Problem, "the first failure is the one recorded")
 	assert.Equal(t, int64(1), u.d.Step)
-}
-
-func TestCorruptLogRowFailsClearly(t *testing.T) {
-	path := tempStore(t)
-	e1, _, id := suspendedV1(t, path, "b1", "x")
-	e1.close()
-
-	db, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE entries SET payload = x'ff00ff' WHERE step = 2`)
-	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE entries SET kind = 99 WHERE step = 3`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-
-	e2 := incarnation(t, path, "b2", runtime.Options{WakeAll: true}, v1)
-	info := e2.waitState(id, runtime.StateFailed)
-	assert.Equal(t, diag.CorruptLog, info.Failure.Problem)
-	assert.Equal(t, int64(2), info.Failure.Step)
-	assert.Contains(t, info.Failure.Detail, "does not decode")
-	assert.Empty(t, e2.host.Calls())
-	log, err := e2.rt.Admin().Log(t.Context(), id)
-	require.NoError(t, err)
-	assert.Contains(t, log[2].Text, "corrupt entry")
-	assert.Contains(t, log[3].Text, "unknown entry kind 99")
-}
-
-func TestHostPanicIsNotLoggedAndRetried(t *testing.T) {
-	path := tempStore(t)
-	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
-		return h.Echo(fc, "fragile")
-	}
-	e1 := incarnation(t, path, "b1", runtime.Options{}, body)
-	e1.host.Hook = func(ctx context.Context, method string, args ...any) error { panic("host bug") }
-	v := e1.start("")
-	id := e1.only().ID
-	info := e1.waitState(id, runtime.StateFailed)
-	assert.Equal(t, diag.HostPanic, info.Failure.Problem)
-	assert.Contains(t, info.Failure.Detail, "host bug")
-	assert.Contains(t, info.Failure.Stack, "testkit")
-	log, _ := e1.rt.Admin().Log(t.Context(), id)
-	assert.Empty(t, log, "a host panic is not a result")
-	key := e1.host.Calls()[0].Key
-	e1.close()
-
-	// The fixed build retries it at start and makes the call again, with its key.
-	e2 := incarnation(t, path, "b2", runtime.Options{}, body)
-	got, err := e2.wait(v)
-	require.NoError(t, err)
-	assert.Equal(t, "fragile", got)
-	assert.Equal(t, key, e2.host.Calls()[0].Key)
-}
-
-func TestUnknownServiceIsIllegal(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
-		return h.Echo(fc, a)
-	})
-	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
-	require.NoError(t, err)
-	info := e.waitState(e.only().ID, runtime.StateFailed)
-	assert.Equal(t, diag.Illegal, info.Failure.Problem)
-	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
-}
-
-func TestUnknownServiceIsIllegalForFuturesToo(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
-		return flow.Await(fc, testkit.AsyncTeller(h).Echo(fc, a))
-	})
-	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
-	require.NoError(t, err)
-	info := e.waitState(e.only().ID, runtime.StateFailed)
-	assert.Equal(t, diag.Illegal, info.Failure.Problem)
-	assert.Contains(t, info.Failure.Got, `go service("nowhere").Echo("x") as future#1`)
-	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
-	assert.Empty(t, e.host.Calls())
-}
-
-func TestFixedBuildUnsticksFailedActivations(t *testing.T) {
-	u := upgradeTo(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
-		_, _ = h.Add(fc, 5, 5)
-		return "", nil
-	}, runtime.Options{})
-	u.e2.close()
-
-	// Build three is compatible again: Start retries the failed activation,
-	// whose replay now reproduces the log; it suspends again, then finishes.
-	e3 := incarnation(t, u.e1.path, "build-three", runtime.Options{}, v1)
-	e3.waitState(u.id, runtime.StateSuspended)
-	require.NoError(t, runtime.Resolve(t.Context(), e3.rt, flow.VowOf[string](u.asked), "ok"))
-	info := e3.waitState(u.id, runtime.StateDone)
-	assert.Nil(t, info.Failure)
-	got, err := runtime.Wait(t.Context(), e3.rt, flow.VowOf[string](info.Outcome))
-	require.NoError(t, err)
-	assert.Equal(t, "after ok", got)
-	assert.Equal(t, []string{"Echo"}, e3.host.Methods())
-	failures, err := e3.rt.Admin().Failures(t.Context())
-	require.NoError(t, err)
-	assert.Empty(t, failures)
-}
-
-func TestPatchedKeepsOldPathForOldActivations(t *testing.T) {
-	path := tempStore(t)
-	e1, vOld, _ := suspendedV1(t, path, "b1", "old")
-	asked, _ := e1.host.Asked("q")
-	e1.close()
-
-	v3 := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
-		if _, err := h.Echo(fc, "a"); err != nil {
-			return "", err
-		}
-		flow.Now(fc)
-		if flow.Patched(fc, "skip-add") {
-			if _, err := h.Echo(fc, "new path"); err != nil {
-				return "", err
-			}
-		} else {
-			if _, err := h.Add(fc, 1, 2); err != nil {
-				return "", err
-			}
-		}
-		v, err := h.Ask(fc, "q")
-		if err != nil {
-			return "", err
-		}
-		ans, err := flow.Await(fc, v)
-		if err != nil {
-			return "", err
-		}
-		return h.Echo(fc, "after "+ans)
-	}
-	e3 := incarnation(t, path, "b3", runtime.Options{}, v3)
-	require.NoError(t, runtime.Resolve(t.Context(), e3.rt, flow.VowOf[string](asked), "yes"))
-	got, err := e3.wait(vOld)
-	require.NoError(t, err)
-	assert.Equal(t, "after yes", got)
-	assert.Equal(t, []string{"Echo"}, e3.host.Methods(), "the old activation replayed the old path")
-
-	vNew := e3.start("new")
-	eventually(t, func() bool { _, ok := e3.host.Asked("q"); return ok }, "the new activation to ask")
-	newAsked, _ := e3.host.Asked("q")
-	require.NoError(t, runtime.Resolve(t.Context(), e3.rt, flow.VowOf[string](newAsked), "ok"))
-	got, err = e3.wait(vNew)
-	require.NoError(t, err)
-	assert.Equal(t, "after ok", got)
-	assert.Equal(t, []string{"Echo", "Echo", "Echo", "Ask", "Echo"}, e3.host.Methods(), "the new activation took the new path")
-}
-
-// RecordV2 is testkit.Record with one more field.
-type RecordV2 struct {
-	Name   string
-	Amount int64
-	Tags   []string
-	Memo   string
-}
-
-func TestNewStructFieldReplays(t *testing.T) {
-	path := tempStore(t)
-	e1 := incarnation(t, path, "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
-		r, err := h.Save(fc, testkit.Record{Name: "n", Amount: 5})
-		if err != nil {
-			return "", err
-		}
-		v, err := h.Ask(fc, "q")
-		if err != nil {
-			return "", err
-		}
-		ans, err := flow.Await(fc, v)
-		return r.Name + ans, err
-	})
-	vo := e1.start("")
-	e1.waitState(e1.only().ID, runtime.StateSuspended)
-	asked, _ := e1.host.Asked("q")
-	e1.close()
-
-	// Build two passes and reads a struct with one more field, left zero.
-	e2 := incarnation(t, path, "b2", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
-		args, err := codec.MarshalTuple(RecordV2{Name: "n", Amount: 5})
-		if err != nil {
-			return "", err
-		}
-		res, err := flowimpl.Call(fc, h.(flowimpl.Referrer).FlowRef(), "Save", codec.NewEncoder(args))
-		if err != nil {
-			return "", err
-		}
-		var r RecordV2
-		flowimpl.DecodeResult(fc, "Host.Save", res, &r)
-		v, err := h.Ask(fc, "q")
-		if err != nil {
-			return "", err
-		}
-		ans, err := flow.Await(fc, v)
-		return r.Name + r.Memo + ans + r.Tags[0], err
-	})
-	require.NoError(t, runtime.Resolve(t.Context(), e2.rt, flow.VowOf[string](asked), "!"))
-	got, err := e2.wait(vo)
-	require.NoError(t, err)
-	assert.Equal(t, "n!saved", got)
-	assert.Empty(t, e2.host.Calls())
 }

@@ -162,9 +162,6 @@ func (rt *Runtime) Generation() int64 { return rt.gen }
 // Build returns this incarnation's build id.
 func (rt *Runtime) Build() string { return rt.build }
 
-// Store returns the runtime's store.
-func (rt *Runtime) Store() store.Store { return rt.st }
-
 // RegisterFlow implements flowimpl.Registry. Generated Register functions
 // call it; register every flow before Start, in every incarnation. Registering a
 // name twice, or after Start, panics: both are programming mistakes.
@@ -247,11 +244,11 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
-		return ErrClosed
+		return fmt.Errorf("runtime: start: %w", ErrClosed)
 	}
 	if rt.started {
 		rt.mu.Unlock()
-		return ErrStarted
+		return fmt.Errorf("runtime: start: %w", ErrStarted)
 	}
 	rt.started = true
 	rt.mu.Unlock()
@@ -305,10 +302,10 @@ func (fd *flowDef) StartFlow(ctx context.Context, key string, args []byte) (flow
 	closing, started := rt.closing, rt.started
 	rt.mu.Unlock()
 	if closing {
-		return flow.VowID{}, ErrClosed
+		return flow.VowID{}, fmt.Errorf("runtime: start %s: %w", fd.name, ErrClosed)
 	}
 	if !started {
-		return flow.VowID{}, ErrNotStarted
+		return flow.VowID{}, fmt.Errorf("runtime: start %s: %w", fd.name, ErrNotStarted)
 	}
 	id := flow.NewActivationID()
 	if key != "" {
@@ -349,7 +346,7 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
-		return ErrClosed
+		return fmt.Errorf("runtime: close: %w", ErrClosed)
 	}
 	rt.closing = true
 	acts := make([]*activation, 0, len(rt.active))

@@ -15,20 +15,14 @@ import (
 // Resolve or Reject. Its id can be stored and turned back into a vow with
 // flow.VowOf.
 func NewVow[T any](ctx context.Context, rt *Runtime) (flow.Vow[T], error) {
-	id, err := rt.NewVow(ctx)
-	return flow.VowOf[T](id), err
-}
-
-// NewVow creates a pending vow and returns its id; see the generic NewVow.
-func (rt *Runtime) NewVow(ctx context.Context) (flow.VowID, error) {
 	if rt.isClosing() {
-		return flow.VowID{}, ErrClosed
+		return flow.Vow[T]{}, fmt.Errorf("runtime: new vow: %w", ErrClosed)
 	}
 	id := flow.NewVowID()
 	if err := store.Apply(ctx, rt.st, &store.CreateVow{ID: id, Gen: rt.gen}); err != nil {
-		return flow.VowID{}, fmt.Errorf("runtime: new vow: %w", err)
+		return flow.Vow[T]{}, fmt.Errorf("runtime: new vow: %w", err)
 	}
-	return id, nil
+	return flow.VowOf[T](id), nil
 }
 
 // Resolve fulfils a vow with a value. Flows waiting on it are woken (replayed
@@ -36,55 +30,51 @@ func (rt *Runtime) NewVow(ctx context.Context) (flow.VowID, error) {
 // ErrAlreadySettled.
 func Resolve[T any](ctx context.Context, rt *Runtime, v flow.Vow[T], value T) error {
 	b, err := codec.Marshal(value)
+	if err == nil {
+		err = codec.Valid(b) // a codec.Raw is written as it is
+	}
 	if err != nil {
 		return fmt.Errorf("runtime: resolve vow %s: %w", v.ID(), err)
 	}
-	return rt.settle(ctx, v.ID(), store.VowFulfilled, b)
+	return rt.settle(ctx, "resolve", v.ID(), store.VowFulfilled, b)
 }
 
-// Reject rejects a vow with an error, which flows see as a *flow.Error that
-// errors.Is matches against registered sentinels.
-func (rt *Runtime) Reject(ctx context.Context, id flow.VowID, reason error) error {
+// Reject rejects a vow with an error, which flows and Wait see as a
+// *flow.Error that errors.Is matches against registered sentinels. A vow
+// settles once: settling it again returns ErrAlreadySettled.
+func Reject[T any](ctx context.Context, rt *Runtime, v flow.Vow[T], reason error) error {
 	if reason == nil {
-		return fmt.Errorf("runtime: reject vow %s: a nil error", id)
+		return fmt.Errorf("runtime: reject vow %s: a nil error", v.ID())
 	}
 	var e codec.Encoder
 	e.EncodeError(reason)
-	return rt.settle(ctx, id, store.VowRejected, e.Bytes())
+	return rt.settle(ctx, "reject", v.ID(), store.VowRejected, e.Bytes())
 }
 
-// ResolveRaw fulfils a vow with an already encoded value.
-func (rt *Runtime) ResolveRaw(ctx context.Context, id flow.VowID, value []byte) error {
-	if err := codec.Valid(value); err != nil {
-		return fmt.Errorf("runtime: resolve vow %s: %w", id, err)
-	}
-	return rt.settle(ctx, id, store.VowFulfilled, value)
-}
-
-func (rt *Runtime) settle(ctx context.Context, id flow.VowID, state store.VowState, payload []byte) error {
+func (rt *Runtime) settle(ctx context.Context, how string, id flow.VowID, state store.VowState, payload []byte) error {
 	if rt.isClosing() {
-		return ErrClosed
+		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrClosed)
 	}
 	op := &store.SettleVow{ID: id, State: state, Payload: payload, Gen: rt.gen}
 	if err := store.Apply(ctx, rt.st, op); err != nil {
-		return fmt.Errorf("runtime: settle vow %s: %w", id, err)
+		return fmt.Errorf("runtime: %s vow %s: %w", how, id, err)
 	}
 	switch {
 	case op.Missing:
-		return fmt.Errorf("runtime: settle vow %s: %w", id, ErrUnknownVow)
+		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrUnknownVow)
 	case !op.Settled:
-		return fmt.Errorf("runtime: settle vow %s: %w", id, ErrAlreadySettled)
+		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrAlreadySettled)
 	}
 	rt.settled(id, state, payload, op.Waiters)
 	return nil
 }
 
 // Wait waits until a vow settles, or ctx ends, and returns its value or its
-// rejection. Any vow can be waited on, in any incarnation: one the host made,
-// a timer, or the outcome of an activation.
+// rejection, a *RejectionError. Any vow can be waited on, in any
+// incarnation: one the host made, a timer, or the outcome of an activation.
 func Wait[T any](ctx context.Context, rt *Runtime, v flow.Vow[T]) (T, error) {
 	var zero T
-	b, err := rt.WaitRaw(ctx, v.ID())
+	b, err := rt.wait(ctx, v.ID())
 	if err != nil {
 		return zero, err
 	}
@@ -105,17 +95,17 @@ type RejectionError struct {
 func (e *RejectionError) Error() string { return e.Err.Error() }
 func (e *RejectionError) Unwrap() error { return e.Err }
 
-// WaitRaw is Wait returning the encoded value.
-func (rt *Runtime) WaitRaw(ctx context.Context, id flow.VowID) ([]byte, error) {
+// wait waits for a vow to settle and returns its encoded value.
+func (rt *Runtime) wait(ctx context.Context, id flow.VowID) ([]byte, error) {
 	for {
 		ch := rt.subscribe(id)
 		v, err := rt.st.Vow(ctx, id)
 		if err != nil {
 			rt.unsubscribe(id, ch)
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("runtime: wait for vow %s: %w", id, ErrUnknownVow)
+				err = ErrUnknownVow
 			}
-			return nil, err
+			return nil, fmt.Errorf("runtime: wait for vow %s: %w", id, err)
 		}
 		switch v.State {
 		case store.VowFulfilled:
@@ -137,7 +127,7 @@ func (rt *Runtime) WaitRaw(ctx context.Context, id flow.VowID) ([]byte, error) {
 			return nil, ctx.Err()
 		case <-rt.done:
 			rt.unsubscribe(id, ch)
-			return nil, ErrClosed
+			return nil, fmt.Errorf("runtime: wait for vow %s: %w", id, ErrClosed)
 		}
 	}
 }

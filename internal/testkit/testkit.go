@@ -53,7 +53,7 @@ type Call struct {
 // Recorder implements Teller, recording every call.
 type Recorder struct {
 	// NewVow makes the vows Ask returns.
-	NewVow func(ctx context.Context) (flow.VowID, error)
+	NewVow func(ctx context.Context) (flow.Vow[string], error)
 	// Hook, if set, runs first in every call; an error it returns is the
 	// call's error.
 	Hook func(ctx context.Context, method string, args ...any) error
@@ -131,7 +131,7 @@ func (r *Recorder) Ask(ctx context.Context, q string) (flow.Vow[string], error) 
 		return flow.VowOf[string](id), nil
 	}
 	r.mu.Unlock()
-	id, err := r.NewVow(ctx)
+	v, err := r.NewVow(ctx)
 	if err != nil {
 		return flow.Vow[string]{}, err
 	}
@@ -139,9 +139,9 @@ func (r *Recorder) Ask(ctx context.Context, q string) (flow.Vow[string], error) 
 	if r.asked == nil {
 		r.asked = map[string]flow.VowID{}
 	}
-	r.asked[q] = id
+	r.asked[q] = v.ID()
 	r.mu.Unlock()
-	return flow.VowOf[string](id), nil
+	return v, nil
 }
 
 func (r *Recorder) Save(ctx context.Context, rec Record) (Record, error) {

@@ -143,7 +143,7 @@ func run(ctx context.Context, storePath, journalPath string, payouts, welcomes [
 	for _, a := range acts {
 		r := Report{ID: a.ID.String(), StartKey: a.StartKey, Flow: a.Flow, State: a.State, Failure: a.Failure}
 		if a.State == runtime.StateDone {
-			v, err := rt.WaitRaw(ctx, a.Outcome)
+			v, err := runtime.Wait(ctx, rt, flow.VowOf[codec.Raw](a.Outcome))
 			if err != nil {
 				r.Outcome = "error: " + err.Error()
 			} else {

@@ -1,0 +1,216 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
+	"github.com/asyncflow-go/asyncflow/runtime/internal/membrane"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// The activation as the membrane's Host: it turns what the engine asks into
+// host calls and store operations.
+
+// Invoke implements membrane.Host.
+func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, error) {
+	rt := a.rt
+	ctx := flowimpl.HostCallContext(rt.hostCtx, info, (*hostRefs)(rt))
+	impl, dispatch, err := rt.target(ctx, info.Target)
+	if err != nil {
+		if errors.Is(err, flow.ErrUnknownService) {
+			return nil, false, &membrane.Unavailable{Err: err}
+		}
+		return nil, rt.hostCtx.Err() != nil, err // a resolver's error is the call's result
+	}
+	res, err := dispatch(ctx, impl, info.Method, args)
+	if rt.hostCtx.Err() != nil {
+		return nil, true, nil
+	}
+	return res, false, err
+}
+
+// target finds the host object a call goes to.
+func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flowimpl.Dispatcher, error) {
+	rt.mu.Lock()
+	svc, isSvc := rt.services[ref.Name]
+	res, isRes := rt.resolvers[ref.Name]
+	rt.mu.Unlock()
+	switch {
+	case ref.Kind == flow.RefService && isSvc:
+		return svc.impl, svc.dispatch, nil
+	case ref.Kind == flow.RefObject && isRes:
+		obj, err := res.resolve(ctx, ref.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("resolve %s: %w", ref, err)
+		}
+		return obj, res.dispatch, nil
+	case ref.Kind == flow.RefObject:
+		return nil, nil, fmt.Errorf("%w: no resolver for %s objects in this incarnation", flow.ErrUnknownService, ref.Name)
+	}
+	return nil, nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
+}
+
+// Append implements membrane.Host: the entry becomes a store.Append and a
+// timer a timer vow, in one submission. After a cancellation or during
+// shutdown it appends nothing and ends the guest.
+func (a *activation) Append(e membrane.Entry, timer *membrane.Timer) membrane.Commit {
+	ops := []store.Op{&store.Append{Act: a.id, Entry: store.Entry{Step: e.Step, Kind: int(e.Kind), Gen: e.Gen, Payload: e.Payload}}}
+	if timer != nil {
+		ops = append(ops, &store.CreateVow{ID: timer.Vow, Gen: a.rt.gen, Deadline: timer.Deadline})
+	}
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return nil
+	}
+	p := a.rt.st.Submit(ops...)
+	a.mu.Unlock()
+	if timer != nil {
+		// The timer loop looks again once the timer exists.
+		go func() {
+			if p.Wait() == nil {
+				a.rt.kickTimers()
+			}
+		}()
+	}
+	return p
+}
+
+// Watch implements membrane.Host.
+func (a *activation) Watch(vows []flow.VowID, suspend bool) (membrane.Watched, error) {
+	// A settled vow stays settled: if one already is, a read answers and no
+	// write is needed.
+	for i, id := range vows {
+		v, err := a.rt.st.Vow(a.rt.hostCtx, id)
+		if err != nil {
+			break // let the write report a missing vow, or fail
+		}
+		if v.State != store.VowPending {
+			return membrane.Watched{Missing: -1, Settled: i, Settlement: settlement(v.State, v.Payload)}, nil
+		}
+	}
+	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen}
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return membrane.Watched{}, fmt.Errorf("runtime: watch: %w", ErrClosed)
+	}
+	p := a.rt.st.Submit(op)
+	a.mu.Unlock()
+	if err := p.Wait(); err != nil {
+		return membrane.Watched{}, err
+	}
+	return membrane.Watched{Missing: op.Missing, Settled: op.Index, Settlement: settlement(op.Vow.State, op.Vow.Payload)}, nil
+}
+
+// settlement is a settled vow as the membrane takes it.
+func settlement(state store.VowState, payload []byte) membrane.Settlement {
+	return membrane.Settlement{Rejected: state == store.VowRejected, Value: payload}
+}
+
+// Now implements membrane.Host.
+func (a *activation) Now() time.Time { return a.rt.clock.Now() }
+
+// Parked implements membrane.Host: parked activations are kept in LRU order,
+// and beyond MaxResident the least recently parked are asked to leave.
+func (a *activation) Parked(parked bool) {
+	rt := a.rt
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if !parked {
+		if a.parkedElem != nil {
+			rt.parked.Remove(a.parkedElem)
+			a.parkedElem = nil
+		}
+		a.evictAsked = false
+		return
+	}
+	if a.parkedElem == nil {
+		a.parkedElem = rt.parked.PushFront(a)
+	}
+	excess := rt.parked.Len() - rt.opts.MaxResident
+	for e := rt.parked.Back(); e != nil && excess > 0; e = e.Prev() {
+		victim := e.Value.(*activation)
+		if !victim.evictAsked {
+			victim.evictAsked = true
+			victim.m.RequestEvict()
+			excess--
+		}
+	}
+}
+
+// Evict implements membrane.Host: the runtime forgets the activation, unless
+// an event is waiting for it; later settlements revive it from the store.
+func (a *activation) Evict() bool {
+	rt := a.rt
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if a.m.Pending() || rt.active[a.id] != a {
+		a.evictAsked = false
+		return false
+	}
+	delete(rt.active, a.id)
+	if a.parkedElem != nil {
+		rt.parked.Remove(a.parkedElem)
+		a.parkedElem = nil
+	}
+	return true
+}
+
+// Failed implements membrane.Host.
+func (a *activation) Failed(d *diag.Diagnostic) {
+	a.recordFailure(d)
+}
+
+func (a *activation) recordFailure(d *diag.Diagnostic) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		b = []byte(`{"problem":"` + string(d.Problem) + `"}`)
+	}
+	a.rt.mu.Lock()
+	a.leaving = true // before the failure is visible, so a Retry that sees it is kept
+	a.rt.mu.Unlock()
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return
+	}
+	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Failed, Failure: b, Gen: a.rt.gen})
+	a.mu.Unlock()
+	if err := p.Wait(); err != nil {
+		a.rt.log.Error("asyncflow: cannot record failure", "activation", a.id, "err", err)
+	}
+	a.rt.log.Warn("asyncflow: activation failed", "activation", a.id, "flow", d.Flow, "problem", d.Problem, "diagnostic", d.Error())
+}
+
+// Live implements membrane.Host: a replay of a failed activation that reaches
+// the end of its log is no longer failed.
+func (a *activation) Live() {
+	if !a.wasFailed {
+		return
+	}
+	a.wasFailed = false
+	a.mu.Lock()
+	if a.dead {
+		a.mu.Unlock()
+		return
+	}
+	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Running, Gen: a.rt.gen})
+	a.mu.Unlock()
+	if err := p.Wait(); err != nil {
+		a.rt.log.Error("asyncflow: cannot clear failure", "activation", a.id, "err", err)
+	}
+	a.rt.log.Info("asyncflow: failed activation replayed its log and runs again", "activation", a.id, "flow", a.fd.name)
+}
+
+// Build implements membrane.Host.
+func (a *activation) Build(gen int64) string { return a.rt.buildOf(gen) }
+
+// Incarnation implements membrane.Host.
+func (a *activation) Incarnation() (int64, string) { return a.rt.gen, a.rt.build }

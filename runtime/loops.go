@@ -1,0 +1,116 @@
+package runtime
+
+import (
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// The runtime's own goroutines: the timer loop, which fires durable timers
+// as their deadlines pass, and the watchdog, which fails replays that make no
+// progress.
+
+// kickTimers tells the timer loop to look at the earliest deadline again.
+func (rt *Runtime) kickTimers() {
+	select {
+	case rt.timerKick <- struct{}{}:
+	default:
+	}
+}
+
+func (rt *Runtime) timerLoop() {
+	defer rt.loops.Done()
+	for {
+		next, ok, err := rt.st.NextDeadline(rt.hostCtx)
+		if err != nil {
+			if rt.hostCtx.Err() != nil {
+				return
+			}
+			rt.log.Error("asyncflow: timers", "err", err)
+			ok = false
+		}
+		var fire <-chan time.Time
+		stop := func() {}
+		if ok {
+			fire, stop = rt.clock.NewTimer(next.Sub(rt.clock.Now()))
+		}
+		select {
+		case <-fire:
+			rt.fireTimers()
+		case <-rt.timerKick:
+		case <-rt.done:
+			stop()
+			return
+		}
+		stop()
+	}
+}
+
+func (rt *Runtime) fireTimers() {
+	for {
+		op := &store.FireTimers{Now: rt.clock.Now(), Limit: 1000, Gen: rt.gen, EncodeDeadline: encodeTime}
+		if err := rt.st.Submit(op).Wait(); err != nil {
+			if rt.hostCtx.Err() == nil {
+				rt.log.Error("asyncflow: firing timers", "err", err)
+			}
+			return
+		}
+		for _, f := range op.Fired {
+			rt.settled(f.Vow, store.VowFulfilled, f.Payload, f.Waiters)
+		}
+		if len(op.Fired) < op.Limit {
+			return
+		}
+	}
+}
+
+func encodeTime(t time.Time) []byte {
+	var e codec.Encoder
+	e.PutTime(t)
+	return e.Bytes()
+}
+
+// watchdog fails replays that make no progress.
+func (rt *Runtime) watchdog() {
+	defer rt.loops.Done()
+	period := rt.opts.ReplayStall / 4
+	if period > time.Second {
+		period = time.Second
+	}
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-rt.done:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		var stalled []*activation
+		rt.mu.Lock()
+		for _, a := range rt.active {
+			if a.m == nil || !a.m.Replaying() {
+				continue
+			}
+			if p := a.m.Progress(); p != a.lastProgress || a.lastProgressAt.IsZero() {
+				a.lastProgress, a.lastProgressAt = p, now
+				continue
+			}
+			if now.Sub(a.lastProgressAt) >= rt.opts.ReplayStall {
+				stalled = append(stalled, a)
+			}
+		}
+		rt.mu.Unlock()
+		for _, a := range stalled {
+			if a.m.ReportStall(now.Sub(a.lastProgressAt)) {
+				// Abandon the goroutine: it may never cross again.
+				rt.mu.Lock()
+				if rt.active[a.id] == a {
+					delete(rt.active, a.id)
+				}
+				rt.mu.Unlock()
+			}
+		}
+	}
+}

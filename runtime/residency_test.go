@@ -1,0 +1,58 @@
+package runtime_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/internal/testkit"
+	"github.com/asyncflow-go/asyncflow/runtime"
+)
+
+func TestResidencyEvictsAndRevives(t *testing.T) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{MaxResident: 2}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		v, err := h.Ask(fc, a)
+		if err != nil {
+			return "", err
+		}
+		ans, err := flow.Await(fc, v)
+		if err != nil {
+			return "", err
+		}
+		return h.Echo(fc, a+"="+ans)
+	})
+	var vows []flow.Vow[string]
+	names := []string{"a", "b", "c", "d", "e"}
+	for _, n := range names {
+		vows = append(vows, e.start(n))
+	}
+	eventually(t, func() bool {
+		list, err := e.rt.Admin().List(t.Context(), runtime.ListOptions{State: runtime.StateSuspended})
+		require.NoError(t, err)
+		resident := 0
+		for _, i := range list {
+			if i.Resident {
+				resident++
+			}
+		}
+		return len(list) == 5 && resident <= 2
+	}, "five suspended, at most two resident")
+	for _, n := range names {
+		e.ask(n, "ok")
+	}
+	for i, v := range vows {
+		got, err := e.wait(v)
+		require.NoError(t, err)
+		assert.Equal(t, names[i]+"=ok", got)
+	}
+	// Each Ask reached the host once: evicted activations replayed it.
+	asks := 0
+	for _, m := range e.host.Methods() {
+		if m == "Ask" {
+			asks++
+		}
+	}
+	assert.Equal(t, 5, asks)
+}
