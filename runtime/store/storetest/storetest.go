@@ -1,17 +1,3 @@
-// Package storetest is the conformance suite every store.Store
-// implementation passes. An implementation's tests call [Run]:
-//
-//	func TestConformance(t *testing.T) {
-//		storetest.Run(t, openEmpty, reopenSameData)
-//	}
-//
-// The suite checks every operation of the interface and its error cases, as
-// the store package documents them: the order of submissions, atomic
-// submissions, a failing submission that leaves the rest of its group commit
-// alone, vows settled once, timers, activation states, waits, listings and
-// paging, what a store reads back after it is reopened, and Close. It asks
-// nothing that only one implementation could give: no timing, no file
-// layout, no order the interface leaves open.
 package storetest
 
 import (
