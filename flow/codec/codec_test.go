@@ -191,6 +191,11 @@ var _ = withUnexported{}.hidden // the field exists to be refused
 
 type withIface struct{ V any }
 
+type withDuplicate struct {
+	A int `flow:"a"`
+	B int `flow:"a"`
+}
+
 type cyclic struct {
 	Next *cyclic
 	N    int
@@ -204,6 +209,8 @@ func TestUnsupportedTypes(t *testing.T) {
 		withChan{},
 		withUnexported{},
 		withIface{},
+		uintptr(1),
+		withDuplicate{},
 	} {
 		_, err := codec.Marshal(v)
 		var te *codec.TypeError
@@ -211,6 +218,10 @@ func TestUnsupportedTypes(t *testing.T) {
 	}
 	_, err := codec.Marshal(withUnexported{})
 	assert.ErrorContains(t, err, "field hidden is unexported")
+	_, err = codec.Marshal(withDuplicate{})
+	assert.ErrorContains(t, err, `fields A and B both cross as "a"`)
+	_, err = codec.Marshal(uintptr(1))
+	assert.ErrorContains(t, err, "a uintptr is an address")
 
 	c := &cyclic{N: 1}
 	c.Next = c

@@ -22,7 +22,7 @@
 // any encoded value as readable text without its Go type. Replay diagnostics
 // use this to show what was logged and what the guest did instead.
 //
-// Supported Go types: booleans, integers, floating-point numbers, strings,
+// Supported Go types: booleans, integers (not uintptr), floating-point numbers, strings,
 // byte slices, slices, arrays, maps, pointers, structs whose fields are all
 // exported (or tagged `flow:"-"`), [time.Time] (the instant and the zone offset;
 // the location name and monotonic reading are not kept), [time.Duration] and
@@ -30,6 +30,7 @@
 // flow package installs), types implementing [Marshaler] and [Unmarshaler],
 // and types implementing both [encoding.TextMarshaler] and
 // [encoding.TextUnmarshaler], which cross as their text. Channels, functions,
-// complex numbers, unsafe pointers and interface types other than error are
-// refused with an error naming the type.
+// complex numbers, uintptrs, unsafe pointers and interface types other than
+// error are refused with an error naming the type; [RefuseKind] says why, in
+// the words flowgen uses when it refuses a flow's types before they run.
 package codec

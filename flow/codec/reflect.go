@@ -205,7 +205,7 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 		bits := t.Bits()
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutInt(v.Int()) }
 		p.dec = func(d *Decoder, v reflect.Value) { v.SetInt(d.ReadInt(bits)) }
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		bits := t.Bits()
 		p.enc = func(e *Encoder, v reflect.Value) { e.PutUint(v.Uint()) }
 		p.dec = func(d *Decoder, v reflect.Value) { v.SetUint(d.ReadUint(bits)) }
@@ -356,7 +356,7 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 		b.fillStruct(p, t)
 	case reflect.Interface:
 		if t != errorType {
-			unsupported(p, t, "an interface other than error has no fixed encoding; use a concrete type")
+			unsupported(p, t, RefuseKind(reflect.Interface).String())
 			return
 		}
 		p.enc = func(e *Encoder, v reflect.Value) {
@@ -375,7 +375,11 @@ func (b *builder) fill(p *plan, t reflect.Type) {
 			v.Set(reflect.ValueOf(err))
 		}
 	default:
-		unsupported(p, t, fmt.Sprintf("%s values have no durable form", t.Kind()))
+		if r := RefuseKind(t.Kind()); r != nil {
+			unsupported(p, t, r.String())
+			return
+		}
+		unsupported(p, t, fmt.Sprintf("%s values have no encoding", t.Kind()))
 	}
 }
 
@@ -390,25 +394,16 @@ func (b *builder) fillStruct(p *plan, t reflect.Type) {
 	seen := map[string]string{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name := f.Name
-		if tag, ok := f.Tag.Lookup("flow"); ok {
-			tag, _, _ = strings.Cut(tag, ",")
-			if tag == "-" {
-				continue
-			}
-			if tag != "" {
-				name = tag
-			}
+		name, omit := FieldName(f.Name, f.Tag)
+		if omit {
+			continue
 		}
 		if !f.IsExported() {
-			if f.Name == "_" {
-				continue
-			}
-			unsupported(p, t, fmt.Sprintf("field %s is unexported; export it or tag it `flow:\"-\"`", f.Name))
+			unsupported(p, t, RefuseUnexported(f.Name).String())
 			return
 		}
 		if prev, dup := seen[name]; dup {
-			unsupported(p, t, fmt.Sprintf("fields %s and %s are both named %q", prev, f.Name, name))
+			unsupported(p, t, RefuseDuplicate(prev, f.Name, name).String())
 			return
 		}
 		seen[name] = f.Name
