@@ -112,6 +112,10 @@ func FuzzGenerate(f *testing.F) {
 		{"// flowgen:flow", "var x = 1", 0},
 		{"//flowgen:flow", "func F(fc flow.Context, b Base) (Base, error) { return b, nil }", 0},
 		{"//flowgen:host", "type H interface {\n\tM(context.Context, time.Time, time.Duration, [4]byte, map[int]bool) (a, b int, err error)\n}", 0},
+		// Users' names the generator would like for itself, or that hide
+		// imports and types.
+		{"//flowgen:host", "type H interface {\n\tM(ctx2 context.Context, e, d string, codec int, flow bool, time time.Time, string string, Rec Rec, p []byte) (Rec, error)\n}", 0},
+		{"//flowgen:flow", "func F(fc flow.Context, b Base, e, d, res, ctx, id, h, args, r string, errors int) (string, error) {\n\treturn b.Get(fc, e)\n}", 0},
 	}
 	for _, s := range seeds {
 		f.Add(s.directive, s.decl, s.place)

@@ -12,10 +12,12 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/asyncflow-go/asyncflow/internal/directive"
 )
 
 // OutputName is the name of the file flowgen writes in each package.
-const OutputName = "flowgen_gen.go"
+const OutputName = directive.GeneratedFile
 
 // Config says what to generate for.
 type Config struct {
@@ -76,8 +78,8 @@ func Generate(ctx context.Context, cfg Config) ([]File, error) {
 	problems := make([][]error, len(pkgs))
 	for i, lp := range pkgs {
 		models[i], problems[i] = build(lp, known)
-		for n := range generatedNames(models[i]) {
-			foreign[lp.Name+"."+n] = true
+		for _, d := range models[i].Declares() {
+			foreign[lp.Name+"."+d.Name] = true
 		}
 	}
 	var files []File
@@ -132,7 +134,7 @@ func load(ctx context.Context, cfg Config) ([]*packages.Package, error) {
 	overlay := map[string][]byte{}
 	for _, p := range probe {
 		for _, f := range append(append([]string(nil), p.GoFiles...), p.IgnoredFiles...) {
-			if filepath.Base(f) == OutputName {
+			if directive.IsGenerated(f) {
 				overlay[f] = []byte("package " + p.Name + "\n")
 			}
 		}
@@ -186,7 +188,7 @@ func generateOne(p *packages.Package, m *Package, problems []error, foreign map[
 		// Nothing to generate: this package's own errors are not ours to
 		// report.
 		for _, f := range p.GoFiles {
-			if filepath.Base(f) == OutputName {
+			if directive.IsGenerated(f) {
 				return &File{Path: f, Package: m.Path}, nil
 			}
 		}
@@ -196,8 +198,8 @@ func generateOne(p *packages.Package, m *Package, problems []error, foreign map[
 	for n := range foreign {
 		declared[n] = true
 	}
-	for n := range generatedNames(m) {
-		declared[n] = true
+	for _, d := range m.Declares() {
+		declared[d.Name] = true
 	}
 	if errs := loadErrors(p, declared); len(errs) > 0 {
 		return nil, errs

@@ -3,6 +3,7 @@ package gen
 import (
 	"go/token"
 	"go/types"
+	"strings"
 )
 
 // Package is what flowgen generates for: one Go package's host interfaces,
@@ -33,7 +34,9 @@ type HostInterface struct {
 
 // Method is one method of a host interface, embedded ones included.
 type Method struct {
+	Host     *HostInterface
 	Name     string
+	Ctx      string   // the user's name of the context parameter, or ""
 	Params   []*Param // after the context.Context
 	Results  []*Param // before the trailing error
 	HasError bool
@@ -62,16 +65,125 @@ const (
 	KindHost
 )
 
-// Param is a parameter or result.
+// Param is a parameter or result, lowered to how generated code moves it
+// across the membrane.
 type Param struct {
-	Name string
+	Name string // the user's name; "" if unnamed or blank
 	Type types.Type
 	Kind ParamKind
 	Host *HostInterface // for KindHost
+	// Coding says how a KindValue is written and read.
+	Coding Coding
 }
+
+// Coding says how generated code writes a value with a codec.Encoder and
+// reads it with a codec.Decoder: through a method for its kind (no
+// reflection), or by reflection (Encoder.Value, Decoder.Value) when Put is
+// empty.
+type Coding struct {
+	Put  string // Encoder method, e.g. "PutString"
+	Read string // Decoder method, e.g. "ReadString"
+	Bits int    // the width ReadInt and ReadUint check; 0 for other methods
+	// Wire is the type the two methods take and return ("int64" for
+	// PutInt); Convert says the value's type is another one, so generated
+	// code converts to and from Wire.
+	Wire    string
+	Convert bool
+}
+
+// Direct reports whether the value is written and read without reflection.
+func (c Coding) Direct() bool { return c.Put != "" }
 
 // ErrorVar is an exported package-level error sentinel named Err….
 type ErrorVar struct {
 	Name string
 	Code string
+}
+
+// The names the generated file declares. The collision check and the
+// emitter both read them from here.
+
+// ProxyType is the guest proxy's type: ledgerProxy.
+func (h *HostInterface) ProxyType() string { return strings.ToLower(h.Name[:1]) + h.Name[1:] + "Proxy" }
+
+// RefFunc returns a service's proxy: LedgerRef.
+func (h *HostInterface) RefFunc() string { return h.Name + "Ref" }
+
+// HostVar describes the interface to other packages: LedgerHost.
+func (h *HostInterface) HostVar() string { return h.Name + "Host" }
+
+// AsyncType is the async companion: LedgerAsync.
+func (h *HostInterface) AsyncType() string { return h.Name + "Async" }
+
+// AsyncFunc returns a proxy's async companion: AsyncLedger.
+func (h *HostInterface) AsyncFunc() string { return "Async" + h.Name }
+
+// ProvideFunc provides a service: ProvideLedger.
+func (h *HostInterface) ProvideFunc() string { return "Provide" + h.Name }
+
+// ResolverFunc provides a resolver: ProvideLedgerResolver.
+func (h *HostInterface) ResolverFunc() string { return "Provide" + h.Name + "Resolver" }
+
+// DispatchFunc calls the host's methods: dispatchLedger.
+func (h *HostInterface) DispatchFunc() string { return "dispatch" + h.Name }
+
+// What names the method in messages: Ledger.Transfer.
+func (m *Method) What() string { return m.Host.Name + "." + m.Name }
+
+// ResultsType holds the results of a method with several, for its Future:
+// LedgerTransferResults.
+func (m *Method) ResultsType() string { return m.Host.Name + m.Name + "Results" }
+
+// Async reports whether the method has an async form: not when it returns a
+// host interface, which a Future cannot hold.
+func (m *Method) Async() bool {
+	for _, r := range m.Results {
+		if r.Kind == KindHost {
+			return false
+		}
+	}
+	return true
+}
+
+// RegisterFunc registers the flow: RegisterPayout.
+func (f *Flow) RegisterFunc() string { return "Register" + f.Name }
+
+// HandleType starts activations: PayoutHandle.
+func (f *Flow) HandleType() string { return f.Name + "Handle" }
+
+// RunFunc decodes the stored arguments and runs the flow: runPayout.
+func (f *Flow) RunFunc() string { return "run" + f.Name }
+
+// Declared is a package-level name the generated file declares, and what
+// for ("host interface Ledger").
+type Declared struct {
+	Name string
+	For  string
+}
+
+// Declares lists the package-level names the generated file declares, in
+// the order it declares them.
+func (m *Package) Declares() []Declared {
+	var out []Declared
+	for _, h := range m.Hosts {
+		why := "host interface " + h.Name
+		for _, n := range []string{h.ProxyType(), h.RefFunc(), h.HostVar(), h.AsyncType(), h.AsyncFunc()} {
+			out = append(out, Declared{n, why})
+		}
+		for _, meth := range h.Methods {
+			if meth.Async() && len(meth.Results) > 1 {
+				out = append(out, Declared{meth.ResultsType(), why})
+			}
+		}
+		for _, n := range []string{h.ProvideFunc(), h.ResolverFunc(), h.DispatchFunc()} {
+			out = append(out, Declared{n, why})
+		}
+	}
+	for _, f := range m.Flows {
+		why := "flow " + f.Name
+		for _, n := range []string{f.HandleType(), f.RegisterFunc(), f.RunFunc()} {
+			out = append(out, Declared{n, why})
+		}
+	}
+	return out
 }

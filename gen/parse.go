@@ -6,22 +6,16 @@ import (
 	"go/token"
 	"go/types"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/asyncflow-go/asyncflow/internal/directive"
 )
 
 // FlowPkg is the import path of the flow package.
-const FlowPkg = "github.com/asyncflow-go/asyncflow/flow"
-
-// directive is one //flowgen: comment.
-type directive struct {
-	verb string
-	opts map[string]string
-	pos  token.Pos
-}
+const FlowPkg = directive.FlowPkg
 
 // hostKey names a host interface across packages.
 type hostKey struct{ pkg, name string }
@@ -39,23 +33,15 @@ func knownHosts(pkgs []*packages.Package) map[hostKey]string {
 				}
 				for _, s := range gd.Specs {
 					ts := s.(*ast.TypeSpec)
-					doc := specDoc(gd, s)
-					if doc == nil {
+					dir, ok := directive.Find(directive.TypeDoc(gd, ts), directive.VerbHost)
+					if !ok {
 						continue
 					}
-					for _, c := range doc.List {
-						fields := strings.Fields(strings.TrimPrefix(c.Text, "//flowgen:"))
-						if !strings.HasPrefix(c.Text, "//flowgen:") || len(fields) == 0 || fields[0] != "host" {
-							continue
-						}
-						durable := p.Name + "." + ts.Name.Name
-						for _, o := range fields[1:] {
-							if v, ok := strings.CutPrefix(o, "name="); ok {
-								durable = v
-							}
-						}
-						known[hostKey{p.PkgPath, ts.Name.Name}] = durable
+					durable := p.Name + "." + ts.Name.Name
+					if v, ok := dir.Option("name"); ok {
+						durable = v
 					}
+					known[hostKey{p.PkgPath, ts.Name.Name}] = durable
 				}
 			}
 		}
@@ -85,74 +71,64 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 	} else if len(p.CompiledGoFiles) > 0 {
 		m.Dir = filepath.Dir(p.CompiledGoFiles[0])
 	}
-	m.Out = filepath.Join(m.Dir, OutputName)
+	m.Out = filepath.Join(m.Dir, directive.GeneratedFile)
 	ps.model = m
 	if p.Types == nil || p.TypesInfo == nil {
 		return m, nil
 	}
 
+	type hostDecl struct {
+		spec *ast.TypeSpec
+		dir  directive.Directive
+	}
 	type flowDecl struct {
 		decl *ast.FuncDecl
-		dir  directive
+		dir  directive.Directive
 	}
-	var hostSpecs []*ast.TypeSpec
-	hostDirs := map[*ast.TypeSpec]directive{}
-	var flows []flowDecl
+	var hostDecls []hostDecl
+	var flowDecls []flowDecl
 	for _, f := range ps.sortedFiles() {
-		if filepath.Base(ps.fset.Position(f.Pos()).Filename) == OutputName {
+		if directive.IsGenerated(ps.fset.Position(f.Pos()).Filename) {
 			continue
 		}
-		used := map[*ast.Comment]bool{}
+		used := map[token.Pos]bool{}
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.GenDecl:
 				for _, s := range d.Specs {
-					doc := specDoc(d, s)
-					dirs := ps.directives(doc, used)
+					dirs := ps.directives(specDoc(d, s), used)
 					if len(dirs) == 0 {
 						continue
 					}
 					ts, ok := s.(*ast.TypeSpec)
 					if !ok || d.Tok != token.TYPE {
-						ps.errorf(dirs[0].pos, "//flowgen:%s must be in the doc comment of a type or function declaration", dirs[0].verb)
+						ps.errorf(dirs[0].Pos, "%s%s must be in the doc comment of a type or function declaration", directive.Flowgen, dirs[0].Verb)
 						continue
 					}
 					for _, dir := range dirs {
-						if dir.verb != "host" {
-							ps.errorf(dir.pos, "//flowgen:%s is for functions; an interface type takes //flowgen:host", dir.verb)
+						if dir.Verb != directive.VerbHost {
+							ps.errorf(dir.Pos, "%s%s is for functions; an interface type takes %s%s", directive.Flowgen, dir.Verb, directive.Flowgen, directive.VerbHost)
 							continue
 						}
-						hostSpecs = append(hostSpecs, ts)
-						hostDirs[ts] = dir
+						hostDecls = append(hostDecls, hostDecl{ts, dir})
 					}
 				}
 			case *ast.FuncDecl:
 				for _, dir := range ps.directives(d.Doc, used) {
-					if dir.verb != "flow" {
-						ps.errorf(dir.pos, "//flowgen:%s is for interface types; a function takes //flowgen:flow", dir.verb)
+					if dir.Verb != directive.VerbFlow {
+						ps.errorf(dir.Pos, "%s%s is for interface types; a function takes %s%s", directive.Flowgen, dir.Verb, directive.Flowgen, directive.VerbFlow)
 						continue
 					}
-					flows = append(flows, flowDecl{d, dir})
+					flowDecls = append(flowDecls, flowDecl{d, dir})
 				}
 			}
 		}
-		for _, cg := range f.Comments {
-			for _, c := range cg.List {
-				if used[c] {
-					continue
-				}
-				if strings.HasPrefix(c.Text, "//flowgen:") {
-					ps.errorf(c.Pos(), "%s is not in the doc comment of a declaration; put it right above the type or function it marks", firstWord(c.Text))
-				} else if looksLikeDirective(c.Text) {
-					ps.errorf(c.Pos(), "%q is not a directive: write //flowgen:%s with no space after //", c.Text, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(c.Text, "//")), "flowgen:")))
-				}
-			}
-		}
+		ps.strayDirectives(f, used)
 	}
 
 	// Host interfaces first: methods and flows refer to them.
-	for _, ts := range hostSpecs {
-		ps.hostInterface(ts, hostDirs[ts])
+	for _, hd := range hostDecls {
+		ps.hostInterface(hd.spec, hd.dir)
 	}
 	for _, h := range m.Hosts {
 		ps.methods(h)
@@ -165,13 +141,13 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 		seen[h.Durable] = h.Pos
 	}
 	flowNames := map[string]token.Position{}
-	for _, fd := range flows {
+	for _, fd := range flowDecls {
 		fl := ps.flow(fd.decl, fd.dir)
 		if fl == nil {
 			continue
 		}
 		if prev, dup := flowNames[fl.Durable]; dup {
-			ps.errs = append(ps.errs, Problem{Pos: fl.Pos, Msg: fmt.Sprintf("flow durable name %q is also used at %s; give one another with //flowgen:flow name=…", fl.Durable, shortPos(prev))})
+			ps.errs = append(ps.errs, Problem{Pos: fl.Pos, Msg: fmt.Sprintf("flow durable name %q is also used at %s; give one another with %s%s name=…", fl.Durable, shortPos(prev), directive.Flowgen, directive.VerbFlow)})
 			continue
 		}
 		flowNames[fl.Durable] = fl.Pos
@@ -193,6 +169,24 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 	return m, ps.errs
 }
 
+// strayDirectives reports //flowgen: comments that are not in a doc comment
+// (used holds those that were), and directives written with a space after
+// "//", which Go does not treat as directives.
+func (ps *parser) strayDirectives(f *ast.File, used map[token.Pos]bool) {
+	for _, cg := range f.Comments {
+		for _, c := range cg.List {
+			if used[c.Pos()] {
+				continue
+			}
+			if _, ok := directive.Parse(c); ok {
+				ps.errorf(c.Pos(), "%s is not in the doc comment of a declaration; put it right above the type or function it marks", firstWord(c.Text))
+			} else if directive.Misspelled(c.Text) {
+				ps.errorf(c.Pos(), "%q is not a directive: write %s%s with no space after //", c.Text, directive.Flowgen, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(c.Text, "//")), "flowgen:")))
+			}
+		}
+	}
+}
+
 // shortPos writes a position within the package: file name, line, column.
 func shortPos(p token.Position) string {
 	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
@@ -206,12 +200,16 @@ func (ps *parser) sortedFiles() []*ast.File {
 	return files
 }
 
+// specDoc is the doc comment of a spec: its own, or an unparenthesised
+// declaration's.
 func specDoc(d *ast.GenDecl, s ast.Spec) *ast.CommentGroup {
-	if ts, ok := s.(*ast.TypeSpec); ok && ts.Doc != nil {
-		return ts.Doc
-	}
-	if vs, ok := s.(*ast.ValueSpec); ok && vs.Doc != nil {
-		return vs.Doc
+	switch s := s.(type) {
+	case *ast.TypeSpec:
+		return directive.TypeDoc(d, s)
+	case *ast.ValueSpec:
+		if s.Doc != nil {
+			return s.Doc
+		}
 	}
 	if !d.Lparen.IsValid() {
 		return d.Doc
@@ -226,50 +224,33 @@ func firstWord(s string) string {
 	return s
 }
 
-func looksLikeDirective(text string) bool {
-	t := strings.TrimPrefix(text, "//")
-	if t == text || !strings.HasPrefix(t, " ") && !strings.HasPrefix(t, "\t") {
-		return false
-	}
-	t = strings.TrimSpace(t)
-	return strings.HasPrefix(t, "flowgen:host") || strings.HasPrefix(t, "flowgen:flow")
-}
-
-// directives parses the //flowgen: lines of a doc comment.
-func (ps *parser) directives(doc *ast.CommentGroup, used map[*ast.Comment]bool) []directive {
-	if doc == nil {
-		return nil
-	}
-	var out []directive
-	for _, c := range doc.List {
-		if !strings.HasPrefix(c.Text, "//flowgen:") {
+// directives checks the //flowgen: directives of a doc comment and returns
+// the valid ones; used records every directive seen.
+func (ps *parser) directives(doc *ast.CommentGroup, used map[token.Pos]bool) []directive.Directive {
+	var out []directive.Directive
+	for _, d := range directive.InDoc(doc) {
+		used[d.Pos] = true
+		switch d.Verb {
+		case directive.VerbFlow, directive.VerbHost:
+		case "":
+			ps.errorf(d.Pos, "empty directive %s; use %s%s or %s%s", directive.Flowgen, directive.Flowgen, directive.VerbFlow, directive.Flowgen, directive.VerbHost)
 			continue
-		}
-		used[c] = true
-		fields := strings.Fields(strings.TrimPrefix(c.Text, "//flowgen:"))
-		if len(fields) == 0 {
-			ps.errorf(c.Pos(), "empty directive //flowgen:; use //flowgen:flow or //flowgen:host")
-			continue
-		}
-		d := directive{verb: fields[0], opts: map[string]string{}, pos: c.Pos()}
-		if d.verb != "flow" && d.verb != "host" {
-			ps.errorf(c.Pos(), "unknown directive //flowgen:%s; use //flowgen:flow or //flowgen:host", d.verb)
+		default:
+			ps.errorf(d.Pos, "unknown directive %s%s; use %s%s or %s%s", directive.Flowgen, d.Verb, directive.Flowgen, directive.VerbFlow, directive.Flowgen, directive.VerbHost)
 			continue
 		}
 		ok := true
-		for _, f := range fields[1:] {
-			k, v, found := strings.Cut(f, "=")
+		for _, o := range d.Options {
+			k, v, found := strings.Cut(o, "=")
 			if !found || k != "name" || v == "" {
-				ps.errorf(c.Pos(), "unknown option %q in //flowgen:%s; the only option is name=<durable name>", f, d.verb)
+				ps.errorf(d.Pos, "unknown option %q in %s%s; the only option is name=<durable name>", o, directive.Flowgen, d.Verb)
 				ok = false
 				continue
 			}
 			if !validDurable(v) {
-				ps.errorf(c.Pos(), "durable name %q: use letters, digits, '.', '_', '-' and '/'", v)
+				ps.errorf(d.Pos, "durable name %q: use letters, digits, '.', '_', '-' and '/'", v)
 				ok = false
-				continue
 			}
-			d.opts[k] = v
 		}
 		if ok {
 			out = append(out, d)
@@ -289,7 +270,7 @@ func validDurable(s string) bool {
 	return s != ""
 }
 
-func (ps *parser) hostInterface(ts *ast.TypeSpec, dir directive) {
+func (ps *parser) hostInterface(ts *ast.TypeSpec, dir directive.Directive) {
 	obj, ok := ps.p.TypesInfo.Defs[ts.Name].(*types.TypeName)
 	if !ok || obj == nil {
 		return
@@ -313,7 +294,7 @@ func (ps *parser) hostInterface(ts *ast.TypeSpec, dir directive) {
 		return
 	}
 	h := &HostInterface{Name: obj.Name(), Durable: ps.model.Name + "." + obj.Name(), Pos: ps.fset.Position(ts.Pos()), Type: named}
-	if v, ok := dir.opts["name"]; ok {
+	if v, ok := dir.Option("name"); ok {
 		h.Durable = v
 	}
 	ps.hosts[obj] = h
@@ -343,13 +324,14 @@ func (ps *parser) methods(h *HostInterface) {
 	for i := range iface.NumMethods() {
 		fn := iface.Method(i)
 		sig := fn.Type().(*types.Signature)
-		m := &Method{Name: fn.Name(), Pos: ps.fset.Position(fn.Pos()), Variadic: sig.Variadic()}
+		m := &Method{Host: h, Name: fn.Name(), Pos: ps.fset.Position(fn.Pos()), Variadic: sig.Variadic()}
 		where := h.Name + "." + fn.Name()
 		params := sig.Params()
 		if params.Len() == 0 || !isContext(params.At(0).Type()) {
 			ps.errorf(fn.Pos(), "method %s is not supported: its first parameter must be context.Context; the runtime passes each call's context, with its idempotency key", where)
 			continue
 		}
+		m.Ctx = userName(params.At(0).Name())
 		var ok bool
 		m.Params, ok = ps.params(params, "of "+where)
 		results := sig.Results()
@@ -359,7 +341,7 @@ func (ps *parser) methods(h *HostInterface) {
 				m.HasError = true
 				continue
 			}
-			p, err := ps.param(v.Name(), v.Type(), fmt.Sprintf("result %d of %s", j+1, where), true)
+			p, err := ps.param(v.Name(), v.Type(), fmt.Sprintf("result %d of %s", j+1, where))
 			if err != nil {
 				ps.errs = append(ps.errs, Problem{Pos: ps.fset.Position(v.Pos()), Msg: err.Error()})
 				ok = false
@@ -373,6 +355,14 @@ func (ps *parser) methods(h *HostInterface) {
 	}
 }
 
+// userName is a parameter's name as the model keeps it: "" for none or _.
+func userName(name string) string {
+	if name == "_" {
+		return ""
+	}
+	return name
+}
+
 // params checks the parameters after the first (the context) and reports
 // each that cannot cross.
 func (ps *parser) params(params *types.Tuple, of string) ([]*Param, bool) {
@@ -380,14 +370,11 @@ func (ps *parser) params(params *types.Tuple, of string) ([]*Param, bool) {
 	ok := true
 	for j := 1; j < params.Len(); j++ {
 		v := params.At(j)
-		p, err := ps.param(v.Name(), v.Type(), fmt.Sprintf("parameter %s %s", nameOr(v.Name(), j), of), false)
+		p, err := ps.param(v.Name(), v.Type(), fmt.Sprintf("parameter %s %s", nameOr(v.Name(), j), of))
 		if err != nil {
 			ps.errs = append(ps.errs, Problem{Pos: ps.fset.Position(v.Pos()), Msg: err.Error()})
 			ok = false
 			continue
-		}
-		if p.Name == "" || p.Name == "_" {
-			p.Name = fmt.Sprintf("a%d", j-1)
 		}
 		out = append(out, p)
 	}
@@ -395,189 +382,13 @@ func (ps *parser) params(params *types.Tuple, of string) ([]*Param, bool) {
 }
 
 func nameOr(name string, i int) string {
-	if name == "" || name == "_" {
+	if userName(name) == "" {
 		return fmt.Sprintf("#%d", i+1)
 	}
 	return name
 }
 
-func isContext(t types.Type) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context" && n.Obj().Name() == "Context"
-}
-
-func isFlowType(t types.Type, name string) bool { return isNamed(t, FlowPkg, name) }
-
-func isNamed(t types.Type, pkg, name string) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == pkg && n.Obj().Name() == name
-}
-
-var errorType = types.Universe.Lookup("error").Type()
-
-func isError(t types.Type) bool { return types.Identical(t, errorType) }
-
-// param checks that a value of type t can cross the membrane.
-func (ps *parser) param(name string, t types.Type, what string, result bool) (*Param, error) {
-	p := &Param{Name: name, Type: t}
-	if n, ok := types.Unalias(t).(*types.Named); ok {
-		if h, ok := ps.hosts[n.Obj()]; ok {
-			p.Kind, p.Host = KindHost, h
-			return p, nil
-		}
-		if h := ps.foreignHost(n); h != nil {
-			p.Kind, p.Host = KindHost, h
-			return p, nil
-		}
-	}
-	if why, fix := ps.supported(t, map[types.Type]bool{}); why != "" {
-		return nil, fmt.Errorf("%s: %s is not supported: %s; %s", what, ps.typeString(t), why, fix)
-	}
-	return p, nil
-}
-
-// typeString writes a type the way its user's code would: other packages by
-// their names.
-func (ps *parser) typeString(t types.Type) string {
-	return types.TypeString(t, func(p *types.Package) string {
-		if p == ps.p.Types {
-			return ""
-		}
-		return p.Name()
-	})
-}
-
-// foreignHost recognises a host interface of another package by the
-// <Name>Host variable flowgen declared for it there.
-func (ps *parser) foreignHost(n *types.Named) *HostInterface {
-	obj := n.Obj()
-	if obj.Pkg() == nil || obj.Pkg() == ps.p.Types {
-		return nil
-	}
-	if h, ok := ps.hosts[obj]; ok {
-		return h
-	}
-	if durable, ok := ps.known[hostKey{obj.Pkg().Path(), obj.Name()}]; ok {
-		h := &HostInterface{Name: obj.Name(), Durable: durable, Type: n, PkgPath: obj.Pkg().Path()}
-		ps.hosts[obj] = h
-		return h
-	}
-	v, ok := obj.Pkg().Scope().Lookup(obj.Name() + "Host").(*types.Var)
-	if !ok || !isNamed(v.Type(), FlowPkg+"/flowimpl", "HostInterface") {
-		return nil
-	}
-	args := types.Unalias(v.Type()).(*types.Named).TypeArgs()
-	if args.Len() != 1 || !types.Identical(args.At(0), n) {
-		return nil
-	}
-	h := &HostInterface{Name: obj.Name(), Type: n, PkgPath: obj.Pkg().Path()}
-	ps.hosts[obj] = h
-	return h
-}
-
-// supported returns why t cannot cross, and how to fix it, or "" if it can.
-func (ps *parser) supported(t types.Type, seen map[types.Type]bool) (why, fix string) {
-	if seen[t] {
-		return "", ""
-	}
-	seen[t] = true
-	switch {
-	case isFlowType(t, "Future"):
-		return "a flow.Future belongs to the activation that made it", "await it and pass the value"
-	case isFlowType(t, "Context"):
-		return "a flow.Context cannot cross the membrane", "pass the values it would carry"
-	case isFlowType(t, "Vow"):
-		return ps.supported(types.Unalias(t).(*types.Named).TypeArgs().At(0), seen)
-	case isFlowType(t, "Ref"), isError(t):
-		return "", ""
-	}
-	if n, ok := types.Unalias(t).(*types.Named); ok {
-		if n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && (n.Obj().Name() == "Time" || n.Obj().Name() == "Duration") {
-			return "", ""
-		}
-		if _, ok := ps.hosts[n.Obj()]; ok {
-			return "host interfaces cross only as parameters and results themselves, not inside other values", "pass it as a separate parameter"
-		}
-		if hasMethods(n, "MarshalFlow") && hasMethods(types.NewPointer(n), "UnmarshalFlow") {
-			return "", ""
-		}
-		if hasMethods(n, "MarshalText") && hasMethods(types.NewPointer(n), "UnmarshalText") {
-			return "", ""
-		}
-		if n.TypeParams().Len() > 0 && n.TypeArgs().Len() == 0 {
-			return "uninstantiated generic types have no encoding", "instantiate it"
-		}
-	}
-	switch u := t.Underlying().(type) {
-	case *types.Basic:
-		switch {
-		case u.Info()&types.IsComplex != 0:
-			return "complex numbers have no durable form", "use two float64 fields"
-		case u.Kind() == types.UnsafePointer:
-			return "unsafe pointers have no durable form", "pass the data they point to"
-		case u.Kind() == types.Uintptr:
-			return "a uintptr is an address, meaningless in another process", "pass a uint64"
-		case u.Kind() == types.UntypedNil:
-			return "nil has no type", "use a typed value"
-		}
-		return "", ""
-	case *types.Pointer:
-		return ps.supported(u.Elem(), seen)
-	case *types.Slice:
-		return ps.supported(u.Elem(), seen)
-	case *types.Array:
-		return ps.supported(u.Elem(), seen)
-	case *types.Map:
-		if why, fix := ps.supported(u.Key(), seen); why != "" {
-			return why, fix
-		}
-		return ps.supported(u.Elem(), seen)
-	case *types.Struct:
-		for i := range u.NumFields() {
-			f := u.Field(i)
-			tag := reflect.StructTag(u.Tag(i))
-			if v, ok := tag.Lookup("flow"); ok && strings.Split(v, ",")[0] == "-" {
-				continue
-			}
-			if f.Name() == "_" {
-				continue
-			}
-			if !f.Exported() {
-				return fmt.Sprintf("field %s of %s is unexported, and values cross by copy through exported fields only", f.Name(), ps.typeString(t)),
-					"export it, or tag it `flow:\"-\"` to leave it out"
-			}
-			if why, fix := ps.supported(f.Type(), seen); why != "" {
-				return fmt.Sprintf("field %s: %s", f.Name(), why), fix
-			}
-		}
-		return "", ""
-	case *types.Interface:
-		if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg() != ps.p.Types {
-			return "interfaces other than //flowgen:host interfaces and error cannot cross, and " + n.Obj().Pkg().Name() + "." + n.Obj().Name() + " has no generated " + n.Obj().Name() + "Host",
-				"if it is a //flowgen:host interface, run flowgen in its package first"
-		}
-		return "interfaces other than //flowgen:host interfaces and error cannot cross: the other side would not know the concrete type", "use a concrete type, or mark the interface //flowgen:host"
-	case *types.Chan:
-		return "channels are not durable and cannot cross the membrane", "return a flow.Vow and settle it instead"
-	case *types.Signature:
-		return "functions cannot cross the membrane", "make it a method of a //flowgen:host interface"
-	case *types.TypeParam:
-		return "type parameters have no fixed encoding", "use a concrete type"
-	}
-	return "it has no encoding", "use a supported type"
-}
-
-func hasMethods(t types.Type, names ...string) bool {
-	ms := types.NewMethodSet(t)
-	for _, n := range names {
-		if ms.Lookup(nil, n) == nil {
-			return false
-		}
-	}
-	return true
-}
-
-func (ps *parser) flow(d *ast.FuncDecl, dir directive) *Flow {
+func (ps *parser) flow(d *ast.FuncDecl, dir directive.Directive) *Flow {
 	obj, ok := ps.p.TypesInfo.Defs[d.Name].(*types.Func)
 	if !ok || obj == nil {
 		return nil
@@ -593,7 +404,7 @@ func (ps *parser) flow(d *ast.FuncDecl, dir directive) *Flow {
 	}
 	sig := obj.Type().(*types.Signature)
 	fl := &Flow{Name: name, Durable: ps.model.Name + "." + name, Pos: ps.fset.Position(d.Pos()), Variadic: sig.Variadic()}
-	if v, ok := dir.opts["name"]; ok {
+	if v, ok := dir.Option("name"); ok {
 		fl.Durable = v
 	}
 	params := sig.Params()
@@ -613,8 +424,7 @@ func (ps *parser) flow(d *ast.FuncDecl, dir directive) *Flow {
 		ps.errorf(d.Pos(), "flow %s is not supported: it returns %d values besides error, and an outcome is one value; return a struct", name, n)
 		return nil
 	case n == 1:
-		v := results.At(0)
-		p, err := ps.param("", v.Type(), "the result of flow "+name, true)
+		p, err := ps.param("", results.At(0).Type(), "the result of flow "+name)
 		if err != nil {
 			ps.errs = append(ps.errs, Problem{Pos: fl.Pos, Msg: err.Error()})
 			return nil
@@ -643,7 +453,7 @@ func (ps *parser) errorVars() {
 		if !types.Implements(v.Type(), errorType.Underlying().(*types.Interface)) {
 			continue
 		}
-		if filepath.Base(ps.fset.Position(v.Pos()).Filename) == OutputName {
+		if directive.IsGenerated(ps.fset.Position(v.Pos()).Filename) {
 			continue
 		}
 		vars = append(vars, v)
@@ -660,50 +470,19 @@ func (ps *parser) errorVars() {
 	}
 }
 
-// generatedNames lists the package-level names the generated file declares.
-func generatedNames(m *Package) map[string]string {
-	names := map[string]string{}
-	for _, h := range m.Hosts {
-		for _, n := range []string{h.Name + "Ref", h.Name + "Host", "Provide" + h.Name, "Provide" + h.Name + "Resolver", "Async" + h.Name, h.Name + "Async", proxyName(h), "dispatch" + h.Name} {
-			names[n] = "host interface " + h.Name
-		}
-		for _, meth := range h.Methods {
-			if len(meth.Results) > 1 {
-				names[resultStructName(h, meth)] = "host interface " + h.Name
-			}
-		}
-	}
-	for _, f := range m.Flows {
-		for _, n := range []string{"Register" + f.Name, f.Name + "Handle", "run" + f.Name} {
-			names[n] = "flow " + f.Name
-		}
-	}
-	return names
-}
-
-func proxyName(h *HostInterface) string {
-	return strings.ToLower(h.Name[:1]) + h.Name[1:] + "Proxy"
-}
-
-func resultStructName(h *HostInterface, m *Method) string {
-	return h.Name + m.Name + "Results"
-}
-
 // checkCollisions reports user declarations that clash with generated names.
 func (ps *parser) checkCollisions() {
 	scope := ps.p.Types.Scope()
-	gen := generatedNames(ps.model)
-	names := make([]string, 0, len(gen))
-	for n := range gen {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		why := gen[name]
-		obj := scope.Lookup(name)
-		if obj == nil || filepath.Base(ps.fset.Position(obj.Pos()).Filename) == OutputName {
+	decls := ps.model.Declares()
+	slices.SortStableFunc(decls, func(a, b Declared) int { return strings.Compare(a.Name, b.Name) })
+	for i, d := range decls {
+		if i > 0 && decls[i-1].Name == d.Name {
 			continue
 		}
-		ps.errorf(obj.Pos(), "%s is declared here, but flowgen declares it for %s; rename yours", name, why)
+		obj := scope.Lookup(d.Name)
+		if obj == nil || directive.IsGenerated(ps.fset.Position(obj.Pos()).Filename) {
+			continue
+		}
+		ps.errorf(obj.Pos(), "%s is declared here, but flowgen declares it for %s; rename yours", d.Name, d.For)
 	}
 }

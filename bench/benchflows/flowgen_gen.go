@@ -4,23 +4,28 @@ package benchflows
 
 import (
 	"context"
+	"time"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
-	"time"
 )
 
-// noopProxy is the guest proxy of Noop: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// noopProxy is the guest proxy of Noop: each method encodes its arguments,
+// crosses the membrane and decodes its results into fresh values.
 type noopProxy struct {
 	ref flow.Ref
 }
 
-// NoopRef returns the Noop provided as the named service, for passing to a flow.
+// NoopRef returns the Noop provided as the named service, for passing to a
+// flow.
 func NoopRef(name string) Noop {
 	return noopProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// NoopHost describes Noop to flows in other packages.
+// NoopHost describes Noop to generated code, here and in other packages: its
+// durable name, which names its keyed objects' resolver in the log, and its
+// guest proxies.
 var NoopHost = flowimpl.HostInterface[Noop]{
 	Name: "benchflows.Noop",
 	Proxy: func(ref flow.Ref) Noop {
@@ -28,11 +33,14 @@ var NoopHost = flowimpl.HostInterface[Noop]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p noopProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
+// Ask calls Noop.Ask through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p noopProxy) Ask(ctx context.Context, what string) (flow.Vow[int], error) {
 	var r0 flow.Vow[int]
 	var e codec.Encoder
@@ -48,6 +56,9 @@ func (p noopProxy) Ask(ctx context.Context, what string) (flow.Vow[int], error) 
 	return r0, nil
 }
 
+// Step calls Noop.Step through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p noopProxy) Step(ctx context.Context, i int) (int, error) {
 	var r0 int
 	var e codec.Encoder
@@ -63,17 +74,20 @@ func (p noopProxy) Step(ctx context.Context, i int) (int, error) {
 	return r0, nil
 }
 
-// NoopAsync starts the methods of Noop without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// NoopAsync starts the methods of Noop without waiting: each returns a
+// flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
 type NoopAsync struct {
 	ref flow.Ref
 }
 
-// AsyncNoop returns the async companion of a Noop a flow holds.
+// AsyncNoop returns the async companion of a Noop a flow holds. It panics if
+// the value is not one (a guest proxy).
 func AsyncNoop(h Noop) NoopAsync {
 	return NoopAsync{ref: flowimpl.ProxyRef(h, NoopHost.Name)}
 }
 
-// Ask starts Noop.Ask without waiting.
+// Ask starts Noop.Ask without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a NoopAsync) Ask(ctx context.Context, what string) flow.Future[flow.Vow[int]] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -81,7 +95,8 @@ func (a NoopAsync) Ask(ctx context.Context, what string) flow.Future[flow.Vow[in
 	return flowimpl.Go[flow.Vow[int]](ctx, a.ref, "Ask", &e)
 }
 
-// Step starts Noop.Step without waiting.
+// Step starts Noop.Step without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a NoopAsync) Step(ctx context.Context, i int) flow.Future[int] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -89,19 +104,22 @@ func (a NoopAsync) Step(ctx context.Context, i int) flow.Future[int] {
 	return flowimpl.Go[int](ctx, a.ref, "Step", &e)
 }
 
-// ProvideNoop offers impl as the named Noop service. Provide it in every incarnation, before the runtime starts.
+// ProvideNoop offers impl as the named Noop service. Provide it in every
+// incarnation, before the runtime starts.
 func ProvideNoop(r flowimpl.Registry, name string, impl Noop) {
 	r.ProvideService(name, impl, dispatchNoop)
 }
 
-// ProvideNoopResolver registers how keyed Noop objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideNoopResolver registers how keyed Noop objects (host objects with a
+// FlowKey method) are found again, in this and every later incarnation.
 func ProvideNoopResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Noop, error)) {
 	r.ProvideResolver(NoopHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchNoop)
 }
 
-// dispatchNoop calls a method of a Noop from an encoded argument tuple.
+// dispatchNoop calls the method of a Noop a flow called, with the arguments it
+// encoded, and encodes the results.
 func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Noop)
 	if !ok {
@@ -110,11 +128,11 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 	switch method {
 	case "Ask":
 		d := flowimpl.HostArguments(args, 1)
-		a0 := d.ReadString()
+		what := d.ReadString()
 		if err := flowimpl.HostDecoded("Noop.Ask", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Ask(ctx, a0)
+		r0, err := impl.Ask(ctx, what)
 		if err != nil {
 			return nil, err
 		}
@@ -124,11 +142,11 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 		return e.Bytes(), e.Err()
 	case "Step":
 		d := flowimpl.HostArguments(args, 1)
-		a0 := int(d.ReadInt(64))
+		i := int(d.ReadInt(64))
 		if err := flowimpl.HostDecoded("Noop.Step", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Step(ctx, a0)
+		r0, err := impl.Step(ctx, i)
 		if err != nil {
 			return nil, err
 		}
@@ -140,37 +158,42 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 	return nil, flowimpl.UnknownMethod("Noop", method)
 }
 
-// StepsHandle starts activations of the flow Steps (durable name "bench.Steps").
+// StepsHandle starts activations of the flow Steps (durable name
+// "bench.Steps").
 type StepsHandle struct {
 	f flowimpl.Flow
 }
 
-// RegisterSteps registers the flow Steps. Register it in every incarnation, before the runtime starts, so its activations are revived.
+// RegisterSteps registers the flow Steps. Register it in every incarnation,
+// before the runtime starts, so its activations are revived.
 func RegisterSteps(r flowimpl.Registry) StepsHandle {
 	return StepsHandle{f: flowimpl.Register(r, "bench.Steps", runSteps)}
 }
 
-// Start starts an activation of Steps and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
-func (h StepsHandle) Start(ctx context.Context, a0 Noop, a1 int) (flow.Vow[int], error) {
-	return h.StartWithID(ctx, "", a0, a1)
+// Start starts an activation of Steps and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h1 StepsHandle) Start(ctx context.Context, h Noop, n int) (flow.Vow[int], error) {
+	return h1.StartWithID(ctx, "", h, n)
 }
 
-// StartWithID starts at most one activation of Steps per id: calling it again with the same id and arguments returns the same outcome.
-func (h StepsHandle) StartWithID(ctx context.Context, id string, a0 Noop, a1 int) (flow.Vow[int], error) {
+// StartWithID starts at most one activation of Steps per id: calling it again
+// with the same id and arguments returns the same outcome. Arguments that do
+// not encode are an error, and start nothing.
+func (h1 StepsHandle) StartWithID(ctx context.Context, id string, h Noop, n int) (flow.Vow[int], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	flowimpl.PutStartRef(&e, "a0", a0, NoopHost.Name)
-	e.PutInt(int64(a1))
-	return flowimpl.Start[int](ctx, h.f, id, &e)
+	flowimpl.PutStartRef(&e, "h", h, NoopHost.Name)
+	e.PutInt(int64(n))
+	return flowimpl.Start[int](ctx, h1.f, id, &e)
 }
 
 // runSteps decodes an activation's stored arguments and runs Steps.
 func runSteps(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	d := args.Decoder(fc, 2)
-	a0 := flowimpl.ReadProxy(d, NoopHost)
-	a1 := int(d.ReadInt(64))
+	h := flowimpl.ReadProxy(d, NoopHost)
+	n := int(d.ReadInt(64))
 	args.Decoded(fc, d)
-	r, err := Steps(fc, a0, a1)
+	r, err := Steps(fc, h, n)
 	if err != nil {
 		return nil, err
 	}
@@ -182,69 +205,78 @@ type LongHandle struct {
 	f flowimpl.Flow
 }
 
-// RegisterLong registers the flow Long. Register it in every incarnation, before the runtime starts, so its activations are revived.
+// RegisterLong registers the flow Long. Register it in every incarnation,
+// before the runtime starts, so its activations are revived.
 func RegisterLong(r flowimpl.Registry) LongHandle {
 	return LongHandle{f: flowimpl.Register(r, "bench.Long", runLong)}
 }
 
-// Start starts an activation of Long and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
-func (h LongHandle) Start(ctx context.Context, a0 Noop, a1 int) (flow.Vow[int], error) {
-	return h.StartWithID(ctx, "", a0, a1)
+// Start starts an activation of Long and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h1 LongHandle) Start(ctx context.Context, h Noop, n int) (flow.Vow[int], error) {
+	return h1.StartWithID(ctx, "", h, n)
 }
 
-// StartWithID starts at most one activation of Long per id: calling it again with the same id and arguments returns the same outcome.
-func (h LongHandle) StartWithID(ctx context.Context, id string, a0 Noop, a1 int) (flow.Vow[int], error) {
+// StartWithID starts at most one activation of Long per id: calling it again
+// with the same id and arguments returns the same outcome. Arguments that do
+// not encode are an error, and start nothing.
+func (h1 LongHandle) StartWithID(ctx context.Context, id string, h Noop, n int) (flow.Vow[int], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	flowimpl.PutStartRef(&e, "a0", a0, NoopHost.Name)
-	e.PutInt(int64(a1))
-	return flowimpl.Start[int](ctx, h.f, id, &e)
+	flowimpl.PutStartRef(&e, "h", h, NoopHost.Name)
+	e.PutInt(int64(n))
+	return flowimpl.Start[int](ctx, h1.f, id, &e)
 }
 
 // runLong decodes an activation's stored arguments and runs Long.
 func runLong(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	d := args.Decoder(fc, 2)
-	a0 := flowimpl.ReadProxy(d, NoopHost)
-	a1 := int(d.ReadInt(64))
+	h := flowimpl.ReadProxy(d, NoopHost)
+	n := int(d.ReadInt(64))
 	args.Decoded(fc, d)
-	r, err := Long(fc, a0, a1)
+	r, err := Long(fc, h, n)
 	if err != nil {
 		return nil, err
 	}
 	return codec.Marshal(r)
 }
 
-// SleeperHandle starts activations of the flow Sleeper (durable name "bench.Sleeper").
+// SleeperHandle starts activations of the flow Sleeper (durable name
+// "bench.Sleeper").
 type SleeperHandle struct {
 	f flowimpl.Flow
 }
 
-// RegisterSleeper registers the flow Sleeper. Register it in every incarnation, before the runtime starts, so its activations are revived.
+// RegisterSleeper registers the flow Sleeper. Register it in every
+// incarnation, before the runtime starts, so its activations are revived.
 func RegisterSleeper(r flowimpl.Registry) SleeperHandle {
 	return SleeperHandle{f: flowimpl.Register(r, "bench.Sleeper", runSleeper)}
 }
 
-// Start starts an activation of Sleeper and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
-func (h SleeperHandle) Start(ctx context.Context, a0 Noop, a1 time.Duration) (flow.Vow[int], error) {
-	return h.StartWithID(ctx, "", a0, a1)
+// Start starts an activation of Sleeper and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h1 SleeperHandle) Start(ctx context.Context, h Noop, d time.Duration) (flow.Vow[int], error) {
+	return h1.StartWithID(ctx, "", h, d)
 }
 
-// StartWithID starts at most one activation of Sleeper per id: calling it again with the same id and arguments returns the same outcome.
-func (h SleeperHandle) StartWithID(ctx context.Context, id string, a0 Noop, a1 time.Duration) (flow.Vow[int], error) {
+// StartWithID starts at most one activation of Sleeper per id: calling it
+// again with the same id and arguments returns the same outcome. Arguments
+// that do not encode are an error, and start nothing.
+func (h1 SleeperHandle) StartWithID(ctx context.Context, id string, h Noop, d time.Duration) (flow.Vow[int], error) {
 	var e codec.Encoder
 	e.PutList(2)
-	flowimpl.PutStartRef(&e, "a0", a0, NoopHost.Name)
-	e.PutInt(int64(a1))
-	return flowimpl.Start[int](ctx, h.f, id, &e)
+	flowimpl.PutStartRef(&e, "h", h, NoopHost.Name)
+	e.PutInt(int64(d))
+	return flowimpl.Start[int](ctx, h1.f, id, &e)
 }
 
 // runSleeper decodes an activation's stored arguments and runs Sleeper.
 func runSleeper(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 2)
-	a0 := flowimpl.ReadProxy(d, NoopHost)
-	a1 := time.Duration(d.ReadInt(64))
-	args.Decoded(fc, d)
-	r, err := Sleeper(fc, a0, a1)
+	d1 := args.Decoder(fc, 2)
+	h := flowimpl.ReadProxy(d1, NoopHost)
+	d := time.Duration(d1.ReadInt(64))
+	args.Decoded(fc, d1)
+	r, err := Sleeper(fc, h, d)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ package payout
 
 import (
 	"context"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
@@ -13,17 +14,21 @@ func init() {
 	flow.RegisterError("payout.ErrDenied", ErrDenied)
 }
 
-// ledgerProxy is the guest proxy of Ledger: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// ledgerProxy is the guest proxy of Ledger: each method encodes its arguments,
+// crosses the membrane and decodes its results into fresh values.
 type ledgerProxy struct {
 	ref flow.Ref
 }
 
-// LedgerRef returns the Ledger provided as the named service, for passing to a flow.
+// LedgerRef returns the Ledger provided as the named service, for passing to a
+// flow.
 func LedgerRef(name string) Ledger {
 	return ledgerProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// LedgerHost describes Ledger to flows in other packages.
+// LedgerHost describes Ledger to generated code, here and in other packages:
+// its durable name, which names its keyed objects' resolver in the log, and
+// its guest proxies.
 var LedgerHost = flowimpl.HostInterface[Ledger]{
 	Name: "payout.Ledger",
 	Proxy: func(ref flow.Ref) Ledger {
@@ -31,11 +36,14 @@ var LedgerHost = flowimpl.HostInterface[Ledger]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p ledgerProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
+// Balance calls Ledger.Balance through the membrane. Live, the host runs it
+// and the result is logged; replaying, the logged result is returned and the
+// host is not called. An error the host returned is returned as a *flow.Error.
 func (p ledgerProxy) Balance(ctx context.Context, account string) (int64, error) {
 	var r0 int64
 	var e codec.Encoder
@@ -51,6 +59,9 @@ func (p ledgerProxy) Balance(ctx context.Context, account string) (int64, error)
 	return r0, nil
 }
 
+// Transfer calls Ledger.Transfer through the membrane. Live, the host runs it
+// and the result is logged; replaying, the logged result is returned and the
+// host is not called. An error the host returned is returned as a *flow.Error.
 func (p ledgerProxy) Transfer(ctx context.Context, from string, to string, cents int64) (TxID, error) {
 	var r0 TxID
 	var e codec.Encoder
@@ -68,17 +79,21 @@ func (p ledgerProxy) Transfer(ctx context.Context, from string, to string, cents
 	return r0, nil
 }
 
-// LedgerAsync starts the methods of Ledger without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// LedgerAsync starts the methods of Ledger without waiting: each returns a
+// flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
 type LedgerAsync struct {
 	ref flow.Ref
 }
 
-// AsyncLedger returns the async companion of a Ledger a flow holds.
+// AsyncLedger returns the async companion of a Ledger a flow holds. It panics
+// if the value is not one (a guest proxy).
 func AsyncLedger(h Ledger) LedgerAsync {
 	return LedgerAsync{ref: flowimpl.ProxyRef(h, LedgerHost.Name)}
 }
 
-// Balance starts Ledger.Balance without waiting.
+// Balance starts Ledger.Balance without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it.
 func (a LedgerAsync) Balance(ctx context.Context, account string) flow.Future[int64] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -86,7 +101,9 @@ func (a LedgerAsync) Balance(ctx context.Context, account string) flow.Future[in
 	return flowimpl.Go[int64](ctx, a.ref, "Balance", &e)
 }
 
-// Transfer starts Ledger.Transfer without waiting.
+// Transfer starts Ledger.Transfer without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it.
 func (a LedgerAsync) Transfer(ctx context.Context, from string, to string, cents int64) flow.Future[TxID] {
 	var e codec.Encoder
 	e.PutList(3)
@@ -96,19 +113,22 @@ func (a LedgerAsync) Transfer(ctx context.Context, from string, to string, cents
 	return flowimpl.Go[TxID](ctx, a.ref, "Transfer", &e)
 }
 
-// ProvideLedger offers impl as the named Ledger service. Provide it in every incarnation, before the runtime starts.
+// ProvideLedger offers impl as the named Ledger service. Provide it in every
+// incarnation, before the runtime starts.
 func ProvideLedger(r flowimpl.Registry, name string, impl Ledger) {
 	r.ProvideService(name, impl, dispatchLedger)
 }
 
-// ProvideLedgerResolver registers how keyed Ledger objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideLedgerResolver registers how keyed Ledger objects (host objects with
+// a FlowKey method) are found again, in this and every later incarnation.
 func ProvideLedgerResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Ledger, error)) {
 	r.ProvideResolver(LedgerHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchLedger)
 }
 
-// dispatchLedger calls a method of a Ledger from an encoded argument tuple.
+// dispatchLedger calls the method of a Ledger a flow called, with the
+// arguments it encoded, and encodes the results.
 func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Ledger)
 	if !ok {
@@ -117,11 +137,11 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 	switch method {
 	case "Balance":
 		d := flowimpl.HostArguments(args, 1)
-		a0 := d.ReadString()
+		account := d.ReadString()
 		if err := flowimpl.HostDecoded("Ledger.Balance", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Balance(ctx, a0)
+		r0, err := impl.Balance(ctx, account)
 		if err != nil {
 			return nil, err
 		}
@@ -131,13 +151,13 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		return e.Bytes(), e.Err()
 	case "Transfer":
 		d := flowimpl.HostArguments(args, 3)
-		a0 := d.ReadString()
-		a1 := d.ReadString()
-		a2 := d.ReadInt(64)
+		from := d.ReadString()
+		to := d.ReadString()
+		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Ledger.Transfer", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Transfer(ctx, a0, a1, a2)
+		r0, err := impl.Transfer(ctx, from, to, cents)
 		if err != nil {
 			return nil, err
 		}
@@ -149,17 +169,21 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 	return nil, flowimpl.UnknownMethod("Ledger", method)
 }
 
-// approvalsProxy is the guest proxy of Approvals: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// approvalsProxy is the guest proxy of Approvals: each method encodes its
+// arguments, crosses the membrane and decodes its results into fresh values.
 type approvalsProxy struct {
 	ref flow.Ref
 }
 
-// ApprovalsRef returns the Approvals provided as the named service, for passing to a flow.
+// ApprovalsRef returns the Approvals provided as the named service, for
+// passing to a flow.
 func ApprovalsRef(name string) Approvals {
 	return approvalsProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// ApprovalsHost describes Approvals to flows in other packages.
+// ApprovalsHost describes Approvals to generated code, here and in other
+// packages: its durable name, which names its keyed objects' resolver in the
+// log, and its guest proxies.
 var ApprovalsHost = flowimpl.HostInterface[Approvals]{
 	Name: "payout.Approvals",
 	Proxy: func(ref flow.Ref) Approvals {
@@ -167,11 +191,14 @@ var ApprovalsHost = flowimpl.HostInterface[Approvals]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p approvalsProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
+// Request calls Approvals.Request through the membrane. Live, the host runs it
+// and the result is logged; replaying, the logged result is returned and the
+// host is not called. An error the host returned is returned as a *flow.Error.
 func (p approvalsProxy) Request(ctx context.Context, to string, cents int64) (flow.Vow[bool], error) {
 	var r0 flow.Vow[bool]
 	var e codec.Encoder
@@ -188,17 +215,22 @@ func (p approvalsProxy) Request(ctx context.Context, to string, cents int64) (fl
 	return r0, nil
 }
 
-// ApprovalsAsync starts the methods of Approvals without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// ApprovalsAsync starts the methods of Approvals without waiting: each returns
+// a flow.Future of the method's result, for flow.Await, flow.All and
+// flow.Race.
 type ApprovalsAsync struct {
 	ref flow.Ref
 }
 
-// AsyncApprovals returns the async companion of an Approvals a flow holds.
+// AsyncApprovals returns the async companion of an Approvals a flow holds. It
+// panics if the value is not one (a guest proxy).
 func AsyncApprovals(h Approvals) ApprovalsAsync {
 	return ApprovalsAsync{ref: flowimpl.ProxyRef(h, ApprovalsHost.Name)}
 }
 
-// Request starts Approvals.Request without waiting.
+// Request starts Approvals.Request without waiting; the Future settles with
+// its result. Live, the call is logged when issued and its result when a flow
+// awaits it.
 func (a ApprovalsAsync) Request(ctx context.Context, to string, cents int64) flow.Future[flow.Vow[bool]] {
 	var e codec.Encoder
 	e.PutList(2)
@@ -207,19 +239,22 @@ func (a ApprovalsAsync) Request(ctx context.Context, to string, cents int64) flo
 	return flowimpl.Go[flow.Vow[bool]](ctx, a.ref, "Request", &e)
 }
 
-// ProvideApprovals offers impl as the named Approvals service. Provide it in every incarnation, before the runtime starts.
+// ProvideApprovals offers impl as the named Approvals service. Provide it in
+// every incarnation, before the runtime starts.
 func ProvideApprovals(r flowimpl.Registry, name string, impl Approvals) {
 	r.ProvideService(name, impl, dispatchApprovals)
 }
 
-// ProvideApprovalsResolver registers how keyed Approvals objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideApprovalsResolver registers how keyed Approvals objects (host objects
+// with a FlowKey method) are found again, in this and every later incarnation.
 func ProvideApprovalsResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Approvals, error)) {
 	r.ProvideResolver(ApprovalsHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchApprovals)
 }
 
-// dispatchApprovals calls a method of an Approvals from an encoded argument tuple.
+// dispatchApprovals calls the method of an Approvals a flow called, with the
+// arguments it encoded, and encodes the results.
 func dispatchApprovals(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Approvals)
 	if !ok {
@@ -228,12 +263,12 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 	switch method {
 	case "Request":
 		d := flowimpl.HostArguments(args, 2)
-		a0 := d.ReadString()
-		a1 := d.ReadInt(64)
+		to := d.ReadString()
+		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Approvals.Request", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Request(ctx, a0, a1)
+		r0, err := impl.Request(ctx, to, cents)
 		if err != nil {
 			return nil, err
 		}
@@ -245,27 +280,32 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 	return nil, flowimpl.UnknownMethod("Approvals", method)
 }
 
-// PayoutHandle starts activations of the flow Payout (durable name "payout.Payout").
+// PayoutHandle starts activations of the flow Payout (durable name
+// "payout.Payout").
 type PayoutHandle struct {
 	f flowimpl.Flow
 }
 
-// RegisterPayout registers the flow Payout. Register it in every incarnation, before the runtime starts, so its activations are revived.
+// RegisterPayout registers the flow Payout. Register it in every incarnation,
+// before the runtime starts, so its activations are revived.
 func RegisterPayout(r flowimpl.Registry) PayoutHandle {
 	return PayoutHandle{f: flowimpl.Register(r, "payout.Payout", runPayout)}
 }
 
-// Start starts an activation of Payout and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
-func (h PayoutHandle) Start(ctx context.Context, l Ledger, a1 Approvals, to string, cents int64) (flow.Vow[TxID], error) {
-	return h.StartWithID(ctx, "", l, a1, to, cents)
+// Start starts an activation of Payout and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h PayoutHandle) Start(ctx context.Context, l Ledger, a Approvals, to string, cents int64) (flow.Vow[TxID], error) {
+	return h.StartWithID(ctx, "", l, a, to, cents)
 }
 
-// StartWithID starts at most one activation of Payout per id: calling it again with the same id and arguments returns the same outcome.
-func (h PayoutHandle) StartWithID(ctx context.Context, id string, l Ledger, a1 Approvals, to string, cents int64) (flow.Vow[TxID], error) {
+// StartWithID starts at most one activation of Payout per id: calling it again
+// with the same id and arguments returns the same outcome. Arguments that do
+// not encode are an error, and start nothing.
+func (h PayoutHandle) StartWithID(ctx context.Context, id string, l Ledger, a Approvals, to string, cents int64) (flow.Vow[TxID], error) {
 	var e codec.Encoder
 	e.PutList(4)
 	flowimpl.PutStartRef(&e, "l", l, LedgerHost.Name)
-	flowimpl.PutStartRef(&e, "a1", a1, ApprovalsHost.Name)
+	flowimpl.PutStartRef(&e, "a", a, ApprovalsHost.Name)
 	e.PutString(to)
 	e.PutInt(cents)
 	return flowimpl.Start[TxID](ctx, h.f, id, &e)
@@ -274,12 +314,12 @@ func (h PayoutHandle) StartWithID(ctx context.Context, id string, l Ledger, a1 A
 // runPayout decodes an activation's stored arguments and runs Payout.
 func runPayout(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	d := args.Decoder(fc, 4)
-	a0 := flowimpl.ReadProxy(d, LedgerHost)
-	a1 := flowimpl.ReadProxy(d, ApprovalsHost)
-	a2 := d.ReadString()
-	a3 := d.ReadInt(64)
+	l := flowimpl.ReadProxy(d, LedgerHost)
+	a := flowimpl.ReadProxy(d, ApprovalsHost)
+	to := d.ReadString()
+	cents := d.ReadInt(64)
 	args.Decoded(fc, d)
-	r, err := Payout(fc, a0, a1, a2, a3)
+	r, err := Payout(fc, l, a, to, cents)
 	if err != nil {
 		return nil, err
 	}

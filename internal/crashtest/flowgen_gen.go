@@ -4,22 +4,27 @@ package crashtest
 
 import (
 	"context"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
-// bankProxy is the guest proxy of Bank: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// bankProxy is the guest proxy of Bank: each method encodes its arguments,
+// crosses the membrane and decodes its results into fresh values.
 type bankProxy struct {
 	ref flow.Ref
 }
 
-// BankRef returns the Bank provided as the named service, for passing to a flow.
+// BankRef returns the Bank provided as the named service, for passing to a
+// flow.
 func BankRef(name string) Bank {
 	return bankProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// BankHost describes Bank to flows in other packages.
+// BankHost describes Bank to generated code, here and in other packages: its
+// durable name, which names its keyed objects' resolver in the log, and its
+// guest proxies.
 var BankHost = flowimpl.HostInterface[Bank]{
 	Name: "crashtest.Bank",
 	Proxy: func(ref flow.Ref) Bank {
@@ -27,11 +32,14 @@ var BankHost = flowimpl.HostInterface[Bank]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p bankProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
+// Apply calls Bank.Apply through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p bankProxy) Apply(ctx context.Context, account string, step int, prev int64) (int64, error) {
 	var r0 int64
 	var e codec.Encoder
@@ -49,17 +57,20 @@ func (p bankProxy) Apply(ctx context.Context, account string, step int, prev int
 	return r0, nil
 }
 
-// BankAsync starts the methods of Bank without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// BankAsync starts the methods of Bank without waiting: each returns a
+// flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
 type BankAsync struct {
 	ref flow.Ref
 }
 
-// AsyncBank returns the async companion of a Bank a flow holds.
+// AsyncBank returns the async companion of a Bank a flow holds. It panics if
+// the value is not one (a guest proxy).
 func AsyncBank(h Bank) BankAsync {
 	return BankAsync{ref: flowimpl.ProxyRef(h, BankHost.Name)}
 }
 
-// Apply starts Bank.Apply without waiting.
+// Apply starts Bank.Apply without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a BankAsync) Apply(ctx context.Context, account string, step int, prev int64) flow.Future[int64] {
 	var e codec.Encoder
 	e.PutList(3)
@@ -69,19 +80,22 @@ func (a BankAsync) Apply(ctx context.Context, account string, step int, prev int
 	return flowimpl.Go[int64](ctx, a.ref, "Apply", &e)
 }
 
-// ProvideBank offers impl as the named Bank service. Provide it in every incarnation, before the runtime starts.
+// ProvideBank offers impl as the named Bank service. Provide it in every
+// incarnation, before the runtime starts.
 func ProvideBank(r flowimpl.Registry, name string, impl Bank) {
 	r.ProvideService(name, impl, dispatchBank)
 }
 
-// ProvideBankResolver registers how keyed Bank objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideBankResolver registers how keyed Bank objects (host objects with a
+// FlowKey method) are found again, in this and every later incarnation.
 func ProvideBankResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Bank, error)) {
 	r.ProvideResolver(BankHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchBank)
 }
 
-// dispatchBank calls a method of a Bank from an encoded argument tuple.
+// dispatchBank calls the method of a Bank a flow called, with the arguments it
+// encoded, and encodes the results.
 func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Bank)
 	if !ok {
@@ -90,13 +104,13 @@ func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]b
 	switch method {
 	case "Apply":
 		d := flowimpl.HostArguments(args, 3)
-		a0 := d.ReadString()
-		a1 := int(d.ReadInt(64))
-		a2 := d.ReadInt(64)
+		account := d.ReadString()
+		step := int(d.ReadInt(64))
+		prev := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Bank.Apply", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Apply(ctx, a0, a1, a2)
+		r0, err := impl.Apply(ctx, account, step, prev)
 		if err != nil {
 			return nil, err
 		}
@@ -108,22 +122,27 @@ func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]b
 	return nil, flowimpl.UnknownMethod("Bank", method)
 }
 
-// WorkHandle starts activations of the flow Work (durable name "crashtest.Work").
+// WorkHandle starts activations of the flow Work (durable name
+// "crashtest.Work").
 type WorkHandle struct {
 	f flowimpl.Flow
 }
 
-// RegisterWork registers the flow Work. Register it in every incarnation, before the runtime starts, so its activations are revived.
+// RegisterWork registers the flow Work. Register it in every incarnation,
+// before the runtime starts, so its activations are revived.
 func RegisterWork(r flowimpl.Registry) WorkHandle {
 	return WorkHandle{f: flowimpl.Register(r, "crashtest.Work", runWork)}
 }
 
-// Start starts an activation of Work and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
+// Start starts an activation of Work and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
 func (h WorkHandle) Start(ctx context.Context, b Bank, account string) (flow.Vow[int64], error) {
 	return h.StartWithID(ctx, "", b, account)
 }
 
-// StartWithID starts at most one activation of Work per id: calling it again with the same id and arguments returns the same outcome.
+// StartWithID starts at most one activation of Work per id: calling it again
+// with the same id and arguments returns the same outcome. Arguments that do
+// not encode are an error, and start nothing.
 func (h WorkHandle) StartWithID(ctx context.Context, id string, b Bank, account string) (flow.Vow[int64], error) {
 	var e codec.Encoder
 	e.PutList(2)
@@ -135,10 +154,10 @@ func (h WorkHandle) StartWithID(ctx context.Context, id string, b Bank, account 
 // runWork decodes an activation's stored arguments and runs Work.
 func runWork(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	d := args.Decoder(fc, 2)
-	a0 := flowimpl.ReadProxy(d, BankHost)
-	a1 := d.ReadString()
+	b := flowimpl.ReadProxy(d, BankHost)
+	account := d.ReadString()
 	args.Decoded(fc, d)
-	r, err := Work(fc, a0, a1)
+	r, err := Work(fc, b, account)
 	if err != nil {
 		return nil, err
 	}

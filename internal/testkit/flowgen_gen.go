@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"context"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
@@ -13,17 +14,21 @@ func init() {
 	flow.RegisterError("testkit.ErrDenied", ErrDenied)
 }
 
-// tellerProxy is the guest proxy of Teller: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// tellerProxy is the guest proxy of Teller: each method encodes its arguments,
+// crosses the membrane and decodes its results into fresh values.
 type tellerProxy struct {
 	ref flow.Ref
 }
 
-// TellerRef returns the Teller provided as the named service, for passing to a flow.
+// TellerRef returns the Teller provided as the named service, for passing to a
+// flow.
 func TellerRef(name string) Teller {
 	return tellerProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// TellerHost describes Teller to flows in other packages.
+// TellerHost describes Teller to generated code, here and in other packages:
+// its durable name, which names its keyed objects' resolver in the log, and
+// its guest proxies.
 var TellerHost = flowimpl.HostInterface[Teller]{
 	Name: "testkit.Teller",
 	Proxy: func(ref flow.Ref) Teller {
@@ -31,16 +36,19 @@ var TellerHost = flowimpl.HostInterface[Teller]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p tellerProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
-func (p tellerProxy) Add(ctx context.Context, a0 int64, b int64) (int64, error) {
+// Add calls Teller.Add through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
+func (p tellerProxy) Add(ctx context.Context, a int64, b int64) (int64, error) {
 	var r0 int64
 	var e codec.Encoder
 	e.PutList(2)
-	e.PutInt(a0)
+	e.PutInt(a)
 	e.PutInt(b)
 	res, err := flowimpl.Call(ctx, p.ref, "Add", &e)
 	if err != nil {
@@ -52,6 +60,9 @@ func (p tellerProxy) Add(ctx context.Context, a0 int64, b int64) (int64, error) 
 	return r0, nil
 }
 
+// Ask calls Teller.Ask through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p tellerProxy) Ask(ctx context.Context, question string) (flow.Vow[string], error) {
 	var r0 flow.Vow[string]
 	var e codec.Encoder
@@ -67,6 +78,9 @@ func (p tellerProxy) Ask(ctx context.Context, question string) (flow.Vow[string]
 	return r0, nil
 }
 
+// Echo calls Teller.Echo through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p tellerProxy) Echo(ctx context.Context, s string) (string, error) {
 	var r0 string
 	var e codec.Encoder
@@ -82,6 +96,9 @@ func (p tellerProxy) Echo(ctx context.Context, s string) (string, error) {
 	return r0, nil
 }
 
+// Fail calls Teller.Fail through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p tellerProxy) Fail(ctx context.Context, code string) error {
 	var e codec.Encoder
 	e.PutList(1)
@@ -95,6 +112,9 @@ func (p tellerProxy) Fail(ctx context.Context, code string) error {
 	return nil
 }
 
+// Save calls Teller.Save through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p tellerProxy) Save(ctx context.Context, r Record) (Record, error) {
 	var r0 Record
 	var e codec.Encoder
@@ -110,26 +130,30 @@ func (p tellerProxy) Save(ctx context.Context, r Record) (Record, error) {
 	return r0, nil
 }
 
-// TellerAsync starts the methods of Teller without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// TellerAsync starts the methods of Teller without waiting: each returns a
+// flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
 type TellerAsync struct {
 	ref flow.Ref
 }
 
-// AsyncTeller returns the async companion of a Teller a flow holds.
+// AsyncTeller returns the async companion of a Teller a flow holds. It panics
+// if the value is not one (a guest proxy).
 func AsyncTeller(h Teller) TellerAsync {
 	return TellerAsync{ref: flowimpl.ProxyRef(h, TellerHost.Name)}
 }
 
-// Add starts Teller.Add without waiting.
-func (a TellerAsync) Add(ctx context.Context, a0 int64, b int64) flow.Future[int64] {
+// Add starts Teller.Add without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
+func (a1 TellerAsync) Add(ctx context.Context, a int64, b int64) flow.Future[int64] {
 	var e codec.Encoder
 	e.PutList(2)
-	e.PutInt(a0)
+	e.PutInt(a)
 	e.PutInt(b)
-	return flowimpl.Go[int64](ctx, a.ref, "Add", &e)
+	return flowimpl.Go[int64](ctx, a1.ref, "Add", &e)
 }
 
-// Ask starts Teller.Ask without waiting.
+// Ask starts Teller.Ask without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a TellerAsync) Ask(ctx context.Context, question string) flow.Future[flow.Vow[string]] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -137,7 +161,8 @@ func (a TellerAsync) Ask(ctx context.Context, question string) flow.Future[flow.
 	return flowimpl.Go[flow.Vow[string]](ctx, a.ref, "Ask", &e)
 }
 
-// Echo starts Teller.Echo without waiting.
+// Echo starts Teller.Echo without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a TellerAsync) Echo(ctx context.Context, s string) flow.Future[string] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -145,7 +170,8 @@ func (a TellerAsync) Echo(ctx context.Context, s string) flow.Future[string] {
 	return flowimpl.Go[string](ctx, a.ref, "Echo", &e)
 }
 
-// Fail starts Teller.Fail without waiting.
+// Fail starts Teller.Fail without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a TellerAsync) Fail(ctx context.Context, code string) flow.Future[struct{}] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -153,7 +179,8 @@ func (a TellerAsync) Fail(ctx context.Context, code string) flow.Future[struct{}
 	return flowimpl.Go[struct{}](ctx, a.ref, "Fail", &e)
 }
 
-// Save starts Teller.Save without waiting.
+// Save starts Teller.Save without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a TellerAsync) Save(ctx context.Context, r Record) flow.Future[Record] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -161,19 +188,22 @@ func (a TellerAsync) Save(ctx context.Context, r Record) flow.Future[Record] {
 	return flowimpl.Go[Record](ctx, a.ref, "Save", &e)
 }
 
-// ProvideTeller offers impl as the named Teller service. Provide it in every incarnation, before the runtime starts.
+// ProvideTeller offers impl as the named Teller service. Provide it in every
+// incarnation, before the runtime starts.
 func ProvideTeller(r flowimpl.Registry, name string, impl Teller) {
 	r.ProvideService(name, impl, dispatchTeller)
 }
 
-// ProvideTellerResolver registers how keyed Teller objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideTellerResolver registers how keyed Teller objects (host objects with
+// a FlowKey method) are found again, in this and every later incarnation.
 func ProvideTellerResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Teller, error)) {
 	r.ProvideResolver(TellerHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchTeller)
 }
 
-// dispatchTeller calls a method of a Teller from an encoded argument tuple.
+// dispatchTeller calls the method of a Teller a flow called, with the
+// arguments it encoded, and encodes the results.
 func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Teller)
 	if !ok {
@@ -182,12 +212,12 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 	switch method {
 	case "Add":
 		d := flowimpl.HostArguments(args, 2)
-		a0 := d.ReadInt(64)
-		a1 := d.ReadInt(64)
+		a := d.ReadInt(64)
+		b := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Teller.Add", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Add(ctx, a0, a1)
+		r0, err := impl.Add(ctx, a, b)
 		if err != nil {
 			return nil, err
 		}
@@ -197,11 +227,11 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		return e.Bytes(), e.Err()
 	case "Ask":
 		d := flowimpl.HostArguments(args, 1)
-		a0 := d.ReadString()
+		question := d.ReadString()
 		if err := flowimpl.HostDecoded("Teller.Ask", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Ask(ctx, a0)
+		r0, err := impl.Ask(ctx, question)
 		if err != nil {
 			return nil, err
 		}
@@ -211,11 +241,11 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		return e.Bytes(), e.Err()
 	case "Echo":
 		d := flowimpl.HostArguments(args, 1)
-		a0 := d.ReadString()
+		s := d.ReadString()
 		if err := flowimpl.HostDecoded("Teller.Echo", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Echo(ctx, a0)
+		r0, err := impl.Echo(ctx, s)
 		if err != nil {
 			return nil, err
 		}
@@ -225,11 +255,11 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		return e.Bytes(), e.Err()
 	case "Fail":
 		d := flowimpl.HostArguments(args, 1)
-		a0 := d.ReadString()
+		code := d.ReadString()
 		if err := flowimpl.HostDecoded("Teller.Fail", d); err != nil {
 			return nil, err
 		}
-		err := impl.Fail(ctx, a0)
+		err := impl.Fail(ctx, code)
 		if err != nil {
 			return nil, err
 		}
@@ -238,12 +268,12 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		return e.Bytes(), e.Err()
 	case "Save":
 		d := flowimpl.HostArguments(args, 1)
-		var a0 Record
-		d.Value(&a0)
+		var r Record
+		d.Value(&r)
 		if err := flowimpl.HostDecoded("Teller.Save", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Save(ctx, a0)
+		r0, err := impl.Save(ctx, r)
 		if err != nil {
 			return nil, err
 		}

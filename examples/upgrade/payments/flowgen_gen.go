@@ -4,6 +4,7 @@ package payments
 
 import (
 	"context"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
@@ -13,17 +14,21 @@ func init() {
 	flow.RegisterError("payments.ErrDenied", ErrDenied)
 }
 
-// ledgerProxy is the guest proxy of Ledger: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// ledgerProxy is the guest proxy of Ledger: each method encodes its arguments,
+// crosses the membrane and decodes its results into fresh values.
 type ledgerProxy struct {
 	ref flow.Ref
 }
 
-// LedgerRef returns the Ledger provided as the named service, for passing to a flow.
+// LedgerRef returns the Ledger provided as the named service, for passing to a
+// flow.
 func LedgerRef(name string) Ledger {
 	return ledgerProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// LedgerHost describes Ledger to flows in other packages.
+// LedgerHost describes Ledger to generated code, here and in other packages:
+// its durable name, which names its keyed objects' resolver in the log, and
+// its guest proxies.
 var LedgerHost = flowimpl.HostInterface[Ledger]{
 	Name: "payments.Ledger",
 	Proxy: func(ref flow.Ref) Ledger {
@@ -31,11 +36,14 @@ var LedgerHost = flowimpl.HostInterface[Ledger]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p ledgerProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
+// Fee calls Ledger.Fee through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
 func (p ledgerProxy) Fee(ctx context.Context, cents int64) (int64, error) {
 	var r0 int64
 	var e codec.Encoder
@@ -51,6 +59,9 @@ func (p ledgerProxy) Fee(ctx context.Context, cents int64) (int64, error) {
 	return r0, nil
 }
 
+// Reserve calls Ledger.Reserve through the membrane. Live, the host runs it
+// and the result is logged; replaying, the logged result is returned and the
+// host is not called. An error the host returned is returned as a *flow.Error.
 func (p ledgerProxy) Reserve(ctx context.Context, account string, cents int64) (Hold, error) {
 	var r0 Hold
 	var e codec.Encoder
@@ -67,11 +78,14 @@ func (p ledgerProxy) Reserve(ctx context.Context, account string, cents int64) (
 	return r0, nil
 }
 
-func (p ledgerProxy) Transfer(ctx context.Context, a0 Hold) (TxID, error) {
+// Transfer calls Ledger.Transfer through the membrane. Live, the host runs it
+// and the result is logged; replaying, the logged result is returned and the
+// host is not called. An error the host returned is returned as a *flow.Error.
+func (p ledgerProxy) Transfer(ctx context.Context, h Hold) (TxID, error) {
 	var r0 TxID
 	var e codec.Encoder
 	e.PutList(1)
-	e.Value(a0)
+	e.Value(h)
 	res, err := flowimpl.Call(ctx, p.ref, "Transfer", &e)
 	if err != nil {
 		return r0, err
@@ -82,17 +96,20 @@ func (p ledgerProxy) Transfer(ctx context.Context, a0 Hold) (TxID, error) {
 	return r0, nil
 }
 
-// LedgerAsync starts the methods of Ledger without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// LedgerAsync starts the methods of Ledger without waiting: each returns a
+// flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
 type LedgerAsync struct {
 	ref flow.Ref
 }
 
-// AsyncLedger returns the async companion of a Ledger a flow holds.
+// AsyncLedger returns the async companion of a Ledger a flow holds. It panics
+// if the value is not one (a guest proxy).
 func AsyncLedger(h Ledger) LedgerAsync {
 	return LedgerAsync{ref: flowimpl.ProxyRef(h, LedgerHost.Name)}
 }
 
-// Fee starts Ledger.Fee without waiting.
+// Fee starts Ledger.Fee without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
 func (a LedgerAsync) Fee(ctx context.Context, cents int64) flow.Future[int64] {
 	var e codec.Encoder
 	e.PutList(1)
@@ -100,7 +117,9 @@ func (a LedgerAsync) Fee(ctx context.Context, cents int64) flow.Future[int64] {
 	return flowimpl.Go[int64](ctx, a.ref, "Fee", &e)
 }
 
-// Reserve starts Ledger.Reserve without waiting.
+// Reserve starts Ledger.Reserve without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it.
 func (a LedgerAsync) Reserve(ctx context.Context, account string, cents int64) flow.Future[Hold] {
 	var e codec.Encoder
 	e.PutList(2)
@@ -109,27 +128,32 @@ func (a LedgerAsync) Reserve(ctx context.Context, account string, cents int64) f
 	return flowimpl.Go[Hold](ctx, a.ref, "Reserve", &e)
 }
 
-// Transfer starts Ledger.Transfer without waiting.
-func (a LedgerAsync) Transfer(ctx context.Context, a0 Hold) flow.Future[TxID] {
+// Transfer starts Ledger.Transfer without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it.
+func (a LedgerAsync) Transfer(ctx context.Context, h Hold) flow.Future[TxID] {
 	var e codec.Encoder
 	e.PutList(1)
-	e.Value(a0)
+	e.Value(h)
 	return flowimpl.Go[TxID](ctx, a.ref, "Transfer", &e)
 }
 
-// ProvideLedger offers impl as the named Ledger service. Provide it in every incarnation, before the runtime starts.
+// ProvideLedger offers impl as the named Ledger service. Provide it in every
+// incarnation, before the runtime starts.
 func ProvideLedger(r flowimpl.Registry, name string, impl Ledger) {
 	r.ProvideService(name, impl, dispatchLedger)
 }
 
-// ProvideLedgerResolver registers how keyed Ledger objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideLedgerResolver registers how keyed Ledger objects (host objects with
+// a FlowKey method) are found again, in this and every later incarnation.
 func ProvideLedgerResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Ledger, error)) {
 	r.ProvideResolver(LedgerHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchLedger)
 }
 
-// dispatchLedger calls a method of a Ledger from an encoded argument tuple.
+// dispatchLedger calls the method of a Ledger a flow called, with the
+// arguments it encoded, and encodes the results.
 func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Ledger)
 	if !ok {
@@ -138,11 +162,11 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 	switch method {
 	case "Fee":
 		d := flowimpl.HostArguments(args, 1)
-		a0 := d.ReadInt(64)
+		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Ledger.Fee", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Fee(ctx, a0)
+		r0, err := impl.Fee(ctx, cents)
 		if err != nil {
 			return nil, err
 		}
@@ -152,12 +176,12 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		return e.Bytes(), e.Err()
 	case "Reserve":
 		d := flowimpl.HostArguments(args, 2)
-		a0 := d.ReadString()
-		a1 := d.ReadInt(64)
+		account := d.ReadString()
+		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Ledger.Reserve", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Reserve(ctx, a0, a1)
+		r0, err := impl.Reserve(ctx, account, cents)
 		if err != nil {
 			return nil, err
 		}
@@ -167,12 +191,12 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		return e.Bytes(), e.Err()
 	case "Transfer":
 		d := flowimpl.HostArguments(args, 1)
-		var a0 Hold
-		d.Value(&a0)
+		var h Hold
+		d.Value(&h)
 		if err := flowimpl.HostDecoded("Ledger.Transfer", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Transfer(ctx, a0)
+		r0, err := impl.Transfer(ctx, h)
 		if err != nil {
 			return nil, err
 		}
@@ -184,17 +208,21 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 	return nil, flowimpl.UnknownMethod("Ledger", method)
 }
 
-// approvalsProxy is the guest proxy of Approvals: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// approvalsProxy is the guest proxy of Approvals: each method encodes its
+// arguments, crosses the membrane and decodes its results into fresh values.
 type approvalsProxy struct {
 	ref flow.Ref
 }
 
-// ApprovalsRef returns the Approvals provided as the named service, for passing to a flow.
+// ApprovalsRef returns the Approvals provided as the named service, for
+// passing to a flow.
 func ApprovalsRef(name string) Approvals {
 	return approvalsProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// ApprovalsHost describes Approvals to flows in other packages.
+// ApprovalsHost describes Approvals to generated code, here and in other
+// packages: its durable name, which names its keyed objects' resolver in the
+// log, and its guest proxies.
 var ApprovalsHost = flowimpl.HostInterface[Approvals]{
 	Name: "payments.Approvals",
 	Proxy: func(ref flow.Ref) Approvals {
@@ -202,11 +230,14 @@ var ApprovalsHost = flowimpl.HostInterface[Approvals]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p approvalsProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
+// Request calls Approvals.Request through the membrane. Live, the host runs it
+// and the result is logged; replaying, the logged result is returned and the
+// host is not called. An error the host returned is returned as a *flow.Error.
 func (p approvalsProxy) Request(ctx context.Context, account string, cents int64) (flow.Vow[bool], error) {
 	var r0 flow.Vow[bool]
 	var e codec.Encoder
@@ -223,17 +254,22 @@ func (p approvalsProxy) Request(ctx context.Context, account string, cents int64
 	return r0, nil
 }
 
-// ApprovalsAsync starts the methods of Approvals without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// ApprovalsAsync starts the methods of Approvals without waiting: each returns
+// a flow.Future of the method's result, for flow.Await, flow.All and
+// flow.Race.
 type ApprovalsAsync struct {
 	ref flow.Ref
 }
 
-// AsyncApprovals returns the async companion of an Approvals a flow holds.
+// AsyncApprovals returns the async companion of an Approvals a flow holds. It
+// panics if the value is not one (a guest proxy).
 func AsyncApprovals(h Approvals) ApprovalsAsync {
 	return ApprovalsAsync{ref: flowimpl.ProxyRef(h, ApprovalsHost.Name)}
 }
 
-// Request starts Approvals.Request without waiting.
+// Request starts Approvals.Request without waiting; the Future settles with
+// its result. Live, the call is logged when issued and its result when a flow
+// awaits it.
 func (a ApprovalsAsync) Request(ctx context.Context, account string, cents int64) flow.Future[flow.Vow[bool]] {
 	var e codec.Encoder
 	e.PutList(2)
@@ -242,19 +278,22 @@ func (a ApprovalsAsync) Request(ctx context.Context, account string, cents int64
 	return flowimpl.Go[flow.Vow[bool]](ctx, a.ref, "Request", &e)
 }
 
-// ProvideApprovals offers impl as the named Approvals service. Provide it in every incarnation, before the runtime starts.
+// ProvideApprovals offers impl as the named Approvals service. Provide it in
+// every incarnation, before the runtime starts.
 func ProvideApprovals(r flowimpl.Registry, name string, impl Approvals) {
 	r.ProvideService(name, impl, dispatchApprovals)
 }
 
-// ProvideApprovalsResolver registers how keyed Approvals objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideApprovalsResolver registers how keyed Approvals objects (host objects
+// with a FlowKey method) are found again, in this and every later incarnation.
 func ProvideApprovalsResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Approvals, error)) {
 	r.ProvideResolver(ApprovalsHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchApprovals)
 }
 
-// dispatchApprovals calls a method of an Approvals from an encoded argument tuple.
+// dispatchApprovals calls the method of an Approvals a flow called, with the
+// arguments it encoded, and encodes the results.
 func dispatchApprovals(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Approvals)
 	if !ok {
@@ -263,12 +302,12 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 	switch method {
 	case "Request":
 		d := flowimpl.HostArguments(args, 2)
-		a0 := d.ReadString()
-		a1 := d.ReadInt(64)
+		account := d.ReadString()
+		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Approvals.Request", d); err != nil {
 			return nil, err
 		}
-		r0, err := impl.Request(ctx, a0, a1)
+		r0, err := impl.Request(ctx, account, cents)
 		if err != nil {
 			return nil, err
 		}
@@ -280,17 +319,21 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 	return nil, flowimpl.UnknownMethod("Approvals", method)
 }
 
-// notifierProxy is the guest proxy of Notifier: each method encodes its arguments, crosses the membrane and decodes its results into fresh values.
+// notifierProxy is the guest proxy of Notifier: each method encodes its
+// arguments, crosses the membrane and decodes its results into fresh values.
 type notifierProxy struct {
 	ref flow.Ref
 }
 
-// NotifierRef returns the Notifier provided as the named service, for passing to a flow.
+// NotifierRef returns the Notifier provided as the named service, for passing
+// to a flow.
 func NotifierRef(name string) Notifier {
 	return notifierProxy{ref: flowimpl.ServiceRef(name)}
 }
 
-// NotifierHost describes Notifier to flows in other packages.
+// NotifierHost describes Notifier to generated code, here and in other
+// packages: its durable name, which names its keyed objects' resolver in the
+// log, and its guest proxies.
 var NotifierHost = flowimpl.HostInterface[Notifier]{
 	Name: "payments.Notifier",
 	Proxy: func(ref flow.Ref) Notifier {
@@ -298,11 +341,14 @@ var NotifierHost = flowimpl.HostInterface[Notifier]{
 	},
 }
 
-// FlowRef implements flowimpl.Referrer.
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
 func (p notifierProxy) FlowRef() flow.Ref {
 	return p.ref
 }
 
+// Send calls Notifier.Send through the membrane. Live, the host runs it and
+// the result is logged; replaying, the logged result is returned and the host
+// is not called. An error the host returned is returned as a *flow.Error.
 func (p notifierProxy) Send(ctx context.Context, to string, text string) error {
 	var e codec.Encoder
 	e.PutList(2)
@@ -317,17 +363,21 @@ func (p notifierProxy) Send(ctx context.Context, to string, text string) error {
 	return nil
 }
 
-// NotifierAsync starts the methods of Notifier without waiting: each returns a flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+// NotifierAsync starts the methods of Notifier without waiting: each returns a
+// flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
 type NotifierAsync struct {
 	ref flow.Ref
 }
 
-// AsyncNotifier returns the async companion of a Notifier a flow holds.
+// AsyncNotifier returns the async companion of a Notifier a flow holds. It
+// panics if the value is not one (a guest proxy).
 func AsyncNotifier(h Notifier) NotifierAsync {
 	return NotifierAsync{ref: flowimpl.ProxyRef(h, NotifierHost.Name)}
 }
 
-// Send starts Notifier.Send without waiting.
+// Send starts Notifier.Send without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it.
 func (a NotifierAsync) Send(ctx context.Context, to string, text string) flow.Future[struct{}] {
 	var e codec.Encoder
 	e.PutList(2)
@@ -336,19 +386,22 @@ func (a NotifierAsync) Send(ctx context.Context, to string, text string) flow.Fu
 	return flowimpl.Go[struct{}](ctx, a.ref, "Send", &e)
 }
 
-// ProvideNotifier offers impl as the named Notifier service. Provide it in every incarnation, before the runtime starts.
+// ProvideNotifier offers impl as the named Notifier service. Provide it in
+// every incarnation, before the runtime starts.
 func ProvideNotifier(r flowimpl.Registry, name string, impl Notifier) {
 	r.ProvideService(name, impl, dispatchNotifier)
 }
 
-// ProvideNotifierResolver registers how keyed Notifier objects — host objects with a FlowKey method — are found again, in this and every later incarnation.
+// ProvideNotifierResolver registers how keyed Notifier objects (host objects
+// with a FlowKey method) are found again, in this and every later incarnation.
 func ProvideNotifierResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Notifier, error)) {
 	r.ProvideResolver(NotifierHost.Name, func(ctx context.Context, key string) (any, error) {
 		return resolve(ctx, key)
 	}, dispatchNotifier)
 }
 
-// dispatchNotifier calls a method of a Notifier from an encoded argument tuple.
+// dispatchNotifier calls the method of a Notifier a flow called, with the
+// arguments it encoded, and encodes the results.
 func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
 	impl, ok := obj.(Notifier)
 	if !ok {
@@ -357,12 +410,12 @@ func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) 
 	switch method {
 	case "Send":
 		d := flowimpl.HostArguments(args, 2)
-		a0 := d.ReadString()
-		a1 := d.ReadString()
+		to := d.ReadString()
+		text := d.ReadString()
 		if err := flowimpl.HostDecoded("Notifier.Send", d); err != nil {
 			return nil, err
 		}
-		err := impl.Send(ctx, a0, a1)
+		err := impl.Send(ctx, to, text)
 		if err != nil {
 			return nil, err
 		}
@@ -373,27 +426,32 @@ func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) 
 	return nil, flowimpl.UnknownMethod("Notifier", method)
 }
 
-// WelcomeHandle starts activations of the flow Welcome (durable name "payments.Welcome").
+// WelcomeHandle starts activations of the flow Welcome (durable name
+// "payments.Welcome").
 type WelcomeHandle struct {
 	f flowimpl.Flow
 }
 
-// RegisterWelcome registers the flow Welcome. Register it in every incarnation, before the runtime starts, so its activations are revived.
+// RegisterWelcome registers the flow Welcome. Register it in every
+// incarnation, before the runtime starts, so its activations are revived.
 func RegisterWelcome(r flowimpl.Registry) WelcomeHandle {
 	return WelcomeHandle{f: flowimpl.Register(r, "payments.Welcome", runWelcome)}
 }
 
-// Start starts an activation of Welcome and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
-func (h WelcomeHandle) Start(ctx context.Context, a0 Notifier, a1 Approvals, customer string) (flow.Vow[string], error) {
-	return h.StartWithID(ctx, "", a0, a1, customer)
+// Start starts an activation of Welcome and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h WelcomeHandle) Start(ctx context.Context, n Notifier, a Approvals, customer string) (flow.Vow[string], error) {
+	return h.StartWithID(ctx, "", n, a, customer)
 }
 
-// StartWithID starts at most one activation of Welcome per id: calling it again with the same id and arguments returns the same outcome.
-func (h WelcomeHandle) StartWithID(ctx context.Context, id string, a0 Notifier, a1 Approvals, customer string) (flow.Vow[string], error) {
+// StartWithID starts at most one activation of Welcome per id: calling it
+// again with the same id and arguments returns the same outcome. Arguments
+// that do not encode are an error, and start nothing.
+func (h WelcomeHandle) StartWithID(ctx context.Context, id string, n Notifier, a Approvals, customer string) (flow.Vow[string], error) {
 	var e codec.Encoder
 	e.PutList(3)
-	flowimpl.PutStartRef(&e, "a0", a0, NotifierHost.Name)
-	flowimpl.PutStartRef(&e, "a1", a1, ApprovalsHost.Name)
+	flowimpl.PutStartRef(&e, "n", n, NotifierHost.Name)
+	flowimpl.PutStartRef(&e, "a", a, ApprovalsHost.Name)
 	e.PutString(customer)
 	return flowimpl.Start[string](ctx, h.f, id, &e)
 }
@@ -401,11 +459,11 @@ func (h WelcomeHandle) StartWithID(ctx context.Context, id string, a0 Notifier, 
 // runWelcome decodes an activation's stored arguments and runs Welcome.
 func runWelcome(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	d := args.Decoder(fc, 3)
-	a0 := flowimpl.ReadProxy(d, NotifierHost)
-	a1 := flowimpl.ReadProxy(d, ApprovalsHost)
-	a2 := d.ReadString()
+	n := flowimpl.ReadProxy(d, NotifierHost)
+	a := flowimpl.ReadProxy(d, ApprovalsHost)
+	customer := d.ReadString()
 	args.Decoded(fc, d)
-	r, err := Welcome(fc, a0, a1, a2)
+	r, err := Welcome(fc, n, a, customer)
 	if err != nil {
 		return nil, err
 	}

@@ -4,33 +4,39 @@ package main
 
 import (
 	"context"
+
 	"github.com/asyncflow-go/asyncflow/examples/upgrade/payments"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
-// PayoutHandle starts activations of the flow Payout (durable name "payments.Payout").
+// PayoutHandle starts activations of the flow Payout (durable name
+// "payments.Payout").
 type PayoutHandle struct {
 	f flowimpl.Flow
 }
 
-// RegisterPayout registers the flow Payout. Register it in every incarnation, before the runtime starts, so its activations are revived.
+// RegisterPayout registers the flow Payout. Register it in every incarnation,
+// before the runtime starts, so its activations are revived.
 func RegisterPayout(r flowimpl.Registry) PayoutHandle {
 	return PayoutHandle{f: flowimpl.Register(r, "payments.Payout", runPayout)}
 }
 
-// Start starts an activation of Payout and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.
-func (h PayoutHandle) Start(ctx context.Context, l payments.Ledger, a1 payments.Approvals, account string, cents int64) (flow.Vow[payments.TxID], error) {
-	return h.StartWithID(ctx, "", l, a1, account, cents)
+// Start starts an activation of Payout and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h PayoutHandle) Start(ctx context.Context, l payments.Ledger, a payments.Approvals, account string, cents int64) (flow.Vow[payments.TxID], error) {
+	return h.StartWithID(ctx, "", l, a, account, cents)
 }
 
-// StartWithID starts at most one activation of Payout per id: calling it again with the same id and arguments returns the same outcome.
-func (h PayoutHandle) StartWithID(ctx context.Context, id string, l payments.Ledger, a1 payments.Approvals, account string, cents int64) (flow.Vow[payments.TxID], error) {
+// StartWithID starts at most one activation of Payout per id: calling it again
+// with the same id and arguments returns the same outcome. Arguments that do
+// not encode are an error, and start nothing.
+func (h PayoutHandle) StartWithID(ctx context.Context, id string, l payments.Ledger, a payments.Approvals, account string, cents int64) (flow.Vow[payments.TxID], error) {
 	var e codec.Encoder
 	e.PutList(4)
 	flowimpl.PutStartRef(&e, "l", l, payments.LedgerHost.Name)
-	flowimpl.PutStartRef(&e, "a1", a1, payments.ApprovalsHost.Name)
+	flowimpl.PutStartRef(&e, "a", a, payments.ApprovalsHost.Name)
 	e.PutString(account)
 	e.PutInt(cents)
 	return flowimpl.Start[payments.TxID](ctx, h.f, id, &e)
@@ -39,12 +45,12 @@ func (h PayoutHandle) StartWithID(ctx context.Context, id string, l payments.Led
 // runPayout decodes an activation's stored arguments and runs Payout.
 func runPayout(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	d := args.Decoder(fc, 4)
-	a0 := flowimpl.ReadProxy(d, payments.LedgerHost)
-	a1 := flowimpl.ReadProxy(d, payments.ApprovalsHost)
-	a2 := d.ReadString()
-	a3 := d.ReadInt(64)
+	l := flowimpl.ReadProxy(d, payments.LedgerHost)
+	a := flowimpl.ReadProxy(d, payments.ApprovalsHost)
+	account := d.ReadString()
+	cents := d.ReadInt(64)
 	args.Decoded(fc, d)
-	r, err := Payout(fc, a0, a1, a2, a3)
+	r, err := Payout(fc, l, a, account, cents)
 	if err != nil {
 		return nil, err
 	}
