@@ -1,17 +1,26 @@
-// Command steps measures the cost of durable steps, and of replay, on a real
-// store on disk. A step is a no-op host call through a generated proxy, the
-// membrane, the encoding and its log record.
+// Command steps measures the cost of durable starts and steps, of replay,
+// and of parked activations, on a real store on disk. A step is a no-op host
+// call through a generated proxy, the membrane, the encoding and its log
+// record.
 //
 //	go run ./bench/steps [-dir DIR]
 //
 // It prints, from one build in one run:
 //
-//   - one flow's durable step beside a bare fsync'd single-row SQLite commit
-//     (medians; the flow's step is the time between consecutive host calls);
+//   - a bare fsync'd single-row SQLite commit beside one flow's durable step
+//     (the time between consecutive host calls) and beside a start issued
+//     alone (the flow before it has finished): medians and ratios;
+//   - 200 flows × 10 steps started one at a time by one goroutine, as a
+//     request handler would: steps/s, and each start's median;
 //   - 1,000 concurrent flows × 10 steps: aggregate steps/s with group commit
 //     and with one transaction per step;
-//   - replay of one activation with 10,000 log entries, through the proxies
-//     with real decoding: entries/s.
+//   - replay of one activation with 10,001 log entries, through the proxies
+//     with real decoding, beside SQLite's sequential read of the same rows:
+//     entries/s, the ratio, allocations per entry;
+//   - the resident set per parked activation, with 10,000 and 100,000 of
+//     them resident, each measured in a fresh process.
+//
+// Every figure but the last is at synchronous=FULL, the store's default.
 package main
 
 import (
@@ -23,6 +32,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -32,16 +43,16 @@ import (
 	"github.com/asyncflow-go/asyncflow/bench/benchflows"
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime"
-	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
 // noop implements benchflows.Noop, noting when each Step arrives.
 type noop struct {
-	rt    *runtime.Runtime
-	mu    sync.Mutex
-	times []time.Time
-	asked chan flow.VowID
-	last  chan time.Time
+	rt     *runtime.Runtime
+	mu     sync.Mutex
+	times  []time.Time
+	asked  chan flow.VowID
+	last   chan time.Time
+	onStep func()
 }
 
 func (n *noop) Step(ctx context.Context, i int) (int, error) {
@@ -52,6 +63,9 @@ func (n *noop) Step(ctx context.Context, i int) (int, error) {
 	}
 	if i == -1 && n.last != nil {
 		n.last <- time.Now()
+	}
+	if n.onStep != nil {
+		n.onStep()
 	}
 	return i, nil
 }
@@ -64,21 +78,52 @@ func (n *noop) Ask(ctx context.Context, what string) (flow.Vow[int], error) {
 	return v, err
 }
 
+// config is what one run measures.
+type config struct {
+	single     int   // steps of the single flow, and bare commits
+	lone       int   // starts issued alone
+	handler    int   // flows started one at a time
+	concurrent int   // concurrent flows
+	calls      int   // steps per flow of the last two
+	replay     int   // log entries of the replayed activation
+	resident   []int // parked activations to measure memory with
+}
+
 func main() {
 	dir := flag.String("dir", "", "directory for the stores (default: a new one under the current directory)")
-	single := flag.Int("single", 1000, "steps of the single flow (and baseline commits)")
-	flows := flag.Int("flows", 1000, "concurrent flows")
-	calls := flag.Int("calls", 10, "steps per concurrent flow")
-	replay := flag.Int("replay", 10_000, "log entries of the replayed activation")
+	var c config
+	flag.IntVar(&c.single, "single", 1000, "steps of the single flow (and baseline commits)")
+	flag.IntVar(&c.lone, "lone", 200, "starts issued alone")
+	flag.IntVar(&c.handler, "handler", 200, "flows started one at a time by one goroutine")
+	flag.IntVar(&c.concurrent, "flows", 1000, "concurrent flows")
+	flag.IntVar(&c.calls, "calls", 10, "steps per flow, started one at a time or concurrently")
+	flag.IntVar(&c.replay, "replay", 10_000, "log entries of the replayed activation")
+	residentSizes := flag.String("resident", "10000,100000", "numbers of parked resident activations to measure memory with (empty: none)")
+	child := flag.Int("resident-child", 0, "measure this many parked activations in the store at -dir (internal)")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
-	if err := run(*dir, *single, *flows, *calls, *replay); err != nil {
+	if *child > 0 {
+		if err := residentChild(*dir, *child); err != nil {
+			fmt.Fprintln(os.Stderr, "steps:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	for _, f := range strings.FieldsFunc(*residentSizes, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "steps: -resident: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		c.resident = append(c.resident, n)
+	}
+	if err := run(*dir, c); err != nil {
 		fmt.Fprintln(os.Stderr, "steps:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, single, flows, calls, replayN int) error {
+func run(dir string, c config) error {
 	if dir == "" {
 		d, err := os.MkdirTemp(".", "bench-steps-")
 		if err != nil {
@@ -92,31 +137,55 @@ func run(dir string, single, flows, calls, replayN int) error {
 	fmt.Printf("go: %s, GOMAXPROCS %d\n\n", goVersion(), gomaxprocs())
 	ctx := context.Background()
 
-	// 1. One flow's step beside a bare commit, in alternating blocks so both
-	// see the same disk.
-	var bare, step []time.Duration
+	// 1. A bare commit beside one flow's step and a lone start, in
+	// alternating blocks so all see the same disk.
+	var bare, step, lone []time.Duration
 	for block := range 4 {
-		b, err := bareCommits(ctx, filepath.Join(dir, fmt.Sprintf("bare-%d.db", block)), single/4)
+		b, err := bareCommits(ctx, filepath.Join(dir, fmt.Sprintf("bare-%d.db", block)), c.single/4)
 		if err != nil {
 			return err
 		}
 		bare = append(bare, b...)
-		s, err := singleFlow(ctx, filepath.Join(dir, fmt.Sprintf("single-%d.db", block)), single/4)
+		s, err := singleFlow(ctx, filepath.Join(dir, fmt.Sprintf("single-%d.db", block)), c.single/4)
 		if err != nil {
 			return err
 		}
 		step = append(step, s...)
+		l, err := loneStarts(ctx, filepath.Join(dir, fmt.Sprintf("lone-%d.db", block)), max(1, c.lone/4))
+		if err != nil {
+			return err
+		}
+		lone = append(lone, l...)
 	}
-	mb, ms := median(bare), median(step)
-	fmt.Println("one flow, durable steps one after another (synchronous=FULL)")
+	mb, ms, ml := median(bare), median(step), median(lone)
+	fmt.Println("one at a time, each durable before the next (synchronous=FULL)")
 	fmt.Printf("  bare single-row SQLite commit: median %8s   p90 %8s   (%d commits)\n", mb.Round(time.Microsecond), pct(bare, 90).Round(time.Microsecond), len(bare))
 	fmt.Printf("  flow step:                     median %8s   p90 %8s   (%d steps)\n", ms.Round(time.Microsecond), pct(step, 90).Round(time.Microsecond), len(step))
-	fmt.Printf("  ratio step / commit:           %.2f (bar: ≤ 1.5)\n\n", float64(ms)/float64(mb))
+	fmt.Printf("  start issued alone:            median %8s   p90 %8s   (%d starts)\n", ml.Round(time.Microsecond), pct(lone, 90).Round(time.Microsecond), len(lone))
+	fmt.Printf("  ratio step / commit:           %.2f (bar: ≤ 1.5)\n", float64(ms)/float64(mb))
+	fmt.Printf("  ratio lone start / commit:     %.2f (bar: ≤ 1.2)\n\n", float64(ml)/float64(mb))
 
-	// 2. Many flows at once.
-	fmt.Printf("%d concurrent flows × %d steps (synchronous=FULL)\n", flows, calls)
+	// 2. Starts one at a time, as a request handler issues them.
+	fmt.Printf("%d flows × %d steps, started one at a time by one goroutine (synchronous=FULL)\n", c.handler, c.calls)
+	var rates []float64
+	var starts []time.Duration
+	for i := range 3 {
+		el, st, err := oneAtATime(ctx, filepath.Join(dir, fmt.Sprintf("handler-%d.db", i)), c.handler, c.calls)
+		if err != nil {
+			return err
+		}
+		r := float64(c.handler*c.calls) / el.Seconds()
+		rates = append(rates, r)
+		starts = append(starts, st...)
+		fmt.Printf("  run %d: %8.0f steps/s   (in %s; start median %s)\n", i+1, r, el.Round(time.Millisecond), median(st).Round(time.Microsecond))
+	}
+	slices.Sort(rates)
+	fmt.Printf("  median: %8.0f steps/s; start median %s, %.2f × the bare commit\n\n", rates[len(rates)/2], median(starts).Round(time.Microsecond), float64(median(starts))/float64(mb))
+
+	// 3. Many flows at once.
+	fmt.Printf("%d concurrent flows × %d steps (synchronous=FULL)\n", c.concurrent, c.calls)
 	for _, noGroup := range []bool{false, true} {
-		el, err := concurrent(ctx, filepath.Join(dir, fmt.Sprintf("concurrent-%v.db", noGroup)), flows, calls, noGroup)
+		el, err := concurrent(ctx, filepath.Join(dir, fmt.Sprintf("concurrent-%v.db", noGroup)), c.concurrent, c.calls, noGroup)
 		if err != nil {
 			return err
 		}
@@ -124,24 +193,45 @@ func run(dir string, single, flows, calls, replayN int) error {
 		if noGroup {
 			name = "one transaction per step: "
 		}
-		steps := flows * calls
-		fmt.Printf("  %s %8.0f steps/s   (%d steps and %d starts+finishes in %s)\n", name, float64(steps)/el.Seconds(), steps, flows, el.Round(time.Millisecond))
+		steps := c.concurrent * c.calls
+		fmt.Printf("  %s %8.0f steps/s   (%d steps and %d starts+finishes in %s)\n", name, float64(steps)/el.Seconds(), steps, c.concurrent, el.Round(time.Millisecond))
 	}
 	fmt.Println("  bar: ≥ 20,000 steps/s with group commit")
 	fmt.Println()
 
-	// 3. Replay.
-	rates, err := replayRate(ctx, filepath.Join(dir, "replay.db"), replayN, 3)
+	// 4. Replay beside the raw read.
+	runs, err := replayRates(ctx, filepath.Join(dir, "replay.db"), c.replay, 5)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("replay of one activation with %d log entries, through generated proxies\n", replayN+1)
-	for i, r := range rates {
-		fmt.Printf("  run %d: %8.0f entries/s\n", i+1, r)
+	fmt.Printf("replay of one activation with %d log entries, through generated proxies, beside SQLite reading its rows\n", c.replay+1)
+	var replays, reads, ratios []float64
+	for i, r := range runs {
+		fmt.Printf("  run %d: replay %8.0f entries/s (%.1f allocs/entry)   raw read %8.0f rows/s (%.1f allocs/row)   ratio %.2f\n",
+			i+1, r.replay, r.replayAllocs, r.read, r.readAllocs, r.replay/r.read)
+		replays, reads, ratios = append(replays, r.replay), append(reads, r.read), append(ratios, r.replay/r.read)
 	}
-	slices.Sort(rates)
-	fmt.Printf("  median: %8.0f entries/s (bar: ≥ 300,000)\n", rates[len(rates)/2])
+	fmt.Printf("  median: replay %8.0f entries/s   raw read %8.0f rows/s   ratio %.2f (bar: ≥ 0.80)\n\n", medianF(replays), medianF(reads), medianF(ratios))
+
+	// 5. Memory per parked activation.
+	if len(c.resident) > 0 {
+		fmt.Println("parked activations kept resident (each count in a fresh process)")
+		for _, n := range c.resident {
+			r, err := resident(dir, n)
+			if err != nil {
+				return err
+			}
+			rss, stack, heap := r.perActivation()
+			fmt.Printf("  %7d resident: RSS %6.0f B/activation   (goroutine stack %5.0f B, Go heap %5.0f B)\n", n, rss, stack, heap)
+		}
+	}
 	return nil
+}
+
+func medianF(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // bareCommits times n transactions each inserting one row, fsync'd, with the
@@ -253,45 +343,6 @@ func concurrent(ctx context.Context, path string, flows, calls int, noGroup bool
 		}
 	}
 	return time.Since(t0), nil
-}
-
-// replayRate builds activations with n logged calls each, suspended on a
-// vow, then, in a new runtime, settles the vows one at a time and times each
-// replay up to the first live call.
-func replayRate(ctx context.Context, path string, n, runs int) ([]float64, error) {
-	rt, host, _, long, err := open(ctx, path, runtime.Options{Sync: sqlitestore.SyncNormal})
-	if err != nil {
-		return nil, err
-	}
-	host.asked = make(chan flow.VowID, runs)
-	var vows []flow.VowID
-	for range runs {
-		if _, err := long.Start(ctx, benchflows.NoopRef("noop"), n); err != nil {
-			return nil, err
-		}
-		vows = append(vows, <-host.asked)
-	}
-	time.Sleep(100 * time.Millisecond) // let the last suspension commit
-	if err := rt.Close(ctx); err != nil {
-		return nil, err
-	}
-
-	rt, host, _, _, err = open(ctx, path, runtime.Options{})
-	if err != nil {
-		return nil, err
-	}
-	defer rt.Close(ctx)
-	host.last = make(chan time.Time, 1)
-	var rates []float64
-	for _, id := range vows {
-		t0 := time.Now()
-		if err := runtime.Resolve(ctx, rt, flow.VowOf[int](id), 1); err != nil {
-			return nil, err
-		}
-		t1 := <-host.last
-		rates = append(rates, float64(n+1)/t1.Sub(t0).Seconds())
-	}
-	return rates, nil
 }
 
 func median(d []time.Duration) time.Duration { return pct(d, 50) }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/asyncflow-go/asyncflow/bench/benchflows"
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime"
+)
+
+// loneStarts times n starts, each issued alone: the flow of the one before
+// has finished (its outcome waited for) before the next is issued. The flow
+// makes one step.
+func loneStarts(ctx context.Context, path string, n int) ([]time.Duration, error) {
+	rt, _, steps, _, err := open(ctx, path, runtime.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer rt.Close(ctx)
+	out := make([]time.Duration, 0, n)
+	for range n {
+		t0 := time.Now()
+		v, err := steps.Start(ctx, benchflows.NoopRef("noop"), 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(t0))
+		if _, err := runtime.Wait(ctx, rt, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// oneAtATime runs flows flows of calls steps each, started one at a time by
+// one goroutine (each start returns before the next is issued, as a request
+// handler would), and waits for all of them. It returns the whole time and
+// each start's.
+func oneAtATime(ctx context.Context, path string, flows, calls int) (time.Duration, []time.Duration, error) {
+	rt, _, steps, _, err := open(ctx, path, runtime.Options{})
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rt.Close(ctx)
+	vows := make([]flow.Vow[int], 0, flows)
+	starts := make([]time.Duration, 0, flows)
+	t0 := time.Now()
+	for range flows {
+		s := time.Now()
+		v, err := steps.Start(ctx, benchflows.NoopRef("noop"), calls)
+		if err != nil {
+			return 0, nil, err
+		}
+		starts = append(starts, time.Since(s))
+		vows = append(vows, v)
+	}
+	for _, v := range vows {
+		if _, err := runtime.Wait(ctx, rt, v); err != nil {
+			return 0, nil, err
+		}
+	}
+	return time.Since(t0), starts, nil
+}
