@@ -89,7 +89,8 @@ func (em *emitter) proxyMethod(m *Method) {
 		} else {
 			g.If(jen.Id(err).Op("!=").Nil()).Block(jen.Panic(jen.Id(err)))
 		}
-		g.Id(d).Op(":=").Qual(implPkg, "Results").Call(jen.Id(ctx), jen.Lit(m.What()), jen.Id(res), jen.Lit(len(m.Results)))
+		g.Id(d).Op(":=").Qual(codecPkg, "NewDecoder").Call(jen.Id(res))
+		g.Qual(implPkg, "Results").Call(jen.Id(ctx), jen.Lit(m.What()), jen.Id(d), jen.Id(res), jen.Lit(len(m.Results)))
 		for i, r := range m.Results {
 			em.assign(g, d, jen.Id(results[i]), r)
 		}

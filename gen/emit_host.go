@@ -77,7 +77,8 @@ func (em *emitter) dispatcher(h *HostInterface) {
 func (em *emitter) dispatchCase(c *jen.Group, s *scope, m *Method, ctx, argv, impl string) {
 	d := s.fresh("d")
 	names := s.params(m.Params)
-	c.Id(d).Op(":=").Qual(implPkg, "HostArguments").Call(jen.Id(argv), jen.Lit(len(m.Params)))
+	c.Id(d).Op(":=").Qual(codecPkg, "NewDecoder").Call(jen.Id(argv))
+	c.Qual(implPkg, "HostArguments").Call(jen.Id(d), jen.Lit(len(m.Params)))
 	for i, p := range m.Params {
 		em.declare(c, d, names[i], p, hostSide, ctx)
 	}

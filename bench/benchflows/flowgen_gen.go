@@ -50,7 +50,8 @@ func (p noopProxy) Ask(ctx context.Context, what string) (flow.Vow[int], error) 
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Noop.Ask", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Noop.Ask", d, res, 1)
 	d.Value(&r0)
 	flowimpl.Decoded(ctx, "Noop.Ask", d, res)
 	return r0, nil
@@ -68,7 +69,8 @@ func (p noopProxy) Step(ctx context.Context, i int) (int, error) {
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Noop.Step", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Noop.Step", d, res, 1)
 	r0 = int(d.ReadInt(64))
 	flowimpl.Decoded(ctx, "Noop.Step", d, res)
 	return r0, nil
@@ -127,7 +129,8 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 	}
 	switch method {
 	case "Ask":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		what := d.ReadString()
 		if err := flowimpl.HostDecoded("Noop.Ask", d); err != nil {
 			return nil, err
@@ -141,7 +144,8 @@ func dispatchNoop(ctx context.Context, obj any, method string, args []byte) ([]b
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	case "Step":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		i := int(d.ReadInt(64))
 		if err := flowimpl.HostDecoded("Noop.Step", d); err != nil {
 			return nil, err

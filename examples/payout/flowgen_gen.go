@@ -53,7 +53,8 @@ func (p ledgerProxy) Balance(ctx context.Context, account string) (int64, error)
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Ledger.Balance", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Ledger.Balance", d, res, 1)
 	r0 = d.ReadInt(64)
 	flowimpl.Decoded(ctx, "Ledger.Balance", d, res)
 	return r0, nil
@@ -73,7 +74,8 @@ func (p ledgerProxy) Transfer(ctx context.Context, from string, to string, cents
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Ledger.Transfer", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Ledger.Transfer", d, res, 1)
 	r0 = TxID(d.ReadString())
 	flowimpl.Decoded(ctx, "Ledger.Transfer", d, res)
 	return r0, nil
@@ -136,7 +138,8 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 	}
 	switch method {
 	case "Balance":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		account := d.ReadString()
 		if err := flowimpl.HostDecoded("Ledger.Balance", d); err != nil {
 			return nil, err
@@ -150,7 +153,8 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	case "Transfer":
-		d := flowimpl.HostArguments(args, 3)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 3)
 		from := d.ReadString()
 		to := d.ReadString()
 		cents := d.ReadInt(64)
@@ -209,7 +213,8 @@ func (p approvalsProxy) Request(ctx context.Context, to string, cents int64) (fl
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Approvals.Request", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Approvals.Request", d, res, 1)
 	d.Value(&r0)
 	flowimpl.Decoded(ctx, "Approvals.Request", d, res)
 	return r0, nil
@@ -262,7 +267,8 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 	}
 	switch method {
 	case "Request":
-		d := flowimpl.HostArguments(args, 2)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
 		to := d.ReadString()
 		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Approvals.Request", d); err != nil {

@@ -157,7 +157,8 @@ func TestReadProxy(t *testing.T) {
 }
 
 func TestHostSide(t *testing.T) {
-	d := flowimpl.HostArguments([]byte{0x08, 0x01, 0x00}, 2)
+	d := codec.NewDecoder([]byte{0x08, 0x01, 0x00})
+	flowimpl.HostArguments(d, 2)
 	err := flowimpl.HostDecoded("H.M", d)
 	assert.EqualError(t, err, "H.M: arguments: 1 values, want 2")
 	assert.True(t, errors.Is(flowimpl.UnknownMethod("H", "X"), flow.ErrUnknownMethod))

@@ -101,16 +101,15 @@ func Diverge(ctx context.Context, reason string) {
 	mustGuest(ctx).Diverge(reason)
 }
 
-// Results starts decoding a result tuple that should hold n values; what
-// names the call (Interface.Method). If the logged tuple holds another number
-// (the method's results changed since it was logged), the flow ends as a
-// replay failure.
-func Results(ctx context.Context, what string, res []byte, n int) *codec.Decoder {
-	d := codec.NewDecoder(res)
+// Results reads the header of res, a result tuple d decodes, which should
+// hold n values; what names the call (Interface.Method). If the logged tuple
+// holds another number (the method's results changed since it was logged),
+// the flow ends as a replay failure. The proxy makes d itself
+// (codec.NewDecoder(res)), so it stays on its stack.
+func Results(ctx context.Context, what string, d *codec.Decoder, res []byte, n int) {
 	if got := d.ReadList(); d.Err() == nil && got != n {
 		Diverge(ctx, what+": the logged result "+codec.Format(res)+" has "+strconv.Itoa(got)+" values, the code expects "+strconv.Itoa(n))
 	}
-	return d
 }
 
 // Arguments is a flow's stored argument tuple, as the run function a
@@ -147,7 +146,8 @@ func Decoded(ctx context.Context, what string, d *codec.Decoder, b []byte) {
 // DecodeResult decodes a result tuple returned by [Call] into outs, which
 // must be pointers, with [Results] and [Decoded]: for proxies written by hand.
 func DecodeResult(ctx context.Context, what string, res []byte, outs ...any) {
-	d := Results(ctx, what, res, len(outs))
+	d := codec.NewDecoder(res)
+	Results(ctx, what, d, res, len(outs))
 	for _, o := range outs {
 		d.Value(o)
 	}

@@ -221,14 +221,13 @@ func ReadHostObject[T any](ctx context.Context, d *codec.Decoder) T {
 	return t
 }
 
-// HostArguments starts decoding the argument tuple of n values a dispatcher
-// received.
-func HostArguments(args []byte, n int) *codec.Decoder {
-	d := codec.NewDecoder(args)
+// HostArguments reads the header of the argument tuple a dispatcher
+// received, which should hold n values; another number fails d. The
+// dispatcher makes d itself (codec.NewDecoder), so it stays on its stack.
+func HostArguments(d *codec.Decoder, n int) {
 	if got := d.ReadList(); d.Err() == nil && got != n {
 		d.Fail(fmt.Errorf("%d values, want %d", got, n))
 	}
-	return d
 }
 
 // HostDecoded ends decoding what HostArguments started, and returns why the

@@ -51,7 +51,8 @@ func (p bankProxy) Apply(ctx context.Context, account string, step int, prev int
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Bank.Apply", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Bank.Apply", d, res, 1)
 	r0 = d.ReadInt(64)
 	flowimpl.Decoded(ctx, "Bank.Apply", d, res)
 	return r0, nil
@@ -103,7 +104,8 @@ func dispatchBank(ctx context.Context, obj any, method string, args []byte) ([]b
 	}
 	switch method {
 	case "Apply":
-		d := flowimpl.HostArguments(args, 3)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 3)
 		account := d.ReadString()
 		step := int(d.ReadInt(64))
 		prev := d.ReadInt(64)

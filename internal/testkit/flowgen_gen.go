@@ -54,7 +54,8 @@ func (p tellerProxy) Add(ctx context.Context, a int64, b int64) (int64, error) {
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Teller.Add", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Teller.Add", d, res, 1)
 	r0 = d.ReadInt(64)
 	flowimpl.Decoded(ctx, "Teller.Add", d, res)
 	return r0, nil
@@ -72,7 +73,8 @@ func (p tellerProxy) Ask(ctx context.Context, question string) (flow.Vow[string]
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Teller.Ask", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Teller.Ask", d, res, 1)
 	d.Value(&r0)
 	flowimpl.Decoded(ctx, "Teller.Ask", d, res)
 	return r0, nil
@@ -90,7 +92,8 @@ func (p tellerProxy) Echo(ctx context.Context, s string) (string, error) {
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Teller.Echo", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Teller.Echo", d, res, 1)
 	r0 = d.ReadString()
 	flowimpl.Decoded(ctx, "Teller.Echo", d, res)
 	return r0, nil
@@ -107,7 +110,8 @@ func (p tellerProxy) Fail(ctx context.Context, code string) error {
 	if err != nil {
 		return err
 	}
-	d := flowimpl.Results(ctx, "Teller.Fail", res, 0)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Teller.Fail", d, res, 0)
 	flowimpl.Decoded(ctx, "Teller.Fail", d, res)
 	return nil
 }
@@ -124,7 +128,8 @@ func (p tellerProxy) Save(ctx context.Context, r Record) (Record, error) {
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Teller.Save", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Teller.Save", d, res, 1)
 	d.Value(&r0)
 	flowimpl.Decoded(ctx, "Teller.Save", d, res)
 	return r0, nil
@@ -211,7 +216,8 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 	}
 	switch method {
 	case "Add":
-		d := flowimpl.HostArguments(args, 2)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
 		a := d.ReadInt(64)
 		b := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Teller.Add", d); err != nil {
@@ -226,7 +232,8 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	case "Ask":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		question := d.ReadString()
 		if err := flowimpl.HostDecoded("Teller.Ask", d); err != nil {
 			return nil, err
@@ -240,7 +247,8 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	case "Echo":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		s := d.ReadString()
 		if err := flowimpl.HostDecoded("Teller.Echo", d); err != nil {
 			return nil, err
@@ -254,7 +262,8 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutString(r0)
 		return e.Bytes(), e.Err()
 	case "Fail":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		code := d.ReadString()
 		if err := flowimpl.HostDecoded("Teller.Fail", d); err != nil {
 			return nil, err
@@ -267,7 +276,8 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutList(0)
 		return e.Bytes(), e.Err()
 	case "Save":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		var r Record
 		d.Value(&r)
 		if err := flowimpl.HostDecoded("Teller.Save", d); err != nil {

@@ -53,7 +53,8 @@ func (p ledgerProxy) Fee(ctx context.Context, cents int64) (int64, error) {
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Ledger.Fee", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Ledger.Fee", d, res, 1)
 	r0 = d.ReadInt(64)
 	flowimpl.Decoded(ctx, "Ledger.Fee", d, res)
 	return r0, nil
@@ -72,7 +73,8 @@ func (p ledgerProxy) Reserve(ctx context.Context, account string, cents int64) (
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Ledger.Reserve", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Ledger.Reserve", d, res, 1)
 	d.Value(&r0)
 	flowimpl.Decoded(ctx, "Ledger.Reserve", d, res)
 	return r0, nil
@@ -90,7 +92,8 @@ func (p ledgerProxy) Transfer(ctx context.Context, h Hold) (TxID, error) {
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Ledger.Transfer", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Ledger.Transfer", d, res, 1)
 	r0 = TxID(d.ReadString())
 	flowimpl.Decoded(ctx, "Ledger.Transfer", d, res)
 	return r0, nil
@@ -161,7 +164,8 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 	}
 	switch method {
 	case "Fee":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Ledger.Fee", d); err != nil {
 			return nil, err
@@ -175,7 +179,8 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.PutInt(r0)
 		return e.Bytes(), e.Err()
 	case "Reserve":
-		d := flowimpl.HostArguments(args, 2)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
 		account := d.ReadString()
 		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Ledger.Reserve", d); err != nil {
@@ -190,7 +195,8 @@ func dispatchLedger(ctx context.Context, obj any, method string, args []byte) ([
 		e.Value(r0)
 		return e.Bytes(), e.Err()
 	case "Transfer":
-		d := flowimpl.HostArguments(args, 1)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
 		var h Hold
 		d.Value(&h)
 		if err := flowimpl.HostDecoded("Ledger.Transfer", d); err != nil {
@@ -248,7 +254,8 @@ func (p approvalsProxy) Request(ctx context.Context, account string, cents int64
 	if err != nil {
 		return r0, err
 	}
-	d := flowimpl.Results(ctx, "Approvals.Request", res, 1)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Approvals.Request", d, res, 1)
 	d.Value(&r0)
 	flowimpl.Decoded(ctx, "Approvals.Request", d, res)
 	return r0, nil
@@ -301,7 +308,8 @@ func dispatchApprovals(ctx context.Context, obj any, method string, args []byte)
 	}
 	switch method {
 	case "Request":
-		d := flowimpl.HostArguments(args, 2)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
 		account := d.ReadString()
 		cents := d.ReadInt(64)
 		if err := flowimpl.HostDecoded("Approvals.Request", d); err != nil {
@@ -358,7 +366,8 @@ func (p notifierProxy) Send(ctx context.Context, to string, text string) error {
 	if err != nil {
 		return err
 	}
-	d := flowimpl.Results(ctx, "Notifier.Send", res, 0)
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Notifier.Send", d, res, 0)
 	flowimpl.Decoded(ctx, "Notifier.Send", d, res)
 	return nil
 }
@@ -409,7 +418,8 @@ func dispatchNotifier(ctx context.Context, obj any, method string, args []byte) 
 	}
 	switch method {
 	case "Send":
-		d := flowimpl.HostArguments(args, 2)
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
 		to := d.ReadString()
 		text := d.ReadString()
 		if err := flowimpl.HostDecoded("Notifier.Send", d); err != nil {
