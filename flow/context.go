@@ -46,6 +46,8 @@ type guest interface {
 	Now() time.Time
 	After(d time.Duration) VowID
 	Patched(id string) bool
+	Random() uint64
+	UUID() [16]byte
 	Diverge(reason string)
 }
 

@@ -1,7 +1,7 @@
 // Package flow is what a flow imports: the deterministic [Context] a flow runs
 // in, durable promises ([Vow]) and host-call results ([Future]), and the
 // operations the membrane provides: [Await], [All], [Race], [Now], [Sleep],
-// [After] and [Patched].
+// [After], [Patched], and [Random] and [UUID], which draw values that replay.
 //
 // A flow is an ordinary Go function marked //flowgen:flow whose first
 // parameter is a [Context]. It reaches the world only through host interfaces

@@ -70,7 +70,7 @@ var stdPackages = map[string]string{
 	"runtime/trace":     "traces the process",
 	"sync":              "synchronizes goroutines; synchronization belongs to the host",
 	"sync/atomic":       "synchronizes goroutines; synchronization belongs to the host",
-	"crypto/rand":       "reads randomness",
+	"crypto/rand":       "reads randomness; use flow.Random(fc) or flow.UUID(fc), which replay",
 	"database/sql":      "does I/O to a database",
 	"expvar":            "publishes process-wide state",
 	"flag":              "reads the command line (process-wide state)",
@@ -78,8 +78,8 @@ var stdPackages = map[string]string{
 	"io/ioutil":         "does file I/O",
 	"testing":           "belongs to tests",
 	"embed":             "",
-	"math/rand":         "draws from the global random source; use a local rand.New(rand.NewSource(seed))",
-	"math/rand/v2":      "draws from the global random source; use a local rand.New(source)",
+	"math/rand":         "draws from the global random source; use flow.Random(fc), which replays, or a local rand.New(rand.NewSource(seed))",
+	"math/rand/v2":      "draws from the global random source; use flow.Random(fc), which replays, or a local rand.New(source)",
 	"net/http/httptest": "does network I/O",
 }
 

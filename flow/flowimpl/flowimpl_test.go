@@ -36,6 +36,8 @@ func (r *recorder) Settlement(key flow.AwaitKey) ([]byte, error) { return nil, n
 func (r *recorder) Now() time.Time                               { return time.Time{} }
 func (r *recorder) After(d time.Duration) flow.VowID             { return flow.VowID{} }
 func (r *recorder) Patched(id string) bool                       { return false }
+func (r *recorder) Random() uint64                               { return 7 }
+func (r *recorder) UUID() [16]byte                               { return [16]byte{0: 1, 6: 0x40, 8: 0x80} }
 func (r *recorder) Diverge(reason string)                        { r.reasons = append(r.reasons, reason) }
 
 var _ flowimpl.Guest = (*recorder)(nil)

@@ -37,6 +37,11 @@ type Guest interface {
 	After(d time.Duration) flow.VowID
 	// Patched implements flow.Patched.
 	Patched(id string) bool
+	// Random returns 64 random bits, logged.
+	Random() uint64
+	// UUID returns 16 random bytes, logged, with the version and variant
+	// bits of a version 4 UUID.
+	UUID() [16]byte
 	// Diverge reports that the guest cannot go on consistently with its log,
 	// for instance because a logged value does not decode into the type the
 	// code now expects. It does not return.

@@ -1,6 +1,7 @@
 package membrane
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -202,6 +203,10 @@ func markerString(name string, data []byte) string {
 		return "flow.After" + formatAfter(data)
 	case markerPatched:
 		return "flow.Patched(" + codec.Format(data) + ") = true"
+	case markerRandom:
+		return "flow.Random() = " + codec.Format(data)
+	case markerUUID:
+		return "flow.UUID() = " + formatUUID(data)
 	}
 	return "marker " + name + " " + codec.Format(data)
 }
@@ -216,6 +221,16 @@ func formatAfter(data []byte) string {
 		return "(" + codec.Format(data) + ")"
 	}
 	return "(" + dur.String() + ") = vow:" + flow.VowID(id).String() + " due " + deadline.Format(time.RFC3339Nano)
+}
+
+func formatUUID(data []byte) string {
+	d := codec.NewDecoder(data)
+	b := d.ReadBytes()
+	if d.Done() != nil || len(b) != 16 {
+		return codec.Format(data)
+	}
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 func keysString(keys []flow.AwaitKey) string {

@@ -29,12 +29,14 @@ type crossing struct {
 type crossingOp int
 
 const (
-	opCall  crossingOp = iota + 1 // a host call
-	opIssue                       // a host call issued as a future
-	opAwait                       // Await or All
-	opRace                        // Race
-	opNow                         // flow.Now
-	opAfter                       // flow.After or flow.Sleep
+	opCall   crossingOp = iota + 1 // a host call
+	opIssue                        // a host call issued as a future
+	opAwait                        // Await or All
+	opRace                         // Race
+	opNow                          // flow.Now
+	opAfter                        // flow.After or flow.Sleep
+	opRandom                       // flow.Random
+	opUUID                         // flow.UUID
 )
 
 // calls reports whether the crossing is a host call.
@@ -54,6 +56,10 @@ func (c crossing) String() string {
 		return "flow.Now()"
 	case opAfter:
 		return "flow.After(" + c.dur.String() + ")"
+	case opRandom:
+		return "flow.Random()"
+	case opUUID:
+		return "flow.UUID()"
 	}
 	return "crossing " + strconv.Itoa(int(c.op))
 }

@@ -2,6 +2,8 @@ package membrane
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/binary"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -14,6 +16,8 @@ const (
 	markerNow     = "now"
 	markerAfter   = "after"
 	markerPatched = "patched"
+	markerRandom  = "random"
+	markerUUID    = "uuid"
 )
 
 // Now implements flowimpl.Guest.
@@ -100,4 +104,58 @@ func (m *Membrane) Patched(id string) bool {
 	m.append(&entry{kind: KindMarker, marker: markerPatched, data: e.Bytes()}, false, nil)
 	m.patched[id] = true
 	return true
+}
+
+// Random implements flowimpl.Guest.
+func (m *Membrane) Random() uint64 {
+	m.check()
+	if en := m.replayMarker(markerRandom, opRandom); en != nil {
+		d := codec.NewDecoder(en.data)
+		u := d.ReadUint(64)
+		if d.Done() != nil {
+			m.diverge(en, diag.CorruptLog, crossing{op: opRandom})
+		}
+		m.consume()
+		return u
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails
+	u := binary.BigEndian.Uint64(b[:])
+	var e codec.Encoder
+	e.PutUint(u)
+	m.append(&entry{kind: KindMarker, marker: markerRandom, data: e.Bytes()}, true, nil)
+	return u
+}
+
+// UUID implements flowimpl.Guest.
+func (m *Membrane) UUID() [16]byte {
+	m.check()
+	var u [16]byte
+	if en := m.replayMarker(markerUUID, opUUID); en != nil {
+		d := codec.NewDecoder(en.data)
+		b := d.ReadBytes()
+		if d.Done() != nil || len(b) != len(u) {
+			m.diverge(en, diag.CorruptLog, crossing{op: opUUID})
+		}
+		m.consume()
+		copy(u[:], b)
+		return u
+	}
+	_, _ = rand.Read(u[:])  // never fails
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	var e codec.Encoder
+	e.PutBytes(u[:])
+	m.append(&entry{kind: KindMarker, marker: markerUUID, data: e.Bytes()}, true, nil)
+	return u
+}
+
+// replayMarker returns the next log entry, which must be the marker name
+// the crossing op asks for, or nil when live.
+func (m *Membrane) replayMarker(name string, op crossingOp) *entry {
+	en := m.next()
+	if en != nil && (en.kind != KindMarker || en.marker != name) {
+		m.mismatch(en, crossing{op: op})
+	}
+	return en
 }

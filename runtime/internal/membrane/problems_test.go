@@ -101,6 +101,27 @@ func problemCases() []problemCase {
 				}
 			},
 			problem: diag.OtherStep, step: 1, got: "flow.After(1m0s)"},
+		{name: "other-step: flow.Random where Now is logged", log: echoA,
+			script: func(t *testing.T) script {
+				return func(g *Membrane) ([]byte, error) { call(g, host, "Echo", tuple(t, "a")); g.Random(); return nil, nil }
+			},
+			problem: diag.OtherStep, step: 1, logged: "flow.Now() = 2027-01-15T08:00:00Z", got: "flow.Random()"},
+		{name: "extra-call: a host call where flow.UUID is logged",
+			log: func(t *testing.T) []Entry {
+				return logOf(&entry{kind: KindMarker, marker: markerUUID, data: value(t, make([]byte, 16))})
+			},
+			script: func(t *testing.T) script {
+				return func(g *Membrane) ([]byte, error) { return call(g, host, "Echo", tuple(t, "a")), nil }
+			},
+			problem: diag.ExtraCall, step: 0, logged: "flow.UUID() = 00000000-0000-0000-0000-000000000000", got: `call service("host").Echo("a")`},
+		{name: "corrupt-log: a UUID of three bytes",
+			log: func(t *testing.T) []Entry {
+				return logOf(&entry{kind: KindMarker, marker: markerUUID, data: value(t, []byte{1, 2, 3})})
+			},
+			script: func(t *testing.T) script {
+				return func(g *Membrane) ([]byte, error) { g.UUID(); return nil, nil }
+			},
+			problem: diag.CorruptLog, step: 0, got: "flow.UUID()"},
 		{name: "other-step: another duration",
 			log: func(t *testing.T) []Entry {
 				return logOf(afterEntry(time.Hour, flow.VowID{7}, time.Unix(1_800_003_600, 0)))

@@ -38,6 +38,9 @@ func Pay(fc flow.Context, l Ledger, to string, cents int64) (string, error) {
 	if flow.Patched(fc, "fee") {
 		cents += cents / 100
 	}
+	if flow.Random(fc)%2 == 0 && flow.UUID(fc) != "" { // markers that replay, like flow.Now
+		cents++
+	}
 	var a Accounts = accounts(l)
 	_, _ = a.Balance(fc, to)
 	return l.Transfer(fc, "treasury", to, cents)

@@ -11,7 +11,7 @@ import (
 
 //flowgen:flow
 func Dice(fc flow.Context) int { // want `flow Dice is not closed: Dice → rand.Intn: draws from the global random source` Dice:`open: randomness\.Dice → rand\.Intn`
-	return rand.Intn(6) // want `rand.Intn: draws from the global random source`
+	return rand.Intn(6) // want `rand.Intn: draws from the global random source; use flow.Random\(fc\), which replays`
 }
 
 //flowgen:flow
@@ -28,7 +28,7 @@ func Shuffle(fc flow.Context, xs []int) []int { // want `flow Shuffle is not clo
 //flowgen:flow
 func Token(fc flow.Context) []byte { // want `flow Token is not closed` Token:`open: randomness\.Token → rand\.Read`
 	b := make([]byte, 16)
-	_, _ = crand.Read(b) // want `rand.Read: reads randomness`
+	_, _ = crand.Read(b) // want `rand.Read: reads randomness; use flow.Random\(fc\) or flow.UUID\(fc\), which replay`
 	return b
 }
 

@@ -37,3 +37,5 @@ func Now(fc Context) time.Time                         { return time.Now() }
 func Sleep(fc Context, d time.Duration)                {}
 func After(fc Context, d time.Duration) Vow[time.Time] { return Vow[time.Time]{} }
 func Patched(fc Context, id string) bool               { return true }
+func Random(fc Context) uint64                         { return 4 }
+func UUID(fc Context) string                           { return "" }
