@@ -1,8 +1,9 @@
 // Package runtime runs flows: it is what a host program imports.
 //
 // Open a runtime on a store file (embedded SQLite, pure Go; the path
-// sqlitestore.Memory gives a store in memory), provide the
-// host services flows call, register every flow, and Start: unfinished
+// sqlitestore.Memory gives a store in memory) or a postgres:// URL
+// (PostgreSQL), provide the host services flows call, register every flow,
+// and Start: unfinished
 // activations of registered flows are revived — those that were running when
 // the last incarnation stopped, and those that failed (a new build may have
 // fixed them). Activations waiting on a vow or a timer are not loaded; they
@@ -33,8 +34,9 @@
 // when the process died is made again with the same idempotency key
 // (flow.IdempotencyKey), so a host can make its effect exactly once. Log
 // appends of concurrent activations share transactions (group commit); see
-// the sqlitestore package for the durability options. Options.Store runs the
-// runtime on another implementation of the store interface.
+// the sqlitestore and pgstore packages for what each makes durable when.
+// Options.Store runs the runtime on a store opened with options of its own,
+// or on another implementation of the store interface.
 //
 // # Vows and timers
 //

@@ -16,6 +16,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/pgstore"
 	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 )
 
@@ -43,11 +44,12 @@ type Options struct {
 	// opens: sqlitestore.SyncFull (default) or sqlitestore.SyncNormal. See
 	// the sqlitestore package.
 	Sync sqlitestore.Sync
-	// NoGroupCommit gives each log append its own transaction in the SQLite
-	// store Open opens. It exists to measure what group commit buys.
+	// NoGroupCommit gives each log append its own transaction in the store
+	// Open opens. It exists to measure what group commit buys.
 	NoGroupCommit bool
-	// Store, if set, is used instead of opening a SQLite store at the path
-	// given to Open; the runtime does not close it.
+	// Store, if set, is used instead of opening the store at the path or
+	// URL given to Open (pgstore.Open, for instance, with options of its
+	// own); the runtime does not close it.
 	Store store.Store
 }
 
@@ -102,6 +104,9 @@ var (
 
 // Open opens (or creates) the store at path and returns a runtime on it, in a
 // new incarnation. Register flows and provide services, then call Start.
+// The path is a file, for the embedded SQLite store, or a postgres:// (or
+// postgresql://) URL, for the PostgreSQL store in the database it names;
+// Options.Store overrides both.
 func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -120,11 +125,10 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 	}
 	st := opts.Store
 	if st == nil {
-		s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Sync: opts.Sync, NoGroupCommit: opts.NoGroupCommit, Logger: opts.Logger})
-		if err != nil {
+		var err error
+		if st, err = openStore(ctx, path, opts); err != nil {
 			return nil, err
 		}
-		st = s
 	}
 	gen, err := st.BeginIncarnation(ctx, opts.Build, os.Getpid())
 	if err != nil {
@@ -326,6 +330,23 @@ func (fd *flowDef) StartFlow(ctx context.Context, key string, args []byte) (flow
 	}
 	rt.launch(&a, fd, nil, false)
 	return a.Outcome, nil
+}
+
+// openStore opens the store Open is given: PostgreSQL for a URL, SQLite for
+// a path.
+func openStore(ctx context.Context, path string, opts Options) (store.Store, error) {
+	if pgstore.IsURL(path) {
+		s, err := pgstore.Open(ctx, path, pgstore.Options{NoGroupCommit: opts.NoGroupCommit, Logger: opts.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Sync: opts.Sync, NoGroupCommit: opts.NoGroupCommit, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // derivedID is the activation id for a caller-given id: the same flow and id

@@ -97,20 +97,41 @@ func Server(t testing.TB) string {
 func DB(t testing.TB) string {
 	t.Helper()
 	srv := Server(t)
+	u, drop, err := CreateDB(srv)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Logf("pgtest: %v", err)
+		}
+	})
+	return u
+}
+
+// Serve is Server for programs that are not tests, such as benchmarks: the
+// URL of ASYNCFLOW_TEST_POSTGRES, or of a cluster it starts (call Stop when
+// done), or the reason there is none.
+func Serve() (string, error) { return server() }
+
+// CreateDB creates a fresh, empty database on the server srv and returns
+// its URL and a function that drops it.
+func CreateDB(srv string) (url string, drop func() error, err error) {
 	name := "asyncflow_test_" + randomHex(6)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := exec1(ctx, srv, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("pgtest: create database: %v", err)
+		return "", nil, fmt.Errorf("create database: %w", err)
 	}
-	t.Cleanup(func() {
+	drop = func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := exec1(ctx, srv, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("pgtest: drop database %s: %v", name, err)
+			return fmt.Errorf("drop database %s: %w", name, err)
 		}
-	})
-	return withDatabase(srv, name)
+		return nil
+	}
+	return withDatabase(srv, name), drop, nil
 }
 
 func exec1(ctx context.Context, srv, sql string) error {

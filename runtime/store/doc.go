@@ -2,8 +2,8 @@
 // activations, their logs, vows, waits, timers and incarnations, behind the
 // [Store] interface. It holds the interface and its types only; the
 // implementations live in their own packages — sqlitestore (embedded SQLite,
-// the default) — and every one of them passes the conformance suite in
-// storetest.
+// the default) and pgstore (PostgreSQL) — and every one of them passes the
+// conformance suite in storetest.
 //
 // # Writes
 //

@@ -1,0 +1,288 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// Submit implements store.Store.
+func (s *Store) Submit(ops ...store.Op) *store.Pending {
+	p := store.NewPending(ops...)
+	s.submitMu.RLock()
+	defer s.submitMu.RUnlock()
+	if s.closing.Load() {
+		p.Complete(s.closedErr())
+		return p
+	}
+	s.queue <- p
+	return p
+}
+
+// commitLoop is the committer: it owns one connection and applies the
+// submissions in the order they were queued. What is queued while a
+// transaction is on its way goes together in the next one.
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	c := &committer{s: s}
+	defer c.close()
+	batch := make([]*store.Pending, 0, 64)
+	for {
+		var first *store.Pending
+		select {
+		case first = <-s.queue:
+		case <-s.stop:
+			// Apply what was queued before the stop.
+			for {
+				select {
+				case p := <-s.queue:
+					c.run([]*store.Pending{p})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+		if !s.opts.NoGroupCommit {
+		gather:
+			for len(batch) < s.opts.MaxBatch {
+				select {
+				case p := <-s.queue:
+					batch = append(batch, p)
+				default:
+					break gather
+				}
+			}
+		}
+		c.run(batch)
+		clear(batch)
+	}
+}
+
+// committer holds the committer's connection, made again when it is lost.
+type committer struct {
+	s    *Store
+	conn *pgx.Conn
+}
+
+func (c *committer) close() {
+	if c.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.conn.Close(ctx)
+		c.conn = nil
+	}
+}
+
+func (c *committer) connect(ctx context.Context) (*pgx.Conn, error) {
+	if c.conn != nil && !c.conn.IsClosed() {
+		return c.conn, nil
+	}
+	c.conn = nil
+	conn, err := pgx.ConnectConfig(ctx, c.s.connCfg)
+	if err != nil {
+		return nil, err
+	}
+	// A commit is durable when it returns, whatever the server's default.
+	var sync string
+	if err := conn.QueryRow(ctx, "SHOW synchronous_commit").Scan(&sync); err != nil {
+		_ = conn.Close(ctx)
+		return nil, err
+	}
+	if sync == "off" {
+		if _, err := conn.Exec(ctx, "SET synchronous_commit = on"); err != nil {
+			_ = conn.Close(ctx)
+			return nil, err
+		}
+	}
+	c.conn = conn
+	return conn, nil
+}
+
+// run applies a batch and releases every submission in it. Submissions
+// that fire timers need answers from the server before they can write, so
+// each goes in a transaction of its own; the others go, in order, in as few
+// transactions as their order allows.
+func (c *committer) run(batch []*store.Pending) {
+	for len(batch) > 0 {
+		if interactive(batch[0]) {
+			batch[0].Complete(c.interactive(batch[0]))
+			batch = batch[1:]
+			continue
+		}
+		n := 1
+		for n < len(batch) && !interactive(batch[n]) {
+			n++
+		}
+		c.pipelined(batch[:n])
+		batch = batch[n:]
+	}
+}
+
+func interactive(p *store.Pending) bool {
+	for _, op := range p.Ops() {
+		if _, ok := op.(*store.FireTimers); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// pipelined applies submissions in one transaction sent in one round trip,
+// and releases them. If the server refuses it, each submission is applied
+// again alone, so that only the one at fault fails.
+func (c *committer) pipelined(group []*store.Pending) {
+	err := c.send(group)
+	if err != nil && len(group) > 1 && isolatable(err) {
+		for _, p := range group {
+			p.Complete(c.send([]*store.Pending{p}))
+		}
+		return
+	}
+	for _, p := range group {
+		p.Complete(err)
+	}
+}
+
+// isolatable reports whether a failed transaction certainly had no effect
+// and the connection is fit for more: the server refused it, or nothing was
+// sent. After any other failure the outcome is unknown, and nothing is
+// applied again.
+func isolatable(err error) bool {
+	var pre pgx.ErrPreprocessingBatch
+	if errors.As(err, &pre) || pgconn.SafeToRetry(err) {
+		return true
+	}
+	// An ERROR ends the transaction; a FATAL ends the session, perhaps
+	// while it commits.
+	return severity(err) == "ERROR"
+}
+
+// severity is the severity of a server's error, or "" for other errors.
+func severity(err error) string {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	if pe.SeverityUnlocalized != "" {
+		return pe.SeverityUnlocalized
+	}
+	return pe.Severity
+}
+
+func (c *committer) send(group []*store.Pending) error {
+	ctx := context.Background()
+	conn, err := c.connect(ctx)
+	if err != nil {
+		return c.s.wrap("connect", err)
+	}
+	var b pgx.Batch
+	var pending []*store.Append // a run of appends, written by one statement
+	flush := func() {
+		if len(pending) > 0 {
+			queueAppends(&b, pending)
+			pending = pending[:0]
+		}
+	}
+	for _, p := range group {
+		for _, op := range p.Ops() {
+			if a, ok := op.(*store.Append); ok {
+				pending = append(pending, a)
+				continue
+			}
+			flush()
+			queueOp(&b, op)
+		}
+	}
+	flush()
+	if b.Len() == 0 {
+		return nil // empty submissions: in order, and nothing to write
+	}
+	if err := conn.SendBatch(ctx, &b).Close(); err != nil {
+		if !isolatable(err) {
+			c.close()
+		}
+		return c.s.wrap("commit", err)
+	}
+	c.s.commits.Add(1)
+	return nil
+}
+
+// interactive applies one submission in a transaction of its own, one
+// statement at a time.
+func (c *committer) interactive(p *store.Pending) error {
+	ctx := context.Background()
+	conn, err := c.connect(ctx)
+	if err != nil {
+		return c.s.wrap("connect", err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		c.close()
+		return c.s.wrap("begin", err)
+	}
+	for _, op := range p.Ops() {
+		if err := applyOp(ctx, tx, op); err != nil {
+			if rerr := tx.Rollback(ctx); rerr != nil {
+				c.close()
+			}
+			return c.s.wrap(opName(op), err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		if !isolatable(err) {
+			c.close()
+		}
+		return c.s.wrap("commit", err)
+	}
+	c.s.commits.Add(1)
+	return nil
+}
+
+// Close implements store.Store.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	s.submitMu.Lock()
+	s.closing.Store(true)
+	close(s.stop)
+	s.submitMu.Unlock()
+	select {
+	case <-s.stopped:
+	case <-ctx.Done():
+		s.closeErr = fmt.Errorf("pgstore: close %s: commits still in flight: %w", s.name, ctx.Err())
+		// The committer finishes its transaction; the server keeps the
+		// store consistent whatever happens next.
+		go func() {
+			<-s.stopped
+			s.pool.Close()
+		}()
+		return s.closeErr
+	}
+	s.pool.Close()
+	return nil
+}
+
+// BeginIncarnation implements store.Store.
+func (s *Store) BeginIncarnation(ctx context.Context, build string, pid int) (int64, error) {
+	if s.closing.Load() {
+		return 0, s.closedErr()
+	}
+	var gen int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO incarnations (build, started_ns, pid) VALUES ($1, $2, $3) RETURNING gen`,
+		build, time.Now().UnixNano(), pid).Scan(&gen)
+	if err != nil {
+		return 0, s.wrap("begin incarnation", err)
+	}
+	return gen, nil
+}

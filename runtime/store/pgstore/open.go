@@ -1,0 +1,150 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// DefaultSchema is the PostgreSQL schema a store lives in unless
+// Options.Schema names another.
+const DefaultSchema = "asyncflow"
+
+// Options configure a PostgreSQL store. The zero value is sensible.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds the store's tables and
+	// functions, created if it does not exist; default "asyncflow". Several
+	// stores may share a database under different schemas. A lower-case
+	// identifier: letters, digits and underscores.
+	Schema string
+	// NoGroupCommit applies each submission in its own transaction instead
+	// of sharing transactions between concurrent submitters. It exists to
+	// measure what group commit buys.
+	NoGroupCommit bool
+	// MaxBatch bounds the submissions in one transaction; default 4096.
+	MaxBatch int
+	// MaxConns bounds the connections used for reads, besides the one
+	// that commits; default 8.
+	MaxConns int32
+	// Logger receives diagnostics; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is the store on PostgreSQL.
+type Store struct {
+	name    string // host:port/database, for errors; never the password
+	schema  string
+	opts    Options
+	log     *slog.Logger
+	pool    *pgxpool.Pool   // reads and the store's own short transactions
+	connCfg *pgx.ConnConfig // for the committer's connection
+
+	queue    chan *store.Pending
+	submitMu sync.RWMutex // held to queue a submission, and to stop queueing
+	stop     chan struct{}
+	stopped  chan struct{}
+	closing  atomic.Bool
+	closeMu  sync.Mutex
+	closeErr error
+	closed   bool
+
+	commits atomic.Int64 // transactions committed by the committer
+}
+
+var _ store.Store = (*Store)(nil)
+
+// IsURL reports whether s is a PostgreSQL connection URL
+// (postgres://… or postgresql://…) rather than a file path.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,39}$`)
+
+// Open opens the store at the PostgreSQL database url, a postgres:// URL
+// (or a key=value connection string) as pgx reads it, creating its schema if
+// it does not exist. See the package documentation for what is checked.
+func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
+	if opts.Schema == "" {
+		opts.Schema = DefaultSchema
+	}
+	if !identifier.MatchString(opts.Schema) {
+		return nil, fmt.Errorf("pgstore: schema %q: want a lower-case identifier of letters, digits and underscores", opts.Schema)
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 4096
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 8
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx masks the password in the URL it quotes.
+		return nil, fmt.Errorf("pgstore: open: %w", err)
+	}
+	cc := cfg.ConnConfig
+	if cc.RuntimeParams == nil {
+		cc.RuntimeParams = map[string]string{}
+	}
+	cc.RuntimeParams["search_path"] = opts.Schema
+	if cc.RuntimeParams["application_name"] == "" {
+		cc.RuntimeParams["application_name"] = "asyncflow"
+	}
+	cfg.MaxConns = opts.MaxConns
+	s := &Store{
+		name:    cc.Host + ":" + strconv.Itoa(int(cc.Port)) + "/" + cc.Database,
+		schema:  opts.Schema,
+		opts:    opts,
+		log:     opts.Logger,
+		connCfg: cc.Copy(),
+		queue:   make(chan *store.Pending, 4096),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	if opts.Schema != DefaultSchema {
+		s.name += " schema " + opts.Schema
+	}
+	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, s.wrap("open", err)
+	}
+	defer func() {
+		if err != nil {
+			s.pool.Close()
+		}
+	}()
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// Schema returns the PostgreSQL schema the store lives in.
+func (s *Store) Schema() string { return s.schema }
+
+// wrap names the operation and the store around an error. An error that
+// already is one of the store package's errors is wrapped as it is.
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("pgstore: %s %s: %w", op, s.name, err)
+}
+
+func (s *Store) closedErr() error {
+	return fmt.Errorf("pgstore: %s: %w", s.name, store.ErrClosed)
+}

@@ -1,0 +1,320 @@
+package pgstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+// stmt is one statement of an op: its SQL, its arguments, and what reads
+// its answer into the op's results (nil for a statement without one).
+type stmt struct {
+	sql  string
+	args []any
+	scan func(pgx.Row) error
+}
+
+const (
+	qAppend = `INSERT INTO entries (act, step, kind, gen, payload)
+		SELECT * FROM unnest($1::bytea[], $2::int8[], $3::int4[], $4::int8[], $5::bytea[])`
+	qCreateAct = `SELECT act_id, flow, start_key, args, state, outcome, created_gen, gen, failure
+		FROM create_activation($1, $2, $3, $4, $5, $6)`
+	qInsertVow   = `INSERT INTO vows (id, state, gen) VALUES ($1, 0, $2)`
+	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES ($1, $2)`
+	qSettle      = `SELECT settled, missing, waiters FROM settle($1, $2, $3, $4)`
+	qWatch       = `SELECT idx, missing, vstate, vpayload, vgen FROM watch($1, $2, $3, $4)`
+	qSetState    = `UPDATE activations SET state = $1, failure = $2, gen = $3 WHERE id = $4`
+	qFinish      = `SELECT finished, outcome, waiters FROM finish($1, $2, $3, $4)`
+	qFireDue     = `DELETE FROM timers t
+		USING (SELECT deadline, vow FROM timers WHERE deadline <= $1 ORDER BY deadline, vow LIMIT $2 FOR UPDATE SKIP LOCKED) d
+		WHERE t.deadline = d.deadline AND t.vow = d.vow
+		RETURNING t.deadline, t.vow`
+	qSettleTimers = `SELECT ord, settled, waiters FROM settle_timers($1, $2, $3)`
+)
+
+// appendStmt writes a run of appends with one statement.
+func appendStmt(run []*store.Append) stmt {
+	acts := make([][]byte, len(run))
+	steps := make([]int64, len(run))
+	kinds := make([]int32, len(run))
+	gens := make([]int64, len(run))
+	payloads := make([][]byte, len(run))
+	for i, a := range run {
+		acts[i] = a.Act[:]
+		steps[i], kinds[i], gens[i], payloads[i] = a.Entry.Step, int32(a.Entry.Kind), a.Entry.Gen, notNil(a.Entry.Payload)
+	}
+	return stmt{sql: qAppend, args: []any{acts, steps, kinds, gens, payloads}}
+}
+
+// queueAppends queues a run of appends on a batch.
+func queueAppends(b *pgx.Batch, run []*store.Append) {
+	name := "append"
+	if len(run) == 1 {
+		name = "append to " + run[0].Act.String()
+	}
+	queue(b, name, appendStmt(run))
+}
+
+// queueOp queues an op's statements on a batch, with the callbacks that
+// fill in its results when the answers arrive.
+func queueOp(b *pgx.Batch, op store.Op) {
+	for _, st := range opStmts(op) {
+		queue(b, opName(op), st)
+	}
+}
+
+func queue(b *pgx.Batch, name string, st stmt) {
+	qq := b.Queue(st.sql, st.args...)
+	scan := st.scan
+	qq.Fn = func(br pgx.BatchResults) error {
+		var err error
+		if scan != nil {
+			err = scan(br.QueryRow())
+		} else {
+			_, err = br.Exec()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+}
+
+// applyOp applies an op inside a transaction, statement by statement.
+func applyOp(ctx context.Context, tx pgx.Tx, op store.Op) error {
+	if ft, ok := op.(*store.FireTimers); ok {
+		return fireTimers(ctx, tx, ft)
+	}
+	for _, st := range opStmts(op) {
+		if st.scan != nil {
+			if err := st.scan(tx.QueryRow(ctx, st.sql, st.args...)); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// opStmts gives the statements of an op other than FireTimers. Each scan
+// sets every result field, so an op applied again starts afresh.
+func opStmts(op store.Op) []stmt {
+	switch op := op.(type) {
+	case *store.Append:
+		return []stmt{appendStmt([]*store.Append{op})}
+	case *store.CreateActivation:
+		a := &op.Activation
+		var key any
+		if a.StartKey != "" {
+			key = a.StartKey
+		}
+		return []stmt{{sql: qCreateAct, args: []any{a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen},
+			scan: func(row pgx.Row) error {
+				op.Existing = nil
+				ex, err := scanActivation(row)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				op.Existing = &ex
+				return nil
+			}}}
+	case *store.CreateVow:
+		sts := []stmt{{sql: qInsertVow, args: []any{op.ID[:], op.Gen}}}
+		if !op.Deadline.IsZero() {
+			sts = append(sts, stmt{sql: qInsertTimer, args: []any{op.Deadline.UnixNano(), op.ID[:]}})
+		}
+		return sts
+	case *store.SettleVow:
+		return []stmt{{sql: qSettle, args: []any{op.ID[:], int16(op.State), op.Payload, op.Gen},
+			scan: func(row pgx.Row) error {
+				op.Settled, op.Missing, op.Waiters = false, false, nil
+				var raw [][]byte
+				if err := row.Scan(&op.Settled, &op.Missing, &raw); err != nil {
+					return err
+				}
+				var err error
+				op.Waiters, err = activationIDs(raw)
+				return err
+			}}}
+	case *store.Watch:
+		vows := make([][]byte, len(op.Vows))
+		for i := range op.Vows {
+			vows[i] = op.Vows[i][:]
+		}
+		return []stmt{{sql: qWatch, args: []any{op.Act[:], vows, op.Suspend, op.Gen},
+			scan: func(row pgx.Row) error {
+				op.Index, op.Vow, op.Missing = -1, store.Vow{}, -1
+				var idx, missing int32
+				var state *int16
+				var payload []byte
+				var gen *int64
+				if err := row.Scan(&idx, &missing, &state, &payload, &gen); err != nil {
+					return err
+				}
+				op.Index, op.Missing = int(idx), int(missing)
+				if op.Index >= 0 {
+					if op.Index >= len(op.Vows) || state == nil || gen == nil {
+						return fmt.Errorf("%w: watch answered vow %d of %d", store.ErrCorrupt, op.Index, len(op.Vows))
+					}
+					op.Vow = store.Vow{ID: op.Vows[op.Index], State: store.VowState(*state), Payload: payload, Gen: *gen}
+				}
+				return nil
+			}}}
+	case *store.SetState:
+		var failure any
+		if op.State == store.Failed {
+			failure = notNil(op.Failure)
+		}
+		return []stmt{{sql: qSetState, args: []any{int16(op.State), failure, op.Gen, op.Act[:]}}}
+	case *store.Finish:
+		return []stmt{{sql: qFinish, args: []any{op.Act[:], int16(op.State), op.Payload, op.Gen},
+			scan: func(row pgx.Row) error {
+				op.Finished, op.Outcome, op.Waiters = false, flow.VowID{}, nil
+				var outcome []byte
+				var raw [][]byte
+				if err := row.Scan(&op.Finished, &outcome, &raw); err != nil {
+					return err
+				}
+				if !op.Finished {
+					return nil
+				}
+				var err error
+				if op.Outcome, err = idFrom(outcome, "outcome vow"); err != nil {
+					return err
+				}
+				op.Waiters, err = activationIDs(raw)
+				return err
+			}}}
+	}
+	panic(fmt.Sprintf("pgstore: unknown op %T", op))
+}
+
+// fireTimers fires due timers: it takes them, skipping those another
+// transaction is firing, encodes their deadlines and settles their vows.
+func fireTimers(ctx context.Context, tx pgx.Tx, op *store.FireTimers) error {
+	op.Fired = nil
+	limit := op.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	type due struct {
+		deadline int64
+		vow      flow.VowID
+	}
+	rows, err := tx.Query(ctx, qFireDue, op.Now.UnixNano(), limit)
+	if err != nil {
+		return err
+	}
+	var dues []due
+	for rows.Next() {
+		var d due
+		var b []byte
+		if err := rows.Scan(&d.deadline, &b); err != nil {
+			rows.Close()
+			return err
+		}
+		if d.vow, err = idFrom(b, "timer vow"); err != nil {
+			rows.Close()
+			return err
+		}
+		dues = append(dues, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(dues) == 0 {
+		return nil
+	}
+	slices.SortFunc(dues, func(a, b due) int {
+		if a.deadline != b.deadline {
+			return cmpInt(a.deadline, b.deadline)
+		}
+		return bytes.Compare(a.vow[:], b.vow[:])
+	})
+	vows := make([][]byte, len(dues))
+	payloads := make([][]byte, len(dues))
+	for i, d := range dues {
+		vows[i] = d.vow[:]
+		payloads[i] = op.EncodeDeadline(unixNano(d.deadline))
+	}
+	rows, err = tx.Query(ctx, qSettleTimers, vows, payloads, op.Gen)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ord int32
+		var settled bool
+		var raw [][]byte
+		if err := rows.Scan(&ord, &settled, &raw); err != nil {
+			return err
+		}
+		if !settled {
+			continue
+		}
+		if ord < 0 || int(ord) >= len(dues) {
+			return fmt.Errorf("%w: timer %d of %d", store.ErrCorrupt, ord, len(dues))
+		}
+		waiters, err := activationIDs(raw)
+		if err != nil {
+			return err
+		}
+		op.Fired = append(op.Fired, store.Fired{Vow: dues[ord].vow, Payload: payloads[ord], Waiters: waiters})
+	}
+	return rows.Err()
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// opName names an op in errors: "append", "settle vow", …
+func opName(op store.Op) string {
+	switch op.(type) {
+	case *store.Append:
+		return "append"
+	case *store.CreateActivation:
+		return "create activation"
+	case *store.CreateVow:
+		return "create vow"
+	case *store.SettleVow:
+		return "settle vow"
+	case *store.Watch:
+		return "watch"
+	case *store.SetState:
+		return "set state"
+	case *store.Finish:
+		return "finish"
+	case *store.FireTimers:
+		return "fire timers"
+	}
+	return fmt.Sprintf("%T", op)
+}
+
+// notNil gives PostgreSQL an empty bytea rather than NULL for a nil slice.
+func notNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
