@@ -1,9 +1,11 @@
 package runtime_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -12,10 +14,24 @@ import (
 	"github.com/asyncflow-go/asyncflow/internal/testkit"
 	"github.com/asyncflow-go/asyncflow/runtime"
 	"github.com/asyncflow-go/asyncflow/runtime/clocktest"
-	"github.com/asyncflow-go/asyncflow/runtime/store/pgstore"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// pgIncarnation is incarnation on the store runtime.Open opens at url.
+func pgIncarnation(t *testing.T, url string, build string, opts runtime.Options, f flowFunc) *env {
+	t.Helper()
+	opts.Build = build
+	rt, err := runtime.Open(t.Context(), url, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	e := &env{t: t, path: url, rt: rt}
+	e.host = &testkit.Recorder{NewVow: func(ctx context.Context) (flow.Vow[string], error) { return runtime.NewVow[string](ctx, rt) }}
+	testkit.ProvideTeller(rt, "host", e.host)
+	e.h = testkit.Register(rt, "test.F", f)
+	require.NoError(t, rt.Start(t.Context()))
+	return e
+}
 
 // TestPostgresURL runs flows on a store that Open finds at a postgres://
 // URL: to completion, across a restart while suspended on a vow and on a
@@ -39,9 +55,13 @@ func TestPostgresURL(t *testing.T) {
 		flow.Sleep(fc, 48*time.Hour)
 		return greeting + " " + answer, nil
 	}
-	e1 := incarnation(t, url, "b1", runtime.Options{Clock: clock}, body)
-	_, ok := e1.rt.Store().(*pgstore.Store)
-	require.True(t, ok, "a postgres:// URL opens the PostgreSQL store")
+	e1 := pgIncarnation(t, url, "b1", runtime.Options{Clock: clock}, body)
+	conn, err := pgx.Connect(t.Context(), url)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var build string
+	require.NoError(t, conn.QueryRow(t.Context(), `SELECT build FROM asyncflow.incarnations`).Scan(&build))
+	assert.Equal(t, "b1", build, "a postgres:// URL opens the PostgreSQL store")
 	v := e1.start("ann")
 	id := e1.only().ID
 	e1.waitState(id, runtime.StateSuspended)
@@ -50,9 +70,9 @@ func TestPostgresURL(t *testing.T) {
 	again, err := e1.h.StartWithID(t.Context(), "order-1", testkit.TellerRef("host"), "bob")
 	require.NoError(t, err)
 	assert.Equal(t, same.ID(), again.ID(), "one activation per id")
-	e1.close()
+	require.NoError(t, e1.rt.Close(t.Context()))
 
-	e2 := incarnation(t, url, "b2", runtime.Options{Clock: clock}, body)
+	e2 := pgIncarnation(t, url, "b2", runtime.Options{Clock: clock}, body)
 	info, err := e2.rt.Admin().Get(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, runtime.StateSuspended, info.State)
@@ -61,10 +81,10 @@ func TestPostgresURL(t *testing.T) {
 	require.True(t, ok)
 	require.NoError(t, runtime.Resolve(t.Context(), e2.rt, flow.VowOf[string](asked), "yes"))
 	e2.waitState(id, runtime.StateSuspended) // on the timer now
-	e2.close()
+	require.NoError(t, e2.rt.Close(t.Context()))
 
 	clock.Advance(49 * time.Hour) // the deadline passes while no process runs
-	e3 := incarnation(t, url, "b3", runtime.Options{Clock: clock}, body)
+	e3 := pgIncarnation(t, url, "b3", runtime.Options{Clock: clock}, body)
 	got, err := e3.wait(flow.VowOf[string](v.ID()))
 	require.NoError(t, err)
 	assert.Equal(t, "hi ann yes", got)
