@@ -29,7 +29,10 @@
 //
 // Reads see every submission whose Pending has been released. Ids are
 // compared as bytes: listings in id order are in the order of
-// [bytes.Compare] on the ids.
+// [bytes.Compare] on the ids. A listing (Activations, Revivable) does not
+// fail as a whole for one row the store cannot read back: it reports the row
+// (through its logger) and leaves it out; Activations fills its page with
+// readable rows.
 //
 // # Errors
 //

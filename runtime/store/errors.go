@@ -6,8 +6,9 @@ import "errors"
 // error that names the store and the operation, such as
 // "sqlitestore: open /srv/app.db: corrupt: truncated to 10 bytes".
 
-// ErrLocked is returned when another process has the store open.
-var ErrLocked = errors.New("in use by another process")
+// ErrLocked is returned when a store is in use: open in another process, or
+// already open in this one. The error says which.
+var ErrLocked = errors.New("locked")
 
 // ErrNotStore is returned when a database is not an asyncflow store: not a
 // database of the expected kind, or one of another application. Such a

@@ -144,28 +144,16 @@ func (s *Store) release() error {
 	if s.lockF != nil {
 		errs = append(errs, unlockFile(s.lockF), s.lockF.Close())
 	}
+	s.unregister() // once the lock is free for the next Open
 	return errors.Join(errs...)
 }
 
 // Check implements store.Store: SQLite's integrity check.
 func (s *Store) Check(ctx context.Context) error {
 	var problems []string
-	err := s.read(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, "PRAGMA integrity_check")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				return err
-			}
-			if line != "ok" {
-				problems = append(problems, line)
-			}
-		}
-		return rows.Err()
+	err := s.read(ctx, func(q querier) (err error) {
+		problems, err = s.checkLines(ctx, q, "PRAGMA integrity_check")
+		return err
 	})
 	if err != nil {
 		return s.wrap("check", err)

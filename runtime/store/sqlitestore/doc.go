@@ -19,11 +19,26 @@
 // # Safety
 //
 // A store is opened by one process at a time: Open takes an exclusive lock on
-// the file (flock on Unix) and a second process gets store.ErrLocked. A file
-// that is not a store — not SQLite, or SQLite with another application_id, or
-// an unmarked SQLite database that already holds tables — is refused with
-// store.ErrNotStore and never written. A truncated or damaged store gives
-// store.ErrCorrupt; a store written by a newer schema gives
-// store.ErrNewerSchema. Every store opened is checked and migrated with the
-// numbered scripts in schema/, in one transaction.
+// the file (flock on Unix) and a second process gets store.ErrLocked; so does
+// a second Open of a store already open in the same process, with an error
+// that says so. A file that is not a store — not SQLite, or SQLite with
+// another application_id, or an unmarked SQLite database that already holds
+// tables — is refused with store.ErrNotStore and never written. A store
+// written by a newer schema gives store.ErrNewerSchema.
+//
+// Before anything is written, and so before SQLite could run anything the
+// file holds, Open checks read-only that the schema is the one the
+// migrations made — the same tables and indexes, no trigger, no view — and
+// refuses any other with store.ErrCorrupt; connections run with
+// trusted_schema off besides. A store the last process did not close (its
+// WAL is still there) gets SQLite's quick_check. That is also how a store
+// torn by a checkpoint opens: killed after writing page 1 but before the file
+// has grown, a checkpoint leaves the file shorter than its header says, with
+// the pages in the WAL; SQLite finishes it and the check confirms it. A file
+// cut short with no WAL to finish it is refused with store.ErrCorrupt,
+// untouched. Every store opened is checked and migrated with the numbered
+// scripts in schema/, in one transaction.
+//
+// A listing leaves out a row it cannot read back, reporting it through the
+// logger, and goes on.
 package sqlitestore

@@ -129,8 +129,18 @@ func (s *Store) Path() string { return s.path }
 
 func (s *Store) pragmas(readOnly bool) string {
 	q := url.Values{}
+	if readOnly {
+		// Opened read-only, SQLite never writes the main file, not even to
+		// checkpoint the WAL when the connection closes: a store refused by
+		// the checks run through it stays as it was.
+		q.Add("mode", "ro")
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", s.opts.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(off)")
+	// Functions called from the schema (triggers, views, indexes on
+	// expressions) are limited to harmless ones, should a crafted schema get
+	// past the check.
+	q.Add("_pragma", "trusted_schema(off)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 		return q.Encode()
@@ -152,35 +162,50 @@ func (s *Store) openFile(ctx context.Context) error {
 		return fmt.Errorf("sqlitestore: %s: %w", s.path, err)
 	}
 	s.path = abs
-	f, err := os.OpenFile(abs, os.O_RDWR, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		f, err = os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	}
+	f, err := openOrCreate(abs)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: open %s: %w", abs, err)
+	}
+	if err := s.register(f); err != nil {
+		f.Close()
+		return err
 	}
 	if err := lockFile(f); err != nil {
 		f.Close()
 		if errors.Is(err, store.ErrLocked) {
-			return fmt.Errorf("sqlitestore: %s: %w (only one process may run flows on a store)", abs, store.ErrLocked)
+			return fmt.Errorf("sqlitestore: %s: %w: in use by another process (only one process may run flows on a store)", abs, store.ErrLocked)
 		}
 		return fmt.Errorf("sqlitestore: lock %s: %w", abs, err)
 	}
 	s.lockF = f
-	if err := checkHeader(f, abs); err != nil {
+	h, err := checkHeader(f, abs)
+	if err != nil {
 		return err
 	}
 
 	// Read-only checks through SQLite before anything is written: journal
-	// mode WAL and migrations write.
+	// mode WAL and migrations write, and so would a trigger of a crafted
+	// schema.
 	s.rdb, err = sql.Open("sqlite", "file:"+uriPath(abs)+"?"+s.pragmas(true))
 	if err != nil {
 		return fmt.Errorf("sqlitestore: open %s: %w", abs, err)
 	}
 	s.rdb.SetMaxOpenConns(4)
 	s.rdb.SetMaxIdleConns(4)
-	if err := s.checkIdentity(ctx); err != nil {
+	version, err := s.checkIdentity(ctx)
+	if err != nil {
 		return err
+	}
+	if err := s.checkSchema(ctx, version); err != nil {
+		return err
+	}
+	if h.wal {
+		// The last process did not close the store: it may have died in the
+		// middle of anything, a checkpoint included. SQLite has recovered
+		// the WAL; check that what it reads is whole.
+		if err := s.quickCheck(ctx, h); err != nil {
+			return err
+		}
 	}
 	s.wdb, err = sql.Open("sqlite", "file:"+uriPath(abs)+"?"+s.pragmas(false))
 	if err != nil {
@@ -194,6 +219,66 @@ func (s *Store) openFile(ctx context.Context) error {
 		return s.wrap("open", err)
 	}
 	return nil
+}
+
+// openOrCreate opens the file at path for reading and writing, creating it if
+// it does not exist. When another process creates it first, it opens that
+// one: which process may use it is the lock's to say.
+func openOrCreate(path string) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return f, err
+		}
+		if testHookBeforeCreate != nil {
+			testHookBeforeCreate(path)
+		}
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+}
+
+// testHookBeforeCreate, if set, runs between finding that a store's file does
+// not exist and creating it: tests use it to create the file from another
+// process in that window.
+var testHookBeforeCreate func(path string)
+
+// The files of the stores open in this process. The file lock is held by the
+// open file, so a second Open of the same file in this process would get the
+// lock error meant for another process.
+var (
+	openMu    sync.Mutex
+	openFiles = map[*Store]os.FileInfo{}
+)
+
+// register records that s has f open, unless a store of this process already
+// has that file open.
+func (s *Store) register(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", s.path, err)
+	}
+	openMu.Lock()
+	defer openMu.Unlock()
+	for other, ofi := range openFiles {
+		if os.SameFile(fi, ofi) {
+			how := "already open in this process (close it before opening it again)"
+			if other.path != s.path {
+				how = fmt.Sprintf("already open in this process, as %s (close it before opening it again)", other.path)
+			}
+			return fmt.Errorf("sqlitestore: %s: %w: %s", s.path, store.ErrLocked, how)
+		}
+	}
+	openFiles[s] = fi
+	return nil
+}
+
+func (s *Store) unregister() {
+	openMu.Lock()
+	delete(openFiles, s)
+	openMu.Unlock()
 }
 
 func uriPath(p string) string {

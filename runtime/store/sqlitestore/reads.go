@@ -45,27 +45,42 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	return err
 }
 
-func scanActivation(r scanner) (store.Activation, error) {
-	var a store.Activation
-	var id, outcome []byte
+// scanActivation reads an activation's row. On an error, raw is the row's id
+// as stored, for a report that names it.
+func scanActivation(r scanner) (a store.Activation, raw []byte, err error) {
+	var outcome []byte
 	var key sql.NullString
 	var state int
-	if err := r.Scan(&id, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure); err != nil {
-		return a, err
+	if err := r.Scan(&raw, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure); err != nil {
+		return a, raw, scanErr(err)
 	}
-	var err error
-	if a.ID, err = idFrom(id, "activation"); err != nil {
-		return a, err
+	if a.ID, err = idFrom(raw, "activation"); err != nil {
+		return a, raw, err
 	}
 	if a.Outcome, err = idFrom(outcome, "outcome vow"); err != nil {
-		return a, fmt.Errorf("activation %s: %w", a.ID, err)
+		return a, raw, fmt.Errorf("activation %s: %w", a.ID, err)
 	}
 	a.StartKey = key.String
 	a.State = store.State(state)
 	if a.State < store.Running || a.State > store.Done {
-		return a, fmt.Errorf("%w: activation %s has state %d", store.ErrCorrupt, a.ID, state)
+		return a, raw, fmt.Errorf("%w: activation %s has state %d", store.ErrCorrupt, a.ID, state)
 	}
-	return a, nil
+	return a, raw, nil
+}
+
+// scanErr marks an error converting a stored value — a NULL where there must
+// be a value, text where there must be a number, as a flipped byte leaves
+// them — as damage. Other errors (the read itself failed) pass as they are.
+func scanErr(err error) error {
+	if err != nil && strings.HasPrefix(err.Error(), "sql: Scan error") {
+		return fmt.Errorf("%w: %v", store.ErrCorrupt, err)
+	}
+	return err
+}
+
+// skipDamaged reports a row a listing cannot read back and leaves out.
+func (s *Store) skipDamaged(what string, raw []byte, err error) {
+	s.log.Error("asyncflow store: skipping a damaged "+what+" row", "path", s.path, "id", fmt.Sprintf("%x", raw), "err", err)
 }
 
 // Revivable implements store.Store.
@@ -85,14 +100,18 @@ func (s *Store) Revivable(ctx context.Context, fn func(flow.ActivationID, string
 		for rows.Next() {
 			var b []byte
 			var r row
-			if err := rows.Scan(&b, &r.flow, &r.state); err != nil {
-				return err
+			err := scanErr(rows.Scan(&b, &r.flow, &r.state))
+			if err == nil {
+				r.id, err = idFrom(b, "activation")
 			}
-			if r.id, err = idFrom(b, "activation"); err != nil {
+			if errors.Is(err, store.ErrCorrupt) {
 				// One damaged row must not keep every other activation
 				// from being revived.
-				s.log.Error("asyncflow store: skipping a damaged activation row", "path", s.path, "err", err)
+				s.skipDamaged("activation", b, err)
 				continue
+			}
+			if err != nil {
+				return err
 			}
 			all = append(all, r)
 		}
@@ -113,7 +132,7 @@ func (s *Store) Revivable(ctx context.Context, fn func(flow.ActivationID, string
 func (s *Store) Activation(ctx context.Context, id flow.ActivationID) (store.Activation, error) {
 	var a store.Activation
 	err := s.read(ctx, func(q querier) (err error) {
-		a, err = scanActivation(q.QueryRowContext(ctx, qActivation, id[:]))
+		a, _, err = scanActivation(q.QueryRowContext(ctx, qActivation, id[:]))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -146,8 +165,9 @@ func (s *Store) Activations(ctx context.Context, f store.Filter) ([]store.Activa
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	q += " ORDER BY id LIMIT ?"
-	args = append(args, limit)
+	// Rows are read until limit of them could be read back: a damaged row
+	// is reported and left out, and the listing goes on.
+	q += " ORDER BY id"
 	var out []store.Activation
 	err := s.read(ctx, func(qr querier) error {
 		rows, err := qr.QueryContext(ctx, q, args...)
@@ -155,8 +175,12 @@ func (s *Store) Activations(ctx context.Context, f store.Filter) ([]store.Activa
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			a, err := scanActivation(rows)
+		for len(out) < limit && rows.Next() {
+			a, raw, err := scanActivation(rows)
+			if errors.Is(err, store.ErrCorrupt) {
+				s.skipDamaged("activation", raw, err)
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -179,7 +203,7 @@ func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, e
 		for rows.Next() {
 			var e store.Entry
 			if err := rows.Scan(&e.Step, &e.Kind, &e.Gen, &e.Payload); err != nil {
-				return err
+				return scanErr(err)
 			}
 			if e.Step != int64(len(out)) {
 				return fmt.Errorf("%w: log of %s has step %d where %d was expected", store.ErrCorrupt, id, e.Step, len(out))
@@ -199,7 +223,7 @@ func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	v := store.Vow{ID: id}
 	var state int
 	err := s.read(ctx, func(q querier) error {
-		return q.QueryRowContext(ctx, `SELECT state, payload, gen FROM vows WHERE id = ?`, id[:]).Scan(&state, &v.Payload, &v.Gen)
+		return scanErr(q.QueryRowContext(ctx, `SELECT state, payload, gen FROM vows WHERE id = ?`, id[:]).Scan(&state, &v.Payload, &v.Gen))
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("sqlitestore: vow %s: %w", id, store.ErrNotFound)
@@ -226,7 +250,7 @@ func (s *Store) Waits(ctx context.Context, id flow.ActivationID) ([]flow.VowID, 
 		for rows.Next() {
 			var b []byte
 			if err := rows.Scan(&b); err != nil {
-				return err
+				return scanErr(err)
 			}
 			v, err := idFrom(b, "vow")
 			if err != nil {
@@ -243,7 +267,7 @@ func (s *Store) Waits(ctx context.Context, id flow.ActivationID) ([]flow.VowID, 
 func (s *Store) NextDeadline(ctx context.Context) (time.Time, bool, error) {
 	var ns sql.NullInt64
 	if err := s.read(ctx, func(q querier) error {
-		return q.QueryRowContext(ctx, `SELECT min(deadline) FROM timers`).Scan(&ns)
+		return scanErr(q.QueryRowContext(ctx, `SELECT min(deadline) FROM timers`).Scan(&ns))
 	}); err != nil {
 		return time.Time{}, false, s.wrap("timers", err)
 	}
@@ -258,7 +282,7 @@ func (s *Store) Incarnation(ctx context.Context, gen int64) (store.Incarnation, 
 	inc := store.Incarnation{Gen: gen}
 	var started int64
 	err := s.read(ctx, func(q querier) error {
-		return q.QueryRowContext(ctx, `SELECT build, started_ns, pid FROM incarnations WHERE gen = ?`, gen).Scan(&inc.Build, &started, &inc.PID)
+		return scanErr(q.QueryRowContext(ctx, `SELECT build, started_ns, pid FROM incarnations WHERE gen = ?`, gen).Scan(&inc.Build, &started, &inc.PID))
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return inc, fmt.Errorf("sqlitestore: incarnation %d: %w", gen, store.ErrNotFound)

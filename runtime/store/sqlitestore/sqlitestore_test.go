@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -110,18 +113,27 @@ func TestDamagedRows(t *testing.T) {
 	badState := flow.NewActivationID()
 	_, err = db.Exec(`INSERT INTO activations (id, flow, args, state, outcome, created_gen, gen) VALUES (?, 'test.F', x'00', 9, ?, 1, 1)`, badState[:], badState[:])
 	require.NoError(t, err)
+	badGen := flow.NewActivationID()
+	_, err = db.Exec(`INSERT INTO activations (id, flow, args, state, outcome, created_gen, gen) VALUES (?, 'test.F', x'00', 1, ?, 1, 'abc')`, badGen[:], badGen[:])
+	require.NoError(t, err)
 	badVow := flow.NewVowID()
 	_, err = db.Exec(`INSERT INTO vows (id, state, gen) VALUES (?, 7, 1)`, badVow[:])
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
-	s = open(t, path)
+	var logs syncBuffer
+	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	defer s.Close(context.Background())
 	_, err = s.Log(ctx, gapped)
 	assert.ErrorIs(t, err, store.ErrCorrupt)
 	onePrefix(t, err)
 	assert.ErrorContains(t, err, "step 2 where 1 was expected")
 	_, err = s.Activation(ctx, badState)
 	assert.ErrorIs(t, err, store.ErrCorrupt)
+	onePrefix(t, err)
+	_, err = s.Activation(ctx, badGen)
+	assert.ErrorIs(t, err, store.ErrCorrupt, "text where a number must be")
 	onePrefix(t, err)
 	_, err = s.Vow(ctx, badVow)
 	assert.ErrorIs(t, err, store.ErrCorrupt)
@@ -131,7 +143,37 @@ func TestDamagedRows(t *testing.T) {
 		revivable = append(revivable, id)
 		return nil
 	}))
-	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, revivable, "the damaged row is skipped")
+	// The row with a bad generation reads its id, flow and state: revival
+	// finds the damage when it reads the row.
+	assert.ElementsMatch(t, []flow.ActivationID{good, gapped, badGen}, revivable, "the damaged row is skipped")
+
+	// A listing reports the damaged rows and goes on, page after page.
+	all, err := s.Activations(ctx, store.Filter{})
+	require.NoError(t, err, "one damaged row does not fail the listing")
+	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, ids(all))
+	var paged []flow.ActivationID
+	f := store.Filter{Limit: 1}
+	for range 10 {
+		page, err := s.Activations(ctx, f)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		assert.Len(t, page, 1, "a page holds Limit readable rows while there are more")
+		paged = append(paged, ids(page)...)
+		f.After = page[len(page)-1].ID
+	}
+	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, paged)
+	assert.Contains(t, logs.String(), "damaged activation row")
+	assert.Contains(t, logs.String(), "0102", "the report names the row")
+}
+
+func ids(as []store.Activation) []flow.ActivationID {
+	out := make([]flow.ActivationID, len(as))
+	for i, a := range as {
+		out[i] = a.ID
+	}
+	return out
 }
 
 func fileBytes(t *testing.T, path string) []byte {
@@ -242,28 +284,67 @@ func TestRefusesTruncatedAndCorruptStores(t *testing.T) {
 // TestSecondProcessIsRefused opens a store, then runs this test binary as a
 // second process that tries to open it too.
 func TestSecondProcessIsRefused(t *testing.T) {
-	if path := os.Getenv("ASYNCFLOW_STORE_HELPER"); path != "" {
-		_, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
-		if err == nil {
-			fmt.Println("OPENED")
-			os.Exit(0)
-		}
-		fmt.Println(err)
-		os.Exit(3)
-	}
 	path := filepath.Join(t.TempDir(), "app.db")
 	s := open(t, path)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondProcessIsRefused$")
-	cmd.Env = append(os.Environ(), "ASYNCFLOW_STORE_HELPER="+path)
-	out, err := cmd.CombinedOutput()
+	out, err := helper(t, "open", path).CombinedOutput()
 	require.Error(t, err, string(out))
 	assert.Contains(t, string(out), "in use by another process")
 
 	// Once this process lets go, another may open it.
 	require.NoError(t, s.Close(t.Context()))
-	cmd = exec.Command(os.Args[0], "-test.run=^TestSecondProcessIsRefused$")
-	cmd.Env = append(os.Environ(), "ASYNCFLOW_STORE_HELPER="+path)
-	out, err = cmd.CombinedOutput()
+	out, err = helper(t, "open", path).CombinedOutput()
 	require.NoError(t, err, string(out))
 	assert.Contains(t, string(out), "OPENED")
+}
+
+// helper returns the command that runs this test binary as the named helper
+// program (see TestMain).
+func helper(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "ASYNCFLOW_STORE_HELPER="+name)
+	return cmd
+}
+
+// helperOpen opens the store at args[0] and says whether it could.
+func helperOpen(args []string) int {
+	_, err := sqlitestore.Open(context.Background(), args[0], sqlitestore.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return 3
+	}
+	fmt.Println("OPENED")
+	return 0
+}
+
+// helperHold opens the store at args[0], says so, and holds it until its
+// standard input closes.
+func helperHold(args []string) int {
+	s, err := sqlitestore.Open(context.Background(), args[0], sqlitestore.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return 3
+	}
+	fmt.Println("OPENED")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	_ = s.Close(context.Background())
+	return 0
+}
+
+// syncBuffer is a buffer a logger writes to from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

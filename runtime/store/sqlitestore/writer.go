@@ -191,7 +191,7 @@ func (w *writer) createActivation(op *store.CreateActivation) error {
 		return err
 	}
 	if n == 0 {
-		existing, err := scanActivation(w.conn.QueryRowContext(w.ctx, qActivation, a.ID[:]))
+		existing, _, err := scanActivation(w.conn.QueryRowContext(w.ctx, qActivation, a.ID[:]))
 		if err != nil {
 			return err
 		}
@@ -227,7 +227,7 @@ func (w *writer) settle(id flow.VowID, state store.VowState, payload []byte, gen
 		var b []byte
 		if err := rows.Scan(&b); err != nil {
 			rows.Close()
-			return false, false, nil, err
+			return false, false, nil, scanErr(err)
 		}
 		act, err := idFrom(b, "waiting activation")
 		if err != nil {
@@ -260,7 +260,7 @@ func (w *writer) watch(op *store.Watch) error {
 	for i, id := range op.Vows {
 		var v store.Vow
 		var state int
-		err := st.QueryRowContext(w.ctx, id[:]).Scan(&state, &v.Payload, &v.Gen)
+		err := scanErr(st.QueryRowContext(w.ctx, id[:]).Scan(&state, &v.Payload, &v.Gen))
 		if errors.Is(err, sql.ErrNoRows) {
 			op.Index, op.Vow, op.Missing = -1, store.Vow{}, i
 			return nil
@@ -333,7 +333,7 @@ func (w *writer) fireTimers(op *store.FireTimers) error {
 		var b []byte
 		if err := rows.Scan(&d.deadline, &b); err != nil {
 			rows.Close()
-			return err
+			return scanErr(err)
 		}
 		if d.vow, err = idFrom(b, "timer vow"); err != nil {
 			rows.Close()

@@ -1,0 +1,78 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+func TestTrustedSchemaIsOff(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), Options{})
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	for name, db := range map[string]*sql.DB{"readers": s.rdb, "writer": s.wdb} {
+		var on int
+		require.NoError(t, db.QueryRowContext(t.Context(), "PRAGMA trusted_schema").Scan(&on), name)
+		assert.Equal(t, 0, on, name)
+	}
+}
+
+// TestCreationRace: another process creates the store between this one
+// finding no file and creating it. This one opens the file the other made and
+// gets the lock error, not "file exists".
+func TestCreationRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	var other *exec.Cmd
+	testHookBeforeCreate = func(p string) {
+		testHookBeforeCreate = nil
+		// The "hold" helper of this test binary's TestMain.
+		other = exec.Command(os.Args[0], p)
+		other.Env = append(os.Environ(), "ASYNCFLOW_STORE_HELPER=hold")
+		stdin, err := other.StdinPipe()
+		require.NoError(t, err)
+		t.Cleanup(func() { stdin.Close(); _ = other.Wait() })
+		stdout, err := other.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, other.Start())
+		line := make([]byte, 7)
+		_, err = stdout.Read(line)
+		require.NoError(t, err)
+		require.Equal(t, "OPENED\n", string(line))
+	}
+	defer func() { testHookBeforeCreate = nil }()
+	_, err := Open(t.Context(), path, Options{})
+	require.NotNil(t, other, "the hook ran")
+	assert.ErrorIs(t, err, store.ErrLocked)
+	assert.ErrorContains(t, err, "in use by another process")
+	assert.NotContains(t, err.Error(), "file exists")
+}
+
+// TestSecondOpenInProcess: a store open in this process is not "in use by
+// another process" when it is opened again here, under the same name or
+// another.
+func TestSecondOpenInProcess(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.db")
+	s, err := Open(t.Context(), path, Options{})
+	require.NoError(t, err)
+	link := filepath.Join(dir, "link.db")
+	require.NoError(t, os.Symlink(path, link))
+	for _, p := range []string{path, link} {
+		_, err = Open(t.Context(), p, Options{})
+		assert.ErrorIs(t, err, store.ErrLocked)
+		assert.ErrorContains(t, err, "already open in this process")
+		assert.NotContains(t, err.Error(), "another process")
+	}
+	require.NoError(t, s.Close(t.Context()))
+	s, err = Open(t.Context(), path, Options{})
+	require.NoError(t, err, "closed, it opens again")
+	require.NoError(t, s.Close(t.Context()))
+}
