@@ -123,6 +123,37 @@ func TestCanonical(t *testing.T) {
 	assert.Equal(t, n1, n2)
 }
 
+// TestCanonicalMapsWithEqualKeys: keys that are distinct in the map but
+// encode alike — NaNs, pointers to equal values, structs holding NaN — give
+// one encoding, whatever order the map yields them in.
+func TestCanonicalMapsWithEqualKeys(t *testing.T) {
+	nan := math.NaN()
+	type point struct{ X, Y float64 }
+	one, two, three := 7, 7, 7
+	cases := map[string]any{
+		"NaN keys":          map[float64]string{nan: "a", math.Float64frombits(0x7ff8000000000abc): "b", nan: "c", 1.5: "d", nan: "e"},
+		"pointer keys":      map[*int]string{&one: "x", &two: "y", &three: "z"},
+		"struct keys":       map[point]int{{nan, 1}: 1, {nan, 1}: 2, {nan, 1}: 3, {0, 1}: 4},
+		"values that cross": map[float64][]int{nan: {1}, math.NaN(): {2}, math.NaN(): {1, 2}},
+	}
+	for name, m := range cases {
+		t.Run(name, func(t *testing.T) {
+			first, err := codec.Marshal(m)
+			require.NoError(t, err)
+			for range 100 {
+				b, err := codec.Marshal(m)
+				require.NoError(t, err)
+				require.Equal(t, first, b, "the same map encodes to the same bytes")
+			}
+		})
+	}
+	var back map[float64]string
+	b, err := codec.Marshal(cases["NaN keys"])
+	require.NoError(t, err)
+	require.NoError(t, codec.Unmarshal(b, &back))
+	assert.Len(t, back, 5, "every NaN key comes back")
+}
+
 type fieldOrderA struct {
 	Alpha string
 	Beta  int

@@ -5,7 +5,9 @@
 // The encoding has three properties the runtime relies on.
 //
 // It is canonical: the same Go value always encodes to the same bytes. Map
-// entries are written in the order of their encoded keys, struct fields in the
+// entries are written in the order of their encoded keys (then of their
+// encoded values, for keys distinct in the map that encode alike, such as
+// NaNs), struct fields in the
 // order of their names, integers in one form whatever their Go width or
 // signedness, and NaN in one bit pattern. Replay compares a guest's arguments
 // with the logged ones byte for byte, so this is what makes replay exact.

@@ -17,7 +17,7 @@ const (
 	tagString byte = 0x06 // uvarint length, UTF-8 bytes
 	tagBytes  byte = 0x07 // uvarint length, bytes
 	tagList   byte = 0x08 // uvarint count, values
-	tagMap    byte = 0x09 // uvarint count, key/value pairs ordered by encoded key
+	tagMap    byte = 0x09 // uvarint count, key/value pairs ordered by encoded key, then value
 	tagStruct byte = 0x0a // uvarint count, name/value pairs ordered by name
 	tagTime   byte = 0x0b // varint seconds, uvarint nanoseconds, varint zone offset seconds
 	tagVow    byte = 0x0c // 16 bytes

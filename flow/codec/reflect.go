@@ -481,7 +481,15 @@ func encodeMap(e *Encoder, v reflect.Value, kp, vp *plan) {
 		}
 		pairs = append(pairs, pair{k, bytes.Clone(sub.buf)})
 	}
-	slices.SortFunc(pairs, func(a, b pair) int { return bytes.Compare(a.k, b.k) })
+	// By key, then by value: keys distinct in the map can encode alike (NaNs,
+	// pointers to equal values), and their pairs must still come in one
+	// order. Pairs equal in both are indistinguishable.
+	slices.SortFunc(pairs, func(a, b pair) int {
+		if c := bytes.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.v, b.v)
+	})
 	e.buf = append(e.buf, tagMap)
 	e.uvarint(uint64(len(pairs)))
 	for _, p := range pairs {
