@@ -40,5 +40,8 @@
 // callers test them with errors.Is: [ErrNotFound] for a missing activation,
 // vow or incarnation, [ErrClosed] for any operation on a closed store,
 // [ErrCorrupt] for data the store cannot read back, and [ErrLocked],
-// [ErrNotStore] and [ErrNewerSchema] when a store cannot be opened.
+// [ErrNotStore] and [ErrNewerSchema] when a store cannot be opened. A failed
+// submission says whether to try it again: [ErrUnavailable] when the store
+// cannot write now (disk full, I/O) but may later, [ErrRefused] when it
+// refuses the submission for good (too big, a constraint).
 package store

@@ -30,3 +30,15 @@ var ErrClosed = errors.New("closed")
 // ErrNotFound is returned when an activation, vow or incarnation does not
 // exist.
 var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable is returned when a store cannot do an operation now but may
+// later: its disk is full, an I/O error, its file was made read-only, a lock
+// was held too long. Nothing of a failed submission was written, and the same
+// submission may be made again.
+var ErrUnavailable = errors.New("unavailable")
+
+// ErrRefused is returned when a store refuses a submission for good: a value
+// over the store's size limit, or a write that breaks a constraint (a step
+// the log holds already, a vow id that exists). Nothing of it was written,
+// and submitting it again fails again.
+var ErrRefused = errors.New("refused")

@@ -180,6 +180,11 @@ func (s *Store) wrap(op string, err error) error {
 			return fmt.Errorf("sqlitestore: %s %s: %w: %v", op, s.path, store.ErrNotStore, err)
 		case sqlite3.SQLITE_CORRUPT:
 			return fmt.Errorf("sqlitestore: %s %s: %w: %v", op, s.path, store.ErrCorrupt, err)
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN,
+			sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
+			return fmt.Errorf("sqlitestore: %s %s: %w: %w", op, s.path, store.ErrUnavailable, err)
+		case sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH:
+			return fmt.Errorf("sqlitestore: %s %s: %w: %w", op, s.path, store.ErrRefused, err)
 		}
 	}
 	return fmt.Errorf("sqlitestore: %s %s: %w", op, s.path, err)

@@ -33,6 +33,7 @@ func (s *Store) enqueue(j job, closed error) *store.Pending {
 		j.p.Complete(closed)
 		return j.p
 	}
+	s.inflight.Add(1)
 	s.queue <- j
 	return j.p
 }
@@ -86,7 +87,7 @@ func (s *Store) commitLoop() {
 func (s *Store) run(w *writer, werr error, batch []job) {
 	if werr != nil {
 		for _, j := range batch {
-			j.p.Complete(werr)
+			s.complete(j, werr)
 		}
 		return
 	}
@@ -94,13 +95,20 @@ func (s *Store) run(w *writer, werr error, batch []job) {
 	if err != nil && len(batch) > 1 {
 		// Isolate the submission at fault: the others still commit.
 		for _, j := range batch {
-			j.p.Complete(w.commit([]job{j}))
+			s.complete(j, w.commit([]job{j}))
 		}
 		return
 	}
 	for _, j := range batch {
-		j.p.Complete(err)
+		s.complete(j, err)
 	}
+}
+
+// complete releases a job's submitter. It no longer counts as in flight
+// from just before: whoever sees it released sees it gone.
+func (s *Store) complete(j job, err error) {
+	s.inflight.Add(-1)
+	j.p.Complete(err)
 }
 
 // Close implements store.Store.
@@ -118,7 +126,12 @@ func (s *Store) Close(ctx context.Context) error {
 	select {
 	case <-s.stopped:
 	case <-ctx.Done():
-		s.closeErr = fmt.Errorf("sqlitestore: close %s: commits still in flight: %w", s.path, ctx.Err())
+		if s.inflight.Load() == 0 {
+			// Nothing to wait for: the committer is on its way out.
+			<-s.stopped
+			break
+		}
+		s.closeErr = fmt.Errorf("sqlitestore: close %s: %d submissions still in flight: %w", s.path, s.inflight.Load(), ctx.Err())
 		// The writer finishes its transaction and closes; SQLite keeps the
 		// file consistent whatever happens next.
 		go func() {

@@ -45,7 +45,17 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
+	// MaxValueSize bounds each value a submission writes: a log entry's
+	// payload, an activation's arguments, a vow's value or error, a failure
+	// diagnostic. A submission with a larger one fails with store.ErrRefused
+	// and a message giving both sizes. Default and ceiling: SQLite's own
+	// limit, 1,000,000,000 bytes.
+	MaxValueSize int
 }
+
+// sqliteMaxLength is SQLite's limit on the size of one value
+// (SQLITE_MAX_LENGTH).
+const sqliteMaxLength = 1_000_000_000
 
 // Store is the store on embedded SQLite.
 type Store struct {
@@ -58,6 +68,7 @@ type Store struct {
 	rdb    *sql.DB // readers
 
 	queue    chan job
+	inflight atomic.Int64 // jobs queued or being committed
 	submitMu sync.RWMutex // held to queue a job, and to stop queueing
 	stop     chan struct{}
 	stopped  chan struct{}
@@ -86,6 +97,9 @@ func Open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.MaxValueSize <= 0 || opts.MaxValueSize > sqliteMaxLength {
+		opts.MaxValueSize = sqliteMaxLength
 	}
 	s := &Store{
 		path:    path,

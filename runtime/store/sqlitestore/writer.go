@@ -3,8 +3,10 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
@@ -30,7 +32,9 @@ func (w *writer) close() {
 	for _, st := range w.stmts {
 		st.Close()
 	}
-	w.conn.Close()
+	if w.conn != nil {
+		w.conn.Close()
+	}
 }
 
 func (w *writer) stmt(q string) (*sql.Stmt, error) {
@@ -63,14 +67,17 @@ func (w *writer) query(q string, args ...any) (*sql.Rows, error) {
 
 // commit applies every job of the batch in one immediate transaction.
 func (w *writer) commit(batch []job) (err error) {
+	if w.conn == nil {
+		if err := w.reconnect(); err != nil {
+			return err
+		}
+	}
 	if _, err := w.exec("BEGIN IMMEDIATE"); err != nil {
 		return w.s.wrap("begin", err)
 	}
 	defer func() {
 		if err != nil {
-			if _, rerr := w.exec("ROLLBACK"); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
+			w.rollback()
 		}
 	}()
 	for _, j := range batch {
@@ -81,6 +88,9 @@ func (w *writer) commit(batch []job) (err error) {
 			continue
 		}
 		for _, op := range j.p.Ops() {
+			if err := w.checkSizes(op); err != nil {
+				return fmt.Errorf("sqlitestore: %s %s: %w", opName(op), w.s.path, err)
+			}
 			if err := w.apply(op); err != nil {
 				return w.s.wrap(opName(op), err)
 			}
@@ -88,6 +98,64 @@ func (w *writer) commit(batch []job) (err error) {
 	}
 	if _, err := w.exec("COMMIT"); err != nil {
 		return w.s.wrap("commit", err)
+	}
+	return nil
+}
+
+// rollback ends a failed transaction. SQLite has rolled it back already
+// after some errors (a full disk, an I/O error): that is not a second error.
+// If the rollback itself fails, the connection may still be in the
+// transaction: it is dropped, and the next commit opens another.
+func (w *writer) rollback() {
+	_, err := w.exec("ROLLBACK")
+	if err == nil || strings.Contains(err.Error(), "no transaction is active") {
+		return
+	}
+	w.s.log.Error("asyncflow store: rollback failed; reconnecting", "path", w.s.path, "err", err)
+	w.drop()
+}
+
+// drop discards the write connection; the next commit reconnects.
+func (w *writer) drop() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	clear(w.stmts)
+	// Returning ErrBadConn makes database/sql close the connection rather
+	// than keep it, with whatever transaction it holds, for reuse.
+	_ = w.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = w.conn.Close()
+	w.conn = nil
+}
+
+func (w *writer) reconnect() error {
+	conn, err := w.s.wdb.Conn(w.ctx)
+	if err != nil {
+		return w.s.wrap("writer", err)
+	}
+	w.conn = conn
+	return nil
+}
+
+// checkSizes refuses an op with a value over the store's limit.
+func (w *writer) checkSizes(op store.Op) error {
+	var values [][]byte
+	switch op := op.(type) {
+	case *store.Append:
+		values = [][]byte{op.Entry.Payload}
+	case *store.CreateActivation:
+		values = [][]byte{op.Activation.Args}
+	case *store.SettleVow:
+		values = [][]byte{op.Payload}
+	case *store.SetState:
+		values = [][]byte{op.Failure}
+	case *store.Finish:
+		values = [][]byte{op.Payload}
+	}
+	for _, v := range values {
+		if len(v) > w.s.opts.MaxValueSize {
+			return fmt.Errorf("%w: a value of %d bytes, over the store's limit of %d", store.ErrRefused, len(v), w.s.opts.MaxValueSize)
+		}
 	}
 	return nil
 }
@@ -308,9 +376,19 @@ func (w *writer) finish(op *store.Finish) error {
 	if _, err := w.exec(qDeleteWaits, op.Act[:]); err != nil {
 		return err
 	}
-	_, _, waiters, err := w.settle(vid, op.State, op.Payload, op.Gen)
+	settled, missing, waiters, err := w.settle(vid, op.State, op.Payload, op.Gen)
+	switch {
+	case err != nil:
+		return err
+	case missing:
+		return fmt.Errorf("%w: activation %s: its outcome vow %s is missing", store.ErrCorrupt, op.Act, vid)
+	case !settled:
+		// Only finishing settles an outcome: anything else that did is a
+		// bug, and the outcome is not overwritten.
+		return fmt.Errorf("%w: activation %s: its outcome vow %s is settled already, though the activation is not done (an internal error)", store.ErrRefused, op.Act, vid)
+	}
 	op.Finished, op.Outcome, op.Waiters = true, vid, waiters
-	return err
+	return nil
 }
 
 func (w *writer) fireTimers(op *store.FireTimers) error {

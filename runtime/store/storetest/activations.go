@@ -119,7 +119,8 @@ var activationCases = []testCase{
 		a := h.create("test.F", 1)
 		h.apply(&store.Append{Act: a.ID, Entry: store.Entry{Step: 0, Kind: 1, Gen: 1, Payload: []byte("first")}})
 		err := store.Apply(t.Context(), h.s, &store.Append{Act: a.ID, Entry: store.Entry{Step: 0, Kind: 1, Gen: 1, Payload: []byte("second")}})
-		assert.Error(t, err, "a step the log holds fails")
+		assert.ErrorIs(t, err, store.ErrRefused, "a step the log holds fails, for good")
+		assert.NotErrorIs(t, err, store.ErrUnavailable)
 		sameEntries(t, []store.Entry{{Step: 0, Kind: 1, Gen: 1, Payload: []byte("first")}}, h.log(a.ID))
 	}},
 	{"SetState", func(t *testing.T, h *harness) {
@@ -178,6 +179,22 @@ var activationCases = []testCase{
 		missing := &store.Finish{Act: flow.NewActivationID(), State: store.VowRejected, Gen: 3}
 		h.apply(missing)
 		assert.False(t, missing.Finished)
+	}},
+	{"FinishRefusesASettledOutcome", func(t *testing.T, h *harness) {
+		// An outcome is the activation's to settle, when it finishes. If
+		// something settled it before, finishing is an internal error: the
+		// submission fails and nothing is overwritten.
+		a := h.create("test.F", 1)
+		h.apply(&store.Append{Act: a.ID, Entry: store.Entry{Step: 0, Kind: 1, Gen: 1, Payload: []byte("x")}})
+		h.apply(&store.SettleVow{ID: a.Outcome, State: store.VowFulfilled, Payload: []byte("forged"), Gen: 1})
+		fin := &store.Finish{Act: a.ID, State: store.VowFulfilled, Payload: []byte("real"), Gen: 2}
+		err := store.Apply(t.Context(), h.s, fin)
+		assert.ErrorIs(t, err, store.ErrRefused)
+		assert.ErrorContains(t, err, "settled already")
+		assert.False(t, fin.Finished)
+		assert.Equal(t, store.Running, h.state(a.ID), "not marked done")
+		assert.Len(t, h.log(a.ID), 1, "its log is kept")
+		sameVow(t, store.Vow{ID: a.Outcome, State: store.VowFulfilled, Payload: []byte("forged"), Gen: 1}, h.getVow(a.Outcome), "and nothing overwritten")
 	}},
 	{"FinishRejected", func(t *testing.T, h *harness) {
 		a := h.create("test.F", 1)

@@ -119,6 +119,27 @@ var lifecycleCases = []testCase{
 		h.s = h.track(h.reopen(t, h.s))
 		assert.Len(t, h.log(a.ID), 50, "what was submitted before Close is durable")
 	}},
+	{"CloseWithExpiredContext", func(t *testing.T, h *harness) {
+		// With nothing in flight, a context that has ended is no reason to
+		// fail: Close closes, and says nothing of commits still in flight.
+		ended, cancel := context.WithCancel(t.Context())
+		cancel()
+		for i := range 8 {
+			s := h.s
+			if i > 0 {
+				s = h.track(h.open(t))
+			}
+			a := store.Activation{ID: flow.NewActivationID(), Flow: "test.F", Args: []byte{0x08, 0x00}, Outcome: flow.NewVowID(), CreatedGen: 1}
+			require.NoError(t, store.Apply(t.Context(), s, &store.CreateActivation{Activation: a},
+				&store.Append{Act: a.ID, Entry: store.Entry{Step: 0, Kind: 1, Gen: 1, Payload: []byte("x")}}))
+			assert.NoError(t, s.Close(ended), "store %d", i)
+			again := h.track(h.reopen(t, s))
+			log, err := again.Log(t.Context(), a.ID)
+			require.NoError(t, err)
+			assert.Len(t, log, 1, "store %d", i)
+			require.NoError(t, again.Close(t.Context()))
+		}
+	}},
 	{"CancelledContext", func(t *testing.T, h *harness) {
 		a := h.create("test.F", 1)
 		ctx, cancel := context.WithCancel(t.Context())

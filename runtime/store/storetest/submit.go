@@ -86,7 +86,7 @@ var submitCases = []testCase{
 			good = append(good, h.s.Submit(&store.Append{Act: a.ID, Entry: store.Entry{Step: int64(i + 1), Kind: 1, Gen: 1, Payload: []byte{}}}, settles[i]))
 		}
 		for i := range n {
-			assert.Error(t, bad[i].Wait(), "bad submission %d", i)
+			assert.ErrorIs(t, bad[i].Wait(), store.ErrRefused, "bad submission %d", i)
 			assert.NoError(t, good[i].Wait(), "good submission %d", i)
 			assert.True(t, settles[i].Settled, "results of good submission %d", i)
 			assert.False(t, settles[i].Missing)

@@ -66,7 +66,7 @@ var vowCases = []testCase{
 		v := h.vow(1)
 		h.apply(&store.SettleVow{ID: v, State: store.VowFulfilled, Payload: []byte("v"), Gen: 1})
 		err := store.Apply(t.Context(), h.s, &store.CreateVow{ID: v, Gen: 2})
-		assert.Error(t, err, "an id that exists fails")
+		assert.ErrorIs(t, err, store.ErrRefused, "an id that exists fails, for good")
 		sameVow(t, store.Vow{ID: v, State: store.VowFulfilled, Payload: []byte("v"), Gen: 1}, h.getVow(v), "and changes nothing")
 	}},
 	{"SettleVowWakesWaiters", func(t *testing.T, h *harness) {
