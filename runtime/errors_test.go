@@ -39,7 +39,7 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	_, err = runtime.Wait(ctx, e.rt, bad)
 	assert.ErrorIs(t, err, runtime.ErrUnknownVow)
 
-	// A store another process holds.
+	// A store already open.
 	_, err = runtime.Open(ctx, e.path, runtime.Options{})
 	assert.ErrorIs(t, err, store.ErrLocked)
 }
