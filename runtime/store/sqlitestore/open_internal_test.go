@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,11 +17,15 @@ func TestTrustedSchemaIsOff(t *testing.T) {
 	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "app.db"), Options{})
 	require.NoError(t, err)
 	defer s.Close(context.Background())
-	for name, db := range map[string]*sql.DB{"readers": s.rdb, "writer": s.wdb} {
-		var on int
-		require.NoError(t, db.QueryRowContext(t.Context(), "PRAGMA trusted_schema").Scan(&on), name)
-		assert.Equal(t, 0, on, name)
-	}
+	var readers, writing int
+	require.NoError(t, s.rdb.QueryRowContext(t.Context(), "PRAGMA trusted_schema").Scan(&readers))
+	assert.Equal(t, 0, readers, "readers")
+	// The write connection is the committer's: ask through it.
+	p := s.enqueue(job{p: store.NewPending(), own: func(w *writer) error {
+		return w.conn.QueryRowContext(w.ctx, "PRAGMA trusted_schema").Scan(&writing)
+	}}, s.closedErr())
+	require.NoError(t, p.Wait())
+	assert.Equal(t, 0, writing, "writer")
 }
 
 // TestCreationRace: another process creates the store between this one
