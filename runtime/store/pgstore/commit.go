@@ -21,6 +21,7 @@ func (s *Store) Submit(ops ...store.Op) *store.Pending {
 		p.Complete(s.closedErr())
 		return p
 	}
+	s.inflight.Add(1)
 	s.queue <- p
 	return p
 }
@@ -112,7 +113,7 @@ func (c *committer) connect(ctx context.Context) (*pgx.Conn, error) {
 func (c *committer) run(batch []*store.Pending) {
 	for len(batch) > 0 {
 		if interactive(batch[0]) {
-			batch[0].Complete(c.interactive(batch[0]))
+			c.complete(batch[0], c.interactive(batch[0]))
 			batch = batch[1:]
 			continue
 		}
@@ -141,13 +142,20 @@ func (c *committer) pipelined(group []*store.Pending) {
 	err := c.send(group)
 	if err != nil && len(group) > 1 && isolatable(err) {
 		for _, p := range group {
-			p.Complete(c.send([]*store.Pending{p}))
+			c.complete(p, c.send([]*store.Pending{p}))
 		}
 		return
 	}
 	for _, p := range group {
-		p.Complete(err)
+		c.complete(p, err)
 	}
+}
+
+// complete releases a submitter. The submission no longer counts as in
+// flight from just before: whoever sees it released sees it gone.
+func (c *committer) complete(p *store.Pending, err error) {
+	c.s.inflight.Add(-1)
+	p.Complete(err)
 }
 
 // isolatable reports whether a failed transaction certainly had no effect
@@ -260,7 +268,12 @@ func (s *Store) Close(ctx context.Context) error {
 	select {
 	case <-s.stopped:
 	case <-ctx.Done():
-		s.closeErr = fmt.Errorf("pgstore: close %s: commits still in flight: %w", s.name, ctx.Err())
+		if s.inflight.Load() == 0 {
+			// Nothing to wait for: the committer is on its way out.
+			<-s.stopped
+			break
+		}
+		s.closeErr = fmt.Errorf("pgstore: close %s: %d submissions still in flight: %w", s.name, s.inflight.Load(), ctx.Err())
 		// The committer finishes its transaction; the server keeps the
 		// store consistent whatever happens next.
 		go func() {

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/asyncflow-go/asyncflow/runtime/store"
@@ -50,6 +52,7 @@ type Store struct {
 	connCfg *pgx.ConnConfig // for the committer's connection
 
 	queue    chan *store.Pending
+	inflight atomic.Int64 // submissions queued or being committed
 	submitMu sync.RWMutex // held to queue a submission, and to stop queueing
 	stop     chan struct{}
 	stopped  chan struct{}
@@ -136,13 +139,49 @@ func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 // Schema returns the PostgreSQL schema the store lives in.
 func (s *Store) Schema() string { return s.schema }
 
-// wrap names the operation and the store around an error. An error that
+// wrap names the operation and the store around an error, and marks a
+// server's error as one of the store package's where one fits. An error that
 // already is one of the store package's errors is wrapped as it is.
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if sentinel := classify(err); sentinel != nil && !errors.Is(err, sentinel) {
+		return fmt.Errorf("pgstore: %s %s: %w: %w", op, s.name, sentinel, err)
+	}
 	return fmt.Errorf("pgstore: %s %s: %w", op, s.name, err)
+}
+
+// classify says what a failed operation means for trying it again, by the
+// server's SQLSTATE: refused for good (a constraint, a value too big), or
+// unavailable for now (a full disk, a server shutting down, a lost
+// serialization, a connection lost before anything was sent). An error
+// after which the outcome of a commit is unknown is neither.
+func classify(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "AF001", // finish over a settled outcome
+			strings.HasPrefix(pe.Code, "23"), // integrity constraint violation
+			pe.Code == "54000",               // program limit exceeded
+			pe.Code == "22001":               // string data right truncation
+			return store.ErrRefused
+		case pe.Code == "AF002":
+			return store.ErrCorrupt
+		case strings.HasPrefix(pe.Code, "53"), // insufficient resources: disk full, out of memory, too many connections
+			strings.HasPrefix(pe.Code, "08"),       // connection exception
+			strings.HasPrefix(pe.Code, "57P"),      // the server shutting down or starting
+			pe.Code == "58030",                     // I/O error
+			pe.Code == "40001", pe.Code == "40P01", // serialization failure, deadlock
+			pe.Code == "25006": // read-only transaction: a standby
+			return store.ErrUnavailable
+		}
+		return nil
+	}
+	if pgconn.SafeToRetry(err) {
+		return store.ErrUnavailable // nothing reached the server
+	}
+	return nil
 }
 
 func (s *Store) closedErr() error {
