@@ -364,6 +364,11 @@ func derivedID(flowName, key string) flow.ActivationID {
 // queued finish within ctx; the store is then closed. Close never leaves the
 // store inconsistent, even when ctx ends first.
 func (rt *Runtime) Close(ctx context.Context) error {
+	// Host calls are cut before anything can see the runtime closing: a host
+	// method that runs into the closing runtime (NewVow, Resolve, a start
+	// refused) and returns that error has its call cut, never its result
+	// logged.
+	rt.cancelHost()
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
@@ -375,8 +380,10 @@ func (rt *Runtime) Close(ctx context.Context) error {
 		acts = append(acts, a)
 	}
 	rt.mu.Unlock()
+	if testHookClosing != nil {
+		testHookClosing()
+	}
 
-	rt.cancelHost()
 	close(rt.done)
 	for _, a := range acts {
 		a.stop()
@@ -405,6 +412,10 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// testHookClosing, if set, runs right after Close has marked the runtime
+// closing.
+var testHookClosing func()
 
 // buildOf returns the build of an incarnation, for diagnostics.
 func (rt *Runtime) buildOf(gen int64) string {
