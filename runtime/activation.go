@@ -199,7 +199,7 @@ func (a *activation) stop() {
 
 // finish settles the outcome of a flow that returned.
 func (a *activation) finish(result []byte, ferr error) {
-	op := &store.Finish{Act: a.id, State: store.VowFulfilled, Payload: result, Gen: a.rt.gen}
+	op := &store.Finish{Act: a.id, State: store.VowFulfilled, Payload: result, Gen: a.rt.gen, At: a.rt.clock.Now(), KeepLog: a.rt.opts.KeepLogs}
 	if ferr != nil {
 		var e codec.Encoder
 		e.EncodeError(ferr)

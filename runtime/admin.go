@@ -2,12 +2,16 @@ package runtime
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
-	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/runtime/diag"
 	"github.com/asyncflow-go/asyncflow/runtime/internal/membrane"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
@@ -32,47 +36,139 @@ type ActivationInfo struct {
 	StartKey string // the caller's id, for StartWithID
 	State    State
 	// Registered is false for activations of a flow this incarnation has
-	// not registered: they are left untouched until one does.
+	// not registered: they are left untouched until one does. An Admin on a
+	// store alone (OpenAdmin) has no registry and leaves it false.
 	Registered bool
 	// Resident is true if a goroutine runs or holds it now.
-	Resident   bool
-	Outcome    flow.VowID
-	CreatedGen int64
-	Gen        int64            // incarnation of the last state change
-	Failure    *diag.Diagnostic // why it is stuck, while failed
-	Waits      []flow.VowID     // filled by Get
+	Resident bool
+	Outcome  flow.VowID
+	// Created is when it was started, StateSince when it entered its
+	// state, Finished when it was done (zero before), Changed when its row
+	// or its log last changed.
+	Created, StateSince, Finished, Changed time.Time
+	CreatedGen                             int64            // incarnation that started it
+	CreatedBuild                           string           // and its build
+	Gen                                    int64            // incarnation of the last state change
+	LastGen                                int64            // last incarnation that wrote its row or its log
+	LastBuild                              string           // and its build
+	Failure                                *diag.Diagnostic // why it is stuck, while failed
+	Waits                                  []flow.VowID     // filled by Get and Find
 }
 
-// LogEntry is one log entry, rendered.
+// Cursor is the position of the activation in a listing, as text: a List
+// with After set to it resumes after this activation.
+func (i ActivationInfo) Cursor() string {
+	var ns int64
+	if !i.Created.IsZero() {
+		ns = i.Created.UnixNano()
+	}
+	return strconv.FormatInt(ns, 10) + "." + i.ID.String()
+}
+
+func parseCursor(s string) (store.Cursor, error) {
+	var c store.Cursor
+	if s == "" {
+		return c, nil
+	}
+	ns, id, ok := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || len(id) != 32 {
+		return c, fmt.Errorf("runtime: cursor %q: %w", s, ErrBadCursor)
+	}
+	if _, err := hex.Decode(c.ID[:], []byte(id)); err != nil {
+		return c, fmt.Errorf("runtime: cursor %q: %w", s, ErrBadCursor)
+	}
+	if n != 0 {
+		c.Created = time.Unix(0, n)
+	}
+	return c, nil
+}
+
+// LogEntry is one log entry, rendered: the timeline of an activation.
 type LogEntry struct {
-	Step int64
-	Gen  int64
-	Text string
+	Step  int64
+	Kind  string    // call, issue, result, vow or marker
+	At    time.Time // when it was written
+	Gen   int64     // the incarnation that wrote it
+	Build string    // and its build
+	Text  string    // what was called or observed, decoded
 }
 
-// Admin inspects and manages activations.
-type Admin struct{ rt *Runtime }
+// Admin inspects and manages activations: those of a runtime, or of a store
+// opened alone with OpenAdmin.
+type Admin struct {
+	rt    *Runtime // nil for a store alone
+	st    store.Store
+	clock Clock
+
+	mu     sync.Mutex
+	builds map[int64]string // for a store alone
+}
 
 // Admin returns the runtime's administration interface.
-func (rt *Runtime) Admin() *Admin { return &Admin{rt: rt} }
+func (rt *Runtime) Admin() *Admin { return &Admin{rt: rt, st: rt.st, clock: rt.clock} }
 
-// ListOptions select activations; zero fields select everything.
+// ListOptions select activations; zero fields select everything. Listings
+// are newest first.
 type ListOptions struct {
 	State State
 	Flow  string
-	After flow.ActivationID // for paging: list ids after this one
-	Limit int               // default 1000
+	Build string // started by an incarnation of this build
+	// Since and Until select those created at or after Since and before
+	// Until.
+	Since, Until time.Time
+	After        string // resume after this position: an ActivationInfo's Cursor
+	Limit        int    // default 1000
+}
+
+func (o ListOptions) filter() (store.Filter, error) {
+	st, err := toStoreState(o.State)
+	if err != nil {
+		return store.Filter{}, err
+	}
+	after, err := parseCursor(o.After)
+	if err != nil {
+		return store.Filter{}, err
+	}
+	return store.Filter{State: st, Flow: o.Flow, Build: o.Build, Since: o.Since, Until: o.Until, After: after, Limit: o.Limit}, nil
+}
+
+func (ad *Admin) buildOf(gen int64) string {
+	if gen == 0 {
+		return ""
+	}
+	if ad.rt != nil {
+		return ad.rt.buildOf(gen)
+	}
+	ad.mu.Lock()
+	b, ok := ad.builds[gen]
+	ad.mu.Unlock()
+	if ok {
+		return b
+	}
+	inc, err := ad.st.Incarnation(context.Background(), gen)
+	if err != nil {
+		return "unknown"
+	}
+	ad.mu.Lock()
+	ad.builds[gen] = inc.Build
+	ad.mu.Unlock()
+	return inc.Build
 }
 
 func (ad *Admin) info(a store.Activation) ActivationInfo {
-	rt := ad.rt
-	info := ActivationInfo{ID: a.ID, Flow: a.Flow, StartKey: a.StartKey, Outcome: a.Outcome, CreatedGen: a.CreatedGen, Gen: a.Gen}
-	rt.mu.Lock()
-	_, info.Registered = rt.flows[a.Flow]
-	act, resident := rt.active[a.ID]
-	replaying := resident && act.m != nil && act.m.Replaying()
-	rt.mu.Unlock()
-	info.Resident = resident
+	info := ActivationInfo{ID: a.ID, Flow: a.Flow, StartKey: a.StartKey, Outcome: a.Outcome,
+		Created: a.Created, StateSince: a.StateSince, Finished: a.Finished, Changed: a.Changed,
+		CreatedGen: a.CreatedGen, CreatedBuild: ad.buildOf(a.CreatedGen), Gen: a.Gen, LastGen: a.LastGen, LastBuild: ad.buildOf(a.LastGen)}
+	replaying := false
+	if rt := ad.rt; rt != nil {
+		rt.mu.Lock()
+		_, info.Registered = rt.flows[a.Flow]
+		act, resident := rt.active[a.ID]
+		replaying = resident && act.m != nil && act.m.Replaying()
+		rt.mu.Unlock()
+		info.Resident = resident
+	}
 	switch a.State {
 	case store.Running:
 		info.State = StateRunning
@@ -110,16 +206,17 @@ func toStoreState(s State) (store.State, error) {
 	case StateDone:
 		return store.Done, nil
 	}
-	return 0, fmt.Errorf("runtime: unknown state %q", s)
+	return 0, fmt.Errorf("runtime: state %q: %w", s, ErrUnknownState)
 }
 
-// List lists activations in id order.
+// List lists activations, newest first, a page at a time: pass the Cursor of
+// the last one as After for the next page.
 func (ad *Admin) List(ctx context.Context, o ListOptions) ([]ActivationInfo, error) {
-	st, err := toStoreState(o.State)
+	f, err := o.filter()
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ad.rt.st.Activations(ctx, store.Filter{State: st, Flow: o.Flow, After: o.After, Limit: o.Limit})
+	rows, err := ad.st.Activations(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -132,44 +229,96 @@ func (ad *Admin) List(ctx context.Context, o ListOptions) ([]ActivationInfo, err
 	return out, nil
 }
 
+// Count counts the activations o selects, ignoring o.After; with o.Limit
+// set it counts no further than that.
+func (ad *Admin) Count(ctx context.Context, o ListOptions) (int, error) {
+	f, err := o.filter()
+	if err != nil {
+		return 0, err
+	}
+	return ad.st.Count(ctx, f)
+}
+
 // each calls fn for every activation matching o, page by page.
 func (ad *Admin) each(ctx context.Context, o ListOptions, fn func(ActivationInfo)) error {
-	o.Limit = 1000
+	f, err := o.filter()
+	if err != nil {
+		return err
+	}
+	f.Limit = 1000
 	for {
-		page, err := ad.rt.st.Activations(ctx, store.Filter{State: mustState(o.State), Flow: o.Flow, After: o.After, Limit: o.Limit})
+		page, err := ad.st.Activations(ctx, f)
 		if err != nil {
 			return err
 		}
 		for _, r := range page {
 			fn(ad.info(r))
 		}
-		if len(page) < o.Limit {
+		if len(page) < f.Limit {
 			return nil
 		}
-		o.After = page[len(page)-1].ID
+		f.After = page[len(page)-1].Position()
 	}
-}
-
-func mustState(s State) store.State {
-	st, _ := toStoreState(s)
-	return st
 }
 
 // Get returns one activation, with what it waits for.
 func (ad *Admin) Get(ctx context.Context, id flow.ActivationID) (ActivationInfo, error) {
-	row, err := ad.rt.st.Activation(ctx, id)
+	row, err := ad.st.Activation(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return ActivationInfo{}, fmt.Errorf("runtime: activation %s: %w", id, ErrUnknownActivation)
 	}
 	if err != nil {
 		return ActivationInfo{}, err
 	}
+	return ad.withWaits(ctx, row)
+}
+
+func (ad *Admin) withWaits(ctx context.Context, row store.Activation) (ActivationInfo, error) {
 	info := ad.info(row)
-	info.Waits, err = ad.rt.st.Waits(ctx, id)
+	var err error
+	info.Waits, err = ad.st.Waits(ctx, row.ID)
 	return info, err
 }
 
-// Failures returns every failed activation with its diagnostic.
+// Find returns the activation ref names: its id, the id of its outcome vow,
+// or the id it was started with (StartWithID's). A start key that several
+// flows used is ErrAmbiguous; the error names them.
+func (ad *Admin) Find(ctx context.Context, ref string) (ActivationInfo, error) {
+	if id, err := flow.ParseActivationID(ref); err == nil {
+		row, err := ad.st.Activation(ctx, id)
+		if err == nil {
+			return ad.withWaits(ctx, row)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return ActivationInfo{}, err
+		}
+		row, err = ad.st.ActivationByOutcome(ctx, flow.VowID(id))
+		if err == nil {
+			return ad.withWaits(ctx, row)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return ActivationInfo{}, err
+		}
+	}
+	rows, err := ad.st.ActivationsByKey(ctx, ref)
+	if err != nil {
+		return ActivationInfo{}, err
+	}
+	switch len(rows) {
+	case 0:
+		return ActivationInfo{}, fmt.Errorf("runtime: %q is no activation's id, outcome or start key: %w", ref, ErrUnknownActivation)
+	case 1:
+		return ad.withWaits(ctx, rows[0])
+	}
+	var which []string
+	for _, r := range rows {
+		which = append(which, r.ID.String()+" ("+r.Flow+")")
+	}
+	return ActivationInfo{}, fmt.Errorf("runtime: start key %q: %w: %s", ref, ErrAmbiguous, strings.Join(which, ", "))
+}
+
+// Failures returns every failed activation with its diagnostic, newest
+// first.
 func (ad *Admin) Failures(ctx context.Context) ([]ActivationInfo, error) {
 	var out []ActivationInfo
 	err := ad.each(ctx, ListOptions{State: StateFailed}, func(i ActivationInfo) { out = append(out, i) })
@@ -177,118 +326,37 @@ func (ad *Admin) Failures(ctx context.Context) ([]ActivationInfo, error) {
 }
 
 // Unregistered returns the unfinished activations of flows this incarnation
-// has not registered. It reads every activation: an inspection, not a hot
-// path.
+// has not registered, newest first. It needs a runtime: an Admin on a store
+// alone has no registry and returns ErrNoRuntime.
 func (ad *Admin) Unregistered(ctx context.Context) ([]ActivationInfo, error) {
+	if ad.rt == nil {
+		return nil, fmt.Errorf("runtime: unregistered: %w", ErrNoRuntime)
+	}
 	var out []ActivationInfo
-	err := ad.each(ctx, ListOptions{}, func(i ActivationInfo) {
-		if !i.Registered && i.State != StateDone {
-			out = append(out, i)
+	for _, st := range []State{StateRunning, StateFailed, StateSuspended} {
+		err := ad.each(ctx, ListOptions{State: st}, func(i ActivationInfo) {
+			if !i.Registered {
+				out = append(out, i)
+			}
+		})
+		if err != nil {
+			return nil, err
 		}
-	})
-	return out, err
+	}
+	sortNewestFirst(out)
+	return out, nil
 }
 
-// Log returns an activation's log, rendered.
+// Log returns an activation's log, rendered: its timeline.
 func (ad *Admin) Log(ctx context.Context, id flow.ActivationID) ([]LogEntry, error) {
-	entries, err := ad.rt.st.Log(ctx, id)
+	entries, err := ad.st.Log(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]LogEntry, len(entries))
 	for i, e := range entries {
-		out[i] = LogEntry{Step: e.Step, Gen: e.Gen, Text: membrane.Describe(membrane.Entry{Step: e.Step, Kind: membrane.Kind(e.Kind), Gen: e.Gen, Payload: e.Payload})}
+		me := membrane.Entry{Step: e.Step, Kind: membrane.Kind(e.Kind), Gen: e.Gen, Payload: e.Payload}
+		out[i] = LogEntry{Step: e.Step, Kind: me.Kind.String(), At: e.At, Gen: e.Gen, Build: ad.buildOf(e.Gen), Text: membrane.Describe(me)}
 	}
 	return out, nil
 }
-
-// Retry replays a failed activation now, as Start would.
-func (ad *Admin) Retry(ctx context.Context, id flow.ActivationID) error {
-	rt := ad.rt
-	row, err := rt.st.Activation(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		err = ErrUnknownActivation
-	}
-	if err != nil {
-		return fmt.Errorf("runtime: retry %s: %w", id, err)
-	}
-	if row.State != store.Failed {
-		return fmt.Errorf("runtime: retry %s (%s): %w", id, row.State, ErrNotFailed)
-	}
-	if _, ok := rt.flowNamed(row.Flow); !ok {
-		return fmt.Errorf("runtime: retry %s: %s: %w", id, row.Flow, ErrUnregistered)
-	}
-	if rt.isClosing() {
-		return fmt.Errorf("runtime: retry %s: %w", id, ErrClosed)
-	}
-	rt.wake(id, reviveRetry)
-	return nil
-}
-
-// Cancel gives an activation up: its outcome is rejected with
-// flow.ErrCancelled and its log deleted. A resident guest leaves at its next
-// crossing and performs nothing more.
-func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
-	rt := ad.rt
-	var e codec.Encoder
-	e.EncodeError(flow.ErrCancelled)
-	op := &store.Finish{Act: id, State: store.VowRejected, Payload: e.Bytes(), Gen: rt.gen}
-
-	rt.mu.Lock()
-	if rt.closing {
-		rt.mu.Unlock()
-		return fmt.Errorf("runtime: cancel %s: %w", id, ErrClosed)
-	}
-	a, resident := rt.active[id]
-	if !resident {
-		// Hold the place, so nothing revives it meanwhile.
-		a = &activation{rt: rt, id: id, exited: make(chan struct{}), dead: true}
-		rt.active[id] = a
-	}
-	rt.mu.Unlock()
-
-	a.mu.Lock()
-	a.dead = true
-	m := a.m
-	p := rt.st.Submit(op) // after every append of the guest
-	a.mu.Unlock()
-	if m != nil {
-		m.Stop()
-	}
-	err := p.Wait()
-	if !resident {
-		a.exit()
-	}
-	if err != nil {
-		return fmt.Errorf("runtime: cancel %s: %w", id, err)
-	}
-	if !op.Finished {
-		if _, gerr := rt.st.Activation(ctx, id); errors.Is(gerr, store.ErrNotFound) {
-			return fmt.Errorf("runtime: cancel %s: %w", id, ErrUnknownActivation)
-		}
-		return fmt.Errorf("runtime: cancel %s: %w", id, ErrFinished)
-	}
-	rt.settled(op.Outcome, op.State, op.Payload, op.Waiters)
-	return nil
-}
-
-// WakeAll replays every suspended activation of a registered flow now, so
-// that an upgrade's stuck activations show up at once instead of when what
-// they wait for settles. It returns how many it woke.
-func (ad *Admin) WakeAll(ctx context.Context) (int, error) {
-	return ad.rt.wakeSuspended(ctx)
-}
-
-func (rt *Runtime) wakeSuspended(ctx context.Context) (int, error) {
-	n := 0
-	err := rt.Admin().each(ctx, ListOptions{State: StateSuspended}, func(i ActivationInfo) {
-		if i.Registered {
-			rt.wake(i.ID, reviveSuspended)
-			n++
-		}
-	})
-	return n, err
-}
-
-// Check verifies the store's integrity.
-func (ad *Admin) Check(ctx context.Context) error { return ad.rt.st.Check(ctx) }

@@ -38,6 +38,22 @@ var ErrNotFailed = errors.New("activation is not failed")
 // ErrFinished is returned by Admin.Cancel for an activation that is done.
 var ErrFinished = errors.New("activation already finished")
 
+// ErrUnknownState is returned for a state name that is none of the State
+// constants.
+var ErrUnknownState = errors.New("no such state")
+
+// ErrBadCursor is returned for a listing position that no listing gave.
+var ErrBadCursor = errors.New("not a listing cursor")
+
+// ErrAmbiguous is returned by Admin.Find for a start key that activations of
+// several flows were started with; the error names them, by id.
+var ErrAmbiguous = errors.New("several activations have this start key; name one by id")
+
+// ErrNoRuntime is returned by the Admin operations that need the flows'
+// code or registry (Retry, Wake, WakeAll, Unregistered) on an Admin that has
+// a store alone: reach the running process instead.
+var ErrNoRuntime = errors.New("needs a running process with the flows registered")
+
 // ErrUnregistered is returned when an operation needs the flow of an
 // activation that this incarnation has not registered.
 var ErrUnregistered = errors.New("flow not registered in this incarnation")

@@ -60,7 +60,7 @@ func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flowimpl.Disp
 // timer a timer vow, in one submission. After a cancellation or during
 // shutdown it appends nothing and ends the guest.
 func (a *activation) Append(e membrane.Entry, timer *membrane.Timer) membrane.Commit {
-	ops := []store.Op{&store.Append{Act: a.id, Entry: store.Entry{Step: e.Step, Kind: int(e.Kind), Gen: e.Gen, Payload: e.Payload}}}
+	ops := []store.Op{&store.Append{Act: a.id, Entry: store.Entry{Step: e.Step, Kind: int(e.Kind), Gen: e.Gen, At: a.rt.clock.Now(), Payload: e.Payload}}}
 	if timer != nil {
 		ops = append(ops, &store.CreateVow{ID: timer.Vow, Gen: a.rt.gen, Deadline: timer.Deadline})
 	}
@@ -95,7 +95,7 @@ func (a *activation) Watch(vows []flow.VowID, suspend bool) (membrane.Watched, e
 			return membrane.Watched{Missing: -1, Settled: i, Settlement: settlement(v.State, v.Payload)}, nil
 		}
 	}
-	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen}
+	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen, At: a.rt.clock.Now()}
 	a.mu.Lock()
 	if a.dead {
 		a.mu.Unlock()
@@ -181,7 +181,7 @@ func (a *activation) recordFailure(d *diag.Diagnostic) {
 		a.mu.Unlock()
 		return
 	}
-	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Failed, Failure: b, Gen: a.rt.gen})
+	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Failed, Failure: b, Gen: a.rt.gen, At: a.rt.clock.Now()})
 	a.mu.Unlock()
 	if err := p.Wait(); err != nil {
 		a.rt.log.Error("asyncflow: cannot record failure", "activation", a.id, "err", err)
@@ -201,7 +201,7 @@ func (a *activation) Live() {
 		a.mu.Unlock()
 		return
 	}
-	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Running, Gen: a.rt.gen})
+	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Running, Gen: a.rt.gen, At: a.rt.clock.Now()})
 	a.mu.Unlock()
 	if err := p.Wait(); err != nil {
 		a.rt.log.Error("asyncflow: cannot clear failure", "activation", a.id, "err", err)

@@ -51,6 +51,16 @@ type Options struct {
 	// URL given to Open (pgstore.Open, for instance, with options of its
 	// own); the runtime does not close it.
 	Store store.Store
+	// Retention, if set, is how long done activations are kept: those that
+	// finished longer ago are purged — row, log and outcome vow — at Start
+	// and then periodically. Without it they are kept until Admin().Purge.
+	// A purged activation is not found, and its StartWithID id may start a
+	// new one.
+	Retention time.Duration
+	// KeepLogs keeps the log of a finished activation, for audit, until the
+	// activation is purged. Without it a log is deleted when its activation
+	// finishes.
+	KeepLogs bool
 }
 
 // Runtime runs flows against a store: the host side of the membrane.
@@ -277,6 +287,10 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	rt.loops.Add(2)
 	go rt.timerLoop()
 	go rt.watchdog()
+	if rt.opts.Retention > 0 {
+		rt.loops.Add(1)
+		go rt.retain()
+	}
 	if rt.opts.WakeAll {
 		if _, err := rt.wakeSuspended(ctx); err != nil {
 			return err
@@ -315,7 +329,7 @@ func (fd *flowDef) StartFlow(ctx context.Context, key string, args []byte) (flow
 	if key != "" {
 		id = derivedID(fd.name, key)
 	}
-	a := store.Activation{ID: id, Flow: fd.name, StartKey: key, Args: args, Outcome: flow.NewVowID(), CreatedGen: rt.gen}
+	a := store.Activation{ID: id, Flow: fd.name, StartKey: key, Args: args, Outcome: flow.NewVowID(), CreatedGen: rt.gen, Created: rt.clock.Now()}
 	op := &store.CreateActivation{Activation: a}
 	// Not bounded by ctx: once submitted the activation may exist, and it
 	// must then run.

@@ -55,7 +55,7 @@ func (rt *Runtime) settle(ctx context.Context, how string, id flow.VowID, state 
 	if rt.isClosing() {
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrClosed)
 	}
-	op := &store.SettleVow{ID: id, State: state, Payload: payload, Gen: rt.gen}
+	op := &store.SettleVow{ID: id, State: state, Payload: payload, Gen: rt.gen, At: rt.clock.Now()}
 	if err := store.Apply(ctx, rt.st, op); err != nil {
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, err)
 	}

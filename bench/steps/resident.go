@@ -128,7 +128,7 @@ func countSuspended(ctx context.Context, rt *runtime.Runtime) (int, error) {
 		if len(page) < o.Limit {
 			return total, nil
 		}
-		o.After = page[len(page)-1].ID
+		o.After = page[len(page)-1].Cursor()
 	}
 }
 

@@ -28,11 +28,20 @@
 // # Reads
 //
 // Reads see every submission whose Pending has been released. Ids are
-// compared as bytes: listings in id order are in the order of
-// [bytes.Compare] on the ids. A listing (Activations, Revivable) does not
-// fail as a whole for one row the store cannot read back: it reports the row
-// (through its logger) and leaves it out; Activations fills its page with
-// readable rows.
+// compared as bytes, in the order of [bytes.Compare]. Listings are newest
+// first — by creation time, then id, both descending — and are served from
+// indexes: a page costs what it lists, however many activations the store
+// holds (a done activation is kept until purged). A listing (Activations,
+// Revivable) does not fail as a whole for one row the store cannot read
+// back: it reports the row (through its logger) and leaves it out;
+// Activations fills its page with readable rows.
+//
+// # Times
+//
+// Ops carry the times they happen at, from the writer's clock: an
+// activation's creation, the change to its state, its finish, each log
+// entry. A store keeps them to the nanosecond and derives when, and by
+// which incarnation, an activation was last written.
 //
 // # Errors
 //

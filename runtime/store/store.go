@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"time"
@@ -60,7 +61,8 @@ func (s VowState) String() string {
 type Entry struct {
 	Step    int64
 	Kind    int
-	Gen     int64 // incarnation that wrote it
+	Gen     int64     // incarnation that wrote it
+	At      time.Time // when it was written, by the writer's clock
 	Payload []byte
 }
 
@@ -75,7 +77,25 @@ type Activation struct {
 	CreatedGen int64
 	Gen        int64  // incarnation of the last state change
 	Failure    []byte // diagnostic while failed
+
+	// Created is when it was started; StateSince when it entered its
+	// current state (a change to the state it is in keeps it); Finished
+	// when it was done, zero before. All are the writers' clocks.
+	Created    time.Time
+	StateSince time.Time
+	Finished   time.Time
+
+	// Read, never written: Changed is the later of StateSince and the time
+	// of its last log entry, LastGen the greater of Gen and the incarnation
+	// of its last log entry — when, and by which incarnation, it was last
+	// written.
+	Changed time.Time
+	LastGen int64
 }
+
+// Position is where an activation stands in a listing: listings are newest
+// first, by Created and then by ID, both descending.
+func (a Activation) Position() Cursor { return Cursor{Created: a.Created, ID: a.ID} }
 
 // Vow is a vow's row.
 type Vow struct {
@@ -95,10 +115,37 @@ type Incarnation struct {
 
 // Filter selects activations for listing. Zero fields select everything.
 type Filter struct {
-	State State             // only this state
-	Flow  string            // only this flow
-	After flow.ActivationID // only ids after this one, for paging
-	Limit int               // at most this many; 0 means 1000
+	State State  // only this state
+	Flow  string // only this flow
+	// Build selects the activations started by an incarnation of this
+	// build.
+	Build string
+	// Since and Until select those created at or after Since and before
+	// Until.
+	Since, Until time.Time
+	// After resumes a listing: only activations after this position, in
+	// listing order (older ones, or as old with a smaller id). Zero starts
+	// from the newest.
+	After Cursor
+	Limit int // at most this many; 0 means 1000
+}
+
+// Cursor is a position in a listing; see [Activation.Position].
+type Cursor struct {
+	Created time.Time
+	ID      flow.ActivationID
+}
+
+// IsZero reports whether c is the start of a listing.
+func (c Cursor) IsZero() bool { return c.Created.IsZero() && c.ID.IsZero() }
+
+// Before reports whether c is listed before d: c is newer, or as new with
+// a greater id.
+func (c Cursor) Before(d Cursor) bool {
+	if !c.Created.Equal(d.Created) {
+		return c.Created.After(d.Created)
+	}
+	return bytes.Compare(c.ID[:], d.ID[:]) > 0
 }
 
 // DefaultLimit is the number of activations a listing returns when its
@@ -121,8 +168,19 @@ type Store interface {
 	Revivable(ctx context.Context, fn func(id flow.ActivationID, flowName string, state State) error) error
 	// Activation returns one activation, or ErrNotFound.
 	Activation(ctx context.Context, id flow.ActivationID) (Activation, error)
-	// Activations lists the activations f selects, in id order.
+	// ActivationsByKey returns the activations started with key (the id
+	// given to StartWithID), newest first: one per flow at most.
+	ActivationsByKey(ctx context.Context, key string) ([]Activation, error)
+	// ActivationByOutcome returns the activation whose outcome is vow, or
+	// ErrNotFound.
+	ActivationByOutcome(ctx context.Context, vow flow.VowID) (Activation, error)
+	// Activations lists the activations f selects, newest first (see
+	// Cursor), from an index: the cost of a page does not grow with the
+	// activations f leaves out of it as far as an index can tell them.
 	Activations(ctx context.Context, f Filter) ([]Activation, error)
+	// Count returns how many activations f selects, ignoring f.After; with
+	// f.Limit set it counts no further than that.
+	Count(ctx context.Context, f Filter) (int, error)
 	// Log returns an activation's log in step order; it is empty for an
 	// activation without entries and for one that does not exist.
 	Log(ctx context.Context, id flow.ActivationID) ([]Entry, error)

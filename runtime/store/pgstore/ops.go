@@ -22,21 +22,22 @@ type stmt struct {
 }
 
 const (
-	qAppend = `INSERT INTO entries (act, step, kind, gen, payload)
-		SELECT * FROM unnest($1::bytea[], $2::int8[], $3::int4[], $4::int8[], $5::bytea[])`
-	qCreateAct = `SELECT act_id, flow, start_key, args, state, outcome, created_gen, gen, failure
-		FROM create_activation($1, $2, $3, $4, $5, $6)`
+	qAppend = `INSERT INTO entries (act, step, kind, gen, at_ns, payload)
+		SELECT * FROM unnest($1::bytea[], $2::int8[], $3::int4[], $4::int8[], $5::int8[], $6::bytea[])`
+	qCreateAct   = `SELECT * FROM create_activation($1, $2, $3, $4, $5, $6, $7)`
 	qInsertVow   = `INSERT INTO vows (id, state, gen) VALUES ($1, 0, $2)`
 	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES ($1, $2)`
-	qSettle      = `SELECT settled, missing, waiters FROM settle($1, $2, $3, $4)`
-	qWatch       = `SELECT idx, missing, vstate, vpayload, vgen FROM watch($1, $2, $3, $4)`
-	qSetState    = `UPDATE activations SET state = $1, failure = $2, gen = $3 WHERE id = $4`
-	qFinish      = `SELECT finished, outcome, waiters FROM finish($1, $2, $3, $4)`
-	qFireDue     = `DELETE FROM timers t
+	qSettle      = `SELECT settled, missing, waiters FROM settle($1, $2, $3, $4, $5)`
+	qWatch       = `SELECT idx, missing, vstate, vpayload, vgen FROM watch($1, $2, $3, $4, $5)`
+	qSetState    = `UPDATE activations SET state_ns = CASE WHEN state = $1 THEN state_ns ELSE $5 END,
+		state = $1, failure = $2, gen = $3 WHERE id = $4`
+	qFinish  = `SELECT finished, outcome, waiters FROM finish($1, $2, $3, $4, $5, $6)`
+	qPurge   = `SELECT purge($1, $2)`
+	qFireDue = `DELETE FROM timers t
 		USING (SELECT deadline, vow FROM timers WHERE deadline <= $1 ORDER BY deadline, vow LIMIT $2 FOR UPDATE SKIP LOCKED) d
 		WHERE t.deadline = d.deadline AND t.vow = d.vow
 		RETURNING t.deadline, t.vow`
-	qSettleTimers = `SELECT ord, settled, waiters FROM settle_timers($1, $2, $3)`
+	qSettleTimers = `SELECT ord, settled, waiters FROM settle_timers($1, $2, $3, $4)`
 )
 
 // appendStmt writes a run of appends with one statement.
@@ -45,12 +46,14 @@ func appendStmt(run []*store.Append) stmt {
 	steps := make([]int64, len(run))
 	kinds := make([]int32, len(run))
 	gens := make([]int64, len(run))
+	ats := make([]int64, len(run))
 	payloads := make([][]byte, len(run))
 	for i, a := range run {
 		acts[i] = a.Act[:]
 		steps[i], kinds[i], gens[i], payloads[i] = a.Entry.Step, int32(a.Entry.Kind), a.Entry.Gen, notNil(a.Entry.Payload)
+		ats[i] = nsOf(a.Entry.At)
 	}
-	return stmt{sql: qAppend, args: []any{acts, steps, kinds, gens, payloads}}
+	return stmt{sql: qAppend, args: []any{acts, steps, kinds, gens, ats, payloads}}
 }
 
 // queueAppends queues a run of appends on a batch.
@@ -118,7 +121,7 @@ func opStmts(op store.Op) []stmt {
 		if a.StartKey != "" {
 			key = a.StartKey
 		}
-		return []stmt{{sql: qCreateAct, args: []any{a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen},
+		return []stmt{{sql: qCreateAct, args: []any{a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, nsOf(a.Created)},
 			scan: func(row pgx.Row) error {
 				op.Existing = nil
 				ex, err := scanActivation(row)
@@ -138,7 +141,7 @@ func opStmts(op store.Op) []stmt {
 		}
 		return sts
 	case *store.SettleVow:
-		return []stmt{{sql: qSettle, args: []any{op.ID[:], int16(op.State), op.Payload, op.Gen},
+		return []stmt{{sql: qSettle, args: []any{op.ID[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At)},
 			scan: func(row pgx.Row) error {
 				op.Settled, op.Missing, op.Waiters = false, false, nil
 				var raw [][]byte
@@ -154,7 +157,7 @@ func opStmts(op store.Op) []stmt {
 		for i := range op.Vows {
 			vows[i] = op.Vows[i][:]
 		}
-		return []stmt{{sql: qWatch, args: []any{op.Act[:], vows, op.Suspend, op.Gen},
+		return []stmt{{sql: qWatch, args: []any{op.Act[:], vows, op.Suspend, op.Gen, nsOf(op.At)},
 			scan: func(row pgx.Row) error {
 				op.Index, op.Vow, op.Missing = -1, store.Vow{}, -1
 				var idx, missing int32
@@ -178,9 +181,21 @@ func opStmts(op store.Op) []stmt {
 		if op.State == store.Failed {
 			failure = notNil(op.Failure)
 		}
-		return []stmt{{sql: qSetState, args: []any{int16(op.State), failure, op.Gen, op.Act[:]}}}
+		return []stmt{{sql: qSetState, args: []any{int16(op.State), failure, op.Gen, op.Act[:], nsOf(op.At)}}}
+	case *store.Purge:
+		limit := op.Limit
+		if limit <= 0 {
+			limit = store.DefaultLimit
+		}
+		return []stmt{{sql: qPurge, args: []any{nsOf(op.Before), int32(limit)},
+			scan: func(row pgx.Row) error {
+				var n int32
+				err := row.Scan(&n)
+				op.Purged = int(n)
+				return err
+			}}}
 	case *store.Finish:
-		return []stmt{{sql: qFinish, args: []any{op.Act[:], int16(op.State), op.Payload, op.Gen},
+		return []stmt{{sql: qFinish, args: []any{op.Act[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At), op.KeepLog},
 			scan: func(row pgx.Row) error {
 				op.Finished, op.Outcome, op.Waiters = false, flow.VowID{}, nil
 				var outcome []byte
@@ -251,7 +266,7 @@ func fireTimers(ctx context.Context, tx pgx.Tx, op *store.FireTimers) error {
 		vows[i] = d.vow[:]
 		payloads[i] = op.EncodeDeadline(unixNano(d.deadline))
 	}
-	rows, err = tx.Query(ctx, qSettleTimers, vows, payloads, op.Gen)
+	rows, err = tx.Query(ctx, qSettleTimers, vows, payloads, op.Gen, nsOf(op.Now))
 	if err != nil {
 		return err
 	}
@@ -307,6 +322,8 @@ func opName(op store.Op) string {
 		return "finish"
 	case *store.FireTimers:
 		return "fire timers"
+	case *store.Purge:
+		return "purge"
 	}
 	return fmt.Sprintf("%T", op)
 }

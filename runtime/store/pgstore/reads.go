@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +12,12 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
-const actColumns = `id, flow, start_key, args, state, outcome, created_gen, gen, failure`
+// actColumns are the columns scanActivation reads, from activations as a:
+// the row, then the time and incarnation of its last log entry.
+const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.created_gen, a.gen, a.failure,
+	a.created_ns, a.state_ns, a.finished_ns,
+	(SELECT e.at_ns FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
+	(SELECT e.gen FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1)`
 
 // reading checks a read may go ahead. The caller names the store.
 func (s *Store) reading(ctx context.Context) error {
@@ -43,8 +46,22 @@ func scanActivation(r pgx.Row) (store.Activation, error) {
 	var id, outcome []byte
 	var key *string
 	var state int16
-	if err := r.Scan(&id, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure); err != nil {
+	var created, since int64
+	var finished, lastAt, lastGen *int64
+	if err := r.Scan(&id, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure,
+		&created, &since, &finished, &lastAt, &lastGen); err != nil {
 		return a, err
+	}
+	a.Created, a.StateSince = timeOf(created), timeOf(since)
+	if finished != nil {
+		a.Finished = timeOf(*finished)
+	}
+	a.Changed, a.LastGen = a.StateSince, a.Gen
+	if lastAt != nil && *lastAt > since {
+		a.Changed = timeOf(*lastAt)
+	}
+	if lastGen != nil && *lastGen > a.Gen {
+		a.LastGen = *lastGen
 	}
 	var err error
 	if a.ID, err = idFrom(id, "activation"); err != nil {
@@ -111,7 +128,7 @@ func (s *Store) Revivable(ctx context.Context, fn func(flow.ActivationID, string
 func (s *Store) Activation(ctx context.Context, id flow.ActivationID) (store.Activation, error) {
 	var a store.Activation
 	err := s.read(ctx, func() (err error) {
-		a, err = scanActivation(s.pool.QueryRow(ctx, `SELECT `+actColumns+` FROM activations WHERE id = $1`, id[:]))
+		a, err = scanActivation(s.pool.QueryRow(ctx, `SELECT `+actColumns+` FROM activations a WHERE a.id = $1`, id[:]))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -120,58 +137,12 @@ func (s *Store) Activation(ctx context.Context, id flow.ActivationID) (store.Act
 	return a, s.wrap("activation", err)
 }
 
-// Activations implements store.Store.
-func (s *Store) Activations(ctx context.Context, f store.Filter) ([]store.Activation, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if f.State != 0 {
-		where = append(where, "state = "+arg(int16(f.State)))
-	}
-	if f.Flow != "" {
-		where = append(where, "flow = "+arg(f.Flow))
-	}
-	if !f.After.IsZero() {
-		where = append(where, "id > "+arg(f.After[:]))
-	}
-	q := `SELECT ` + actColumns + ` FROM activations`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = store.DefaultLimit
-	}
-	q += " ORDER BY id LIMIT " + arg(limit)
-	var out []store.Activation
-	err := s.read(ctx, func() error {
-		out = nil
-		rows, err := s.pool.Query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanActivation(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
-	return out, s.wrap("activations", err)
-}
-
 // Log implements store.Store.
 func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, error) {
 	var out []store.Entry
 	err := s.read(ctx, func() error {
 		out = nil
-		rows, err := s.pool.Query(ctx, `SELECT step, kind, gen, payload FROM entries WHERE act = $1 ORDER BY step`, id[:])
+		rows, err := s.pool.Query(ctx, `SELECT step, kind, gen, at_ns, payload FROM entries WHERE act = $1 ORDER BY step`, id[:])
 		if err != nil {
 			return err
 		}
@@ -179,10 +150,11 @@ func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, e
 		for rows.Next() {
 			var e store.Entry
 			var kind int32
-			if err := rows.Scan(&e.Step, &kind, &e.Gen, &e.Payload); err != nil {
+			var at int64
+			if err := rows.Scan(&e.Step, &kind, &e.Gen, &at, &e.Payload); err != nil {
 				return err
 			}
-			e.Kind = int(kind)
+			e.Kind, e.At = int(kind), timeOf(at)
 			if e.Step != int64(len(out)) {
 				return fmt.Errorf("%w: log of %s has step %d where %d was expected", store.ErrCorrupt, id, e.Step, len(out))
 			}
@@ -298,3 +270,19 @@ func activationIDs(raw [][]byte) ([]flow.ActivationID, error) {
 }
 
 func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
+
+// nsOf is a time as stored: Unix nanoseconds, 0 for the zero time.
+func nsOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// timeOf reads what nsOf stores.
+func timeOf(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}

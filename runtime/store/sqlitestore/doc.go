@@ -41,4 +41,13 @@
 //
 // A listing leaves out a row it cannot read back, reporting it through the
 // logger, and goes on.
+//
+// # History
+//
+// Activations are listed from indexes that end in (created_ns, id), one for
+// each way in — by creation, state, flow, or creating incarnation (a build's
+// incarnations are merged term by term) — so a page walks what it lists and
+// no more; INDEXED BY fixes each query's index, and a test holds every
+// listing to it with EXPLAIN QUERY PLAN. Start keys, outcome vows and finish
+// times (for purging) have indexes of their own.
 package sqlitestore

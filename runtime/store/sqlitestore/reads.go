@@ -12,9 +12,19 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
+// actColumns are the columns scanActivation reads, from activations as a:
+// the row, then the time and incarnation of its last log entry.
+const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.created_gen, a.gen, a.failure,
+	a.created_ns, a.state_ns, a.finished_ns,
+	(SELECT e.at_ns FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
+	(SELECT e.gen FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1)`
+
 const (
-	actColumns  = `id, flow, start_key, args, state, outcome, created_gen, gen, failure`
-	qActivation = `SELECT ` + actColumns + ` FROM activations WHERE id = ?`
+	qActivation = `SELECT ` + actColumns + ` FROM activations a WHERE a.id = ?`
+	qRevivable  = `SELECT id, flow, state FROM activations INDEXED BY activations_state WHERE state IN (1, 3)`
+	qByKey      = `SELECT ` + actColumns + ` FROM activations AS a INDEXED BY activations_key
+		WHERE a.start_key = ? ORDER BY a.created_ns DESC, a.id DESC`
+	qByOutcome = `SELECT ` + actColumns + ` FROM activations AS a INDEXED BY activations_outcome WHERE a.outcome = ?`
 )
 
 type scanner interface{ Scan(...any) error }
@@ -51,8 +61,19 @@ func scanActivation(r scanner) (a store.Activation, raw []byte, err error) {
 	var outcome []byte
 	var key sql.NullString
 	var state int
-	if err := r.Scan(&raw, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure); err != nil {
+	var created, since int64
+	var finished, lastAt, lastGen sql.NullInt64
+	if err := r.Scan(&raw, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure,
+		&created, &since, &finished, &lastAt, &lastGen); err != nil {
 		return a, raw, scanErr(err)
+	}
+	a.Created, a.StateSince, a.Finished = timeOf(created), timeOf(since), timeOf(finished.Int64)
+	a.Changed, a.LastGen = a.StateSince, a.Gen
+	if lastAt.Valid && lastAt.Int64 > since {
+		a.Changed = timeOf(lastAt.Int64)
+	}
+	if lastGen.Valid && lastGen.Int64 > a.Gen {
+		a.LastGen = lastGen.Int64
 	}
 	if a.ID, err = idFrom(raw, "activation"); err != nil {
 		return a, raw, err
@@ -92,7 +113,7 @@ func (s *Store) Revivable(ctx context.Context, fn func(flow.ActivationID, string
 	}
 	var all []row
 	err := s.read(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, `SELECT id, flow, state FROM activations WHERE state IN (1, 3)`)
+		rows, err := q.QueryContext(ctx, qRevivable)
 		if err != nil {
 			return err
 		}
@@ -141,70 +162,22 @@ func (s *Store) Activation(ctx context.Context, id flow.ActivationID) (store.Act
 	return a, s.wrap("activation", err)
 }
 
-// Activations implements store.Store.
-func (s *Store) Activations(ctx context.Context, f store.Filter) ([]store.Activation, error) {
-	var where []string
-	var args []any
-	if f.State != 0 {
-		where = append(where, "state = ?")
-		args = append(args, int(f.State))
-	}
-	if f.Flow != "" {
-		where = append(where, "flow = ?")
-		args = append(args, f.Flow)
-	}
-	if !f.After.IsZero() {
-		where = append(where, "id > ?")
-		args = append(args, f.After[:])
-	}
-	q := `SELECT ` + actColumns + ` FROM activations`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = store.DefaultLimit
-	}
-	// Rows are read until limit of them could be read back: a damaged row
-	// is reported and left out, and the listing goes on.
-	q += " ORDER BY id"
-	var out []store.Activation
-	err := s.read(ctx, func(qr querier) error {
-		rows, err := qr.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for len(out) < limit && rows.Next() {
-			a, raw, err := scanActivation(rows)
-			if errors.Is(err, store.ErrCorrupt) {
-				s.skipDamaged("activation", raw, err)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
-	return out, s.wrap("activations", err)
-}
-
 // Log implements store.Store.
 func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, error) {
 	var out []store.Entry
 	err := s.read(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, `SELECT step, kind, gen, payload FROM entries WHERE act = ? ORDER BY step`, id[:])
+		rows, err := q.QueryContext(ctx, `SELECT step, kind, gen, at_ns, payload FROM entries WHERE act = ? ORDER BY step`, id[:])
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var e store.Entry
-			if err := rows.Scan(&e.Step, &e.Kind, &e.Gen, &e.Payload); err != nil {
+			var at int64
+			if err := rows.Scan(&e.Step, &e.Kind, &e.Gen, &at, &e.Payload); err != nil {
 				return scanErr(err)
 			}
+			e.At = timeOf(at)
 			if e.Step != int64(len(out)) {
 				return fmt.Errorf("%w: log of %s has step %d where %d was expected", store.ErrCorrupt, id, e.Step, len(out))
 			}
@@ -292,3 +265,19 @@ func (s *Store) Incarnation(ctx context.Context, gen int64) (store.Incarnation, 
 }
 
 func unixNano(ns int64) time.Time { return time.Unix(0, ns) }
+
+// nsOf is a time as stored: Unix nanoseconds, 0 for the zero time.
+func nsOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// timeOf reads what nsOf stores.
+func timeOf(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}

@@ -161,7 +161,7 @@ func TestDamagedRows(t *testing.T) {
 		}
 		assert.Len(t, page, 1, "a page holds Limit readable rows while there are more")
 		paged = append(paged, ids(page)...)
-		f.After = page[len(page)-1].ID
+		f.After = page[len(page)-1].Position()
 	}
 	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, paged)
 	assert.Contains(t, logs.String(), "damaged activation row")

@@ -161,9 +161,9 @@ func (w *writer) checkSizes(op store.Op) error {
 }
 
 const (
-	qInsertEntry = `INSERT INTO entries (act, step, kind, gen, payload) VALUES (?, ?, ?, ?, ?)`
-	qInsertAct   = `INSERT INTO activations (id, flow, start_key, args, state, outcome, created_gen, gen)
-		VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	qInsertEntry = `INSERT INTO entries (act, step, kind, gen, at_ns, payload) VALUES (?, ?, ?, ?, ?, ?)`
+	qInsertAct   = `INSERT INTO activations (id, flow, start_key, args, state, outcome, created_gen, gen, created_ns, state_ns)
+		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	qInsertVow   = `INSERT INTO vows (id, state, gen) VALUES (?, 0, ?)`
 	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES (?, ?)`
 	qSettleVow   = `UPDATE vows SET state = ?, payload = ?, gen = ? WHERE id = ? AND state = 0`
@@ -172,10 +172,12 @@ const (
 	qWaiters     = `SELECT act FROM waits WHERE vow = ?`
 	qDeleteWaits = `DELETE FROM waits WHERE act = ?`
 	qInsertWait  = `INSERT OR IGNORE INTO waits (vow, act) VALUES (?, ?)`
-	qWake        = `UPDATE activations SET state = 1, gen = ? WHERE id = ? AND state = 2`
-	qSuspend     = `UPDATE activations SET state = 2, gen = ? WHERE id = ? AND state = 1`
-	qSetState    = `UPDATE activations SET state = ?, failure = ?, gen = ? WHERE id = ?`
-	qFinish      = `UPDATE activations SET state = 4, failure = NULL, gen = ? WHERE id = ? AND state <> 4 RETURNING outcome`
+	qWake        = `UPDATE activations SET state = 1, gen = ?, state_ns = ? WHERE id = ? AND state = 2`
+	qSuspend     = `UPDATE activations SET state = 2, gen = ?, state_ns = ? WHERE id = ? AND state = 1`
+	qSetState    = `UPDATE activations SET state_ns = CASE state WHEN ?1 THEN state_ns ELSE ?2 END,
+		state = ?1, failure = ?3, gen = ?4 WHERE id = ?5`
+	qFinish = `UPDATE activations SET state = 4, failure = NULL, gen = ?1, state_ns = ?2, finished_ns = ?2
+		WHERE id = ?3 AND state <> 4 RETURNING outcome`
 	qDeleteLog   = `DELETE FROM entries WHERE act = ?`
 	qDueTimers   = `SELECT deadline, vow FROM timers WHERE deadline <= ? ORDER BY deadline LIMIT ?`
 	qDeleteTimer = `DELETE FROM timers WHERE deadline = ? AND vow = ?`
@@ -186,7 +188,7 @@ func (w *writer) apply(op store.Op) error {
 	switch op := op.(type) {
 	case *store.Append:
 		e := &op.Entry
-		_, err := w.exec(qInsertEntry, op.Act[:], e.Step, e.Kind, e.Gen, notNil(e.Payload))
+		_, err := w.exec(qInsertEntry, op.Act[:], e.Step, e.Kind, e.Gen, nsOf(e.At), notNil(e.Payload))
 		return err
 	case *store.CreateActivation:
 		return w.createActivation(op)
@@ -200,7 +202,7 @@ func (w *writer) apply(op store.Op) error {
 		}
 		return nil
 	case *store.SettleVow:
-		settled, missing, waiters, err := w.settle(op.ID, op.State, op.Payload, op.Gen)
+		settled, missing, waiters, err := w.settle(op.ID, op.State, op.Payload, op.Gen, nsOf(op.At))
 		op.Settled, op.Missing, op.Waiters = settled, missing, waiters
 		return err
 	case *store.Watch:
@@ -210,12 +212,14 @@ func (w *writer) apply(op store.Op) error {
 		if op.State == store.Failed {
 			failure = op.Failure
 		}
-		_, err := w.exec(qSetState, int(op.State), failure, op.Gen, op.Act[:])
+		_, err := w.exec(qSetState, int(op.State), nsOf(op.At), failure, op.Gen, op.Act[:])
 		return err
 	case *store.Finish:
 		return w.finish(op)
 	case *store.FireTimers:
 		return w.fireTimers(op)
+	case *store.Purge:
+		return w.purge(op)
 	}
 	return fmt.Errorf("unknown op %T", op)
 }
@@ -239,6 +243,8 @@ func opName(op store.Op) string {
 		return "finish"
 	case *store.FireTimers:
 		return "fire timers"
+	case *store.Purge:
+		return "purge"
 	}
 	return fmt.Sprintf("%T", op)
 }
@@ -250,7 +256,7 @@ func (w *writer) createActivation(op *store.CreateActivation) error {
 	if a.StartKey != "" {
 		key = a.StartKey
 	}
-	res, err := w.exec(qInsertAct, a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, a.CreatedGen)
+	res, err := w.exec(qInsertAct, a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, a.CreatedGen, nsOf(a.Created), nsOf(a.Created))
 	if err != nil {
 		return err
 	}
@@ -270,7 +276,7 @@ func (w *writer) createActivation(op *store.CreateActivation) error {
 	return err
 }
 
-func (w *writer) settle(id flow.VowID, state store.VowState, payload []byte, gen int64) (settled, missing bool, waiters []flow.ActivationID, err error) {
+func (w *writer) settle(id flow.VowID, state store.VowState, payload []byte, gen, at int64) (settled, missing bool, waiters []flow.ActivationID, err error) {
 	res, err := w.exec(qSettleVow, int(state), payload, gen, id[:])
 	if err != nil {
 		return false, false, nil, err
@@ -312,7 +318,7 @@ func (w *writer) settle(id flow.VowID, state store.VowState, payload []byte, gen
 		if _, err := w.exec(qDeleteWaits, act[:]); err != nil {
 			return false, false, nil, err
 		}
-		if _, err := w.exec(qWake, gen, act[:]); err != nil {
+		if _, err := w.exec(qWake, gen, at, act[:]); err != nil {
 			return false, false, nil, err
 		}
 	}
@@ -350,7 +356,7 @@ func (w *writer) watch(op *store.Watch) error {
 		}
 	}
 	if op.Suspend {
-		_, err := w.exec(qSuspend, op.Gen, op.Act[:])
+		_, err := w.exec(qSuspend, op.Gen, nsOf(op.At), op.Act[:])
 		return err
 	}
 	return nil
@@ -359,7 +365,7 @@ func (w *writer) watch(op *store.Watch) error {
 func (w *writer) finish(op *store.Finish) error {
 	op.Finished, op.Waiters = false, nil
 	var outcome []byte
-	err := w.conn.QueryRowContext(w.ctx, qFinish, op.Gen, op.Act[:]).Scan(&outcome)
+	err := w.conn.QueryRowContext(w.ctx, qFinish, op.Gen, nsOf(op.At), op.Act[:]).Scan(&outcome)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -370,13 +376,15 @@ func (w *writer) finish(op *store.Finish) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.exec(qDeleteLog, op.Act[:]); err != nil {
-		return err
+	if !op.KeepLog {
+		if _, err := w.exec(qDeleteLog, op.Act[:]); err != nil {
+			return err
+		}
 	}
 	if _, err := w.exec(qDeleteWaits, op.Act[:]); err != nil {
 		return err
 	}
-	settled, missing, waiters, err := w.settle(vid, op.State, op.Payload, op.Gen)
+	settled, missing, waiters, err := w.settle(vid, op.State, op.Payload, op.Gen, nsOf(op.At))
 	switch {
 	case err != nil:
 		return err
@@ -428,7 +436,7 @@ func (w *writer) fireTimers(op *store.FireTimers) error {
 			return err
 		}
 		payload := op.EncodeDeadline(unixNano(d.deadline))
-		settled, _, waiters, err := w.settle(d.vow, store.VowFulfilled, payload, op.Gen)
+		settled, _, waiters, err := w.settle(d.vow, store.VowFulfilled, payload, op.Gen, nsOf(op.Now))
 		if err != nil {
 			return err
 		}
@@ -436,6 +444,49 @@ func (w *writer) fireTimers(op *store.FireTimers) error {
 			op.Fired = append(op.Fired, store.Fired{Vow: d.vow, Payload: payload, Waiters: waiters})
 		}
 	}
+	return nil
+}
+
+const (
+	qPurgeable = `SELECT id, outcome FROM activations INDEXED BY activations_finished WHERE state = 4 AND finished_ns < ? ORDER BY finished_ns LIMIT ?`
+	qDeleteAct = `DELETE FROM activations WHERE id = ?`
+	qDeleteVow = `DELETE FROM vows WHERE id = ?`
+)
+
+func (w *writer) purge(op *store.Purge) error {
+	op.Purged = 0
+	limit := op.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	rows, err := w.query(qPurgeable, nsOf(op.Before), limit)
+	if err != nil {
+		return err
+	}
+	var ids, outcomes [][]byte
+	for rows.Next() {
+		var id, outcome []byte
+		if err := rows.Scan(&id, &outcome); err != nil {
+			rows.Close()
+			return err
+		}
+		ids, outcomes = append(ids, id), append(outcomes, outcome)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		for _, q := range []string{qDeleteLog, qDeleteWaits, qDeleteAct} {
+			if _, err := w.exec(q, id); err != nil {
+				return err
+			}
+		}
+		if _, err := w.exec(qDeleteVow, outcomes[i]); err != nil {
+			return err
+		}
+	}
+	op.Purged = len(ids)
 	return nil
 }
 

@@ -8,8 +8,10 @@
 // The suite checks every operation of the interface and its error cases, as
 // the store package documents them: the order of submissions, atomic
 // submissions, a failing submission that leaves the rest of its group commit
-// alone, vows settled once, timers, activation states, waits, listings and
-// paging, what a store reads back after it is reopened, and Close. It asks
+// alone, vows settled once, timers, activation states, waits, listings
+// (filters, order, paging, counts), lookups by start key and outcome, the
+// times activations carry, logs kept for audit and purging, what a store
+// reads back after it is reopened, and Close. It asks
 // nothing that only one implementation could give: no timing, no file
 // layout, no order the interface leaves open.
 //

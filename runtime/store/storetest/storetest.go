@@ -36,7 +36,7 @@ type testCase struct {
 
 func cases() []testCase {
 	var all []testCase
-	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases} {
+	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, historyCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases} {
 		all = append(all, group...)
 	}
 	return all
@@ -73,11 +73,18 @@ func (h *harness) apply(ops ...store.Op) {
 // create makes a running activation of flow name with fresh ids.
 func (h *harness) create(name string, gen int64) store.Activation {
 	h.t.Helper()
-	a := store.Activation{ID: flow.NewActivationID(), Flow: name, Args: []byte{0x08, 0x00}, Outcome: flow.NewVowID(), CreatedGen: gen}
+	return h.createAt(name, gen, time.Time{})
+}
+
+// createAt makes a running activation of flow name with fresh ids, created
+// at the given time.
+func (h *harness) createAt(name string, gen int64, at time.Time) store.Activation {
+	h.t.Helper()
+	a := store.Activation{ID: flow.NewActivationID(), Flow: name, Args: []byte{0x08, 0x00}, Outcome: flow.NewVowID(), CreatedGen: gen, Created: at}
 	op := &store.CreateActivation{Activation: a}
 	h.apply(op)
 	require.Nil(h.t, op.Existing, "a new id must create an activation")
-	a.State, a.Gen = store.Running, gen
+	a.State, a.Gen, a.StateSince = store.Running, gen, at
 	return a
 }
 
@@ -123,6 +130,8 @@ func (h *harness) waits(id flow.ActivationID) []flow.VowID {
 }
 
 // sameActivation compares two rows, treating nil and empty byte slices alike.
+// It compares the stored fields; the Times case checks those a store
+// computes (Changed and LastGen).
 func sameActivation(t *testing.T, want, got store.Activation, msgAndArgs ...any) {
 	t.Helper()
 	assert.Equal(t, want.ID, got.ID, msgAndArgs...)
@@ -134,6 +143,19 @@ func sameActivation(t *testing.T, want, got store.Activation, msgAndArgs ...any)
 	assert.Equal(t, want.CreatedGen, got.CreatedGen, msgAndArgs...)
 	assert.Equal(t, want.Gen, got.Gen, msgAndArgs...)
 	assert.True(t, bytes.Equal(want.Failure, got.Failure), "failure %q, want %q %v", got.Failure, want.Failure, msgAndArgs)
+	sameTime(t, want.Created, got.Created, "created", msgAndArgs...)
+	sameTime(t, want.StateSince, got.StateSince, "state since", msgAndArgs...)
+	sameTime(t, want.Finished, got.Finished, "finished", msgAndArgs...)
+}
+
+// sameTime compares instants to the nanosecond; the zero time is zero.
+func sameTime(t *testing.T, want, got time.Time, what string, msgAndArgs ...any) {
+	t.Helper()
+	if want.IsZero() {
+		assert.True(t, got.IsZero(), "%s: %v, want the zero time %v", what, got, msgAndArgs)
+		return
+	}
+	assert.True(t, want.Equal(got), "%s: %v, want %v %v", what, got, want, msgAndArgs)
 }
 
 // sameVow compares two vows, treating nil and empty payloads alike.
@@ -155,6 +177,7 @@ func sameEntries(t *testing.T, want, got []store.Entry, msgAndArgs ...any) {
 		assert.Equal(t, want[i].Step, got[i].Step, msgAndArgs...)
 		assert.Equal(t, want[i].Kind, got[i].Kind, msgAndArgs...)
 		assert.Equal(t, want[i].Gen, got[i].Gen, msgAndArgs...)
+		sameTime(t, want[i].At, got[i].At, "entry time", msgAndArgs...)
 		assert.True(t, bytes.Equal(want[i].Payload, got[i].Payload), "entry %d payload %q, want %q %v", i, got[i].Payload, want[i].Payload, msgAndArgs)
 	}
 }
@@ -163,12 +186,6 @@ func sameEntries(t *testing.T, want, got []store.Entry, msgAndArgs ...any) {
 func sortedVows(ids ...flow.VowID) []flow.VowID {
 	out := slices.Clone(ids)
 	slices.SortFunc(out, func(a, b flow.VowID) int { return bytes.Compare(a[:], b[:]) })
-	return out
-}
-
-func sortedActivations(as []store.Activation) []store.Activation {
-	out := slices.Clone(as)
-	slices.SortFunc(out, func(a, b store.Activation) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	return out
 }
 

@@ -1,0 +1,176 @@
+package runtime_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/internal/testkit"
+	"github.com/asyncflow-go/asyncflow/runtime"
+	"github.com/asyncflow-go/asyncflow/runtime/clocktest"
+)
+
+// askThenEcho asks a question, waits for the answer and echoes it.
+func askThenEcho(fc flow.Context, h testkit.Teller, a string) (string, error) {
+	v, err := h.Ask(fc, "approve "+a)
+	if err != nil {
+		return "", err
+	}
+	answer, err := flow.Await(fc, v)
+	if err != nil {
+		return "", err
+	}
+	return h.Echo(fc, a+" "+answer)
+}
+
+// TestAdminHistory follows activations through two incarnations: the times
+// and builds Admin reports, finding them by id, outcome and start key,
+// listings newest first with filters and cursors, the timeline of a log kept
+// for audit, and purging.
+func TestAdminHistory(t *testing.T) {
+	path := tempStore(t)
+	t0 := time.Date(2027, 5, 1, 12, 0, 0, 0, time.UTC)
+	clock := clocktest.New(t0)
+	opts := runtime.Options{Clock: clock, KeepLogs: true}
+	e1 := incarnation(t, path, "b1", opts, askThenEcho)
+	ctx := t.Context()
+
+	vA, err := e1.h.StartWithID(ctx, "order-1", testkit.TellerRef("host"), "a")
+	require.NoError(t, err)
+	infoA := waitFind(t, e1, "order-1", runtime.StateSuspended)
+	clock.Advance(time.Minute)
+	vB := e1.start("b")
+	idB := e1.waitByOutcome(vB.ID(), runtime.StateSuspended).ID
+	askedA, ok := e1.host.Asked("approve a")
+	require.True(t, ok)
+	e1.close()
+
+	clock.Advance(time.Hour)
+	e2 := incarnation(t, path, "b2", opts, askThenEcho)
+	clock.Advance(time.Minute)
+	require.NoError(t, runtime.Resolve(ctx, e2.rt, flow.VowOf[string](askedA), "yes"))
+	got, err := e2.wait(vA)
+	require.NoError(t, err)
+	assert.Equal(t, "a yes", got)
+	vC := e2.start("c")
+	e2.waitByOutcome(vC.ID(), runtime.StateSuspended)
+
+	ad := e2.rt.Admin()
+	a, err := ad.Find(ctx, "order-1")
+	require.NoError(t, err)
+	assert.Equal(t, infoA.ID, a.ID)
+	assert.Equal(t, runtime.StateDone, a.State)
+	assert.True(t, a.Created.Equal(t0), "created %v", a.Created)
+	assert.True(t, a.Finished.Equal(t0.Add(62*time.Minute)), "finished %v", a.Finished)
+	assert.True(t, a.StateSince.Equal(a.Finished))
+	assert.Equal(t, "b1", a.CreatedBuild)
+	assert.Equal(t, "b2", a.LastBuild)
+
+	byOutcome, err := ad.Find(ctx, vA.ID().String())
+	require.NoError(t, err)
+	assert.Equal(t, a.ID, byOutcome.ID, "found by its outcome vow")
+	byID, err := ad.Find(ctx, idB.String())
+	require.NoError(t, err)
+	assert.Equal(t, runtime.StateSuspended, byID.State)
+	assert.True(t, byID.StateSince.Equal(t0.Add(time.Minute)), "suspended since it asked: %v", byID.StateSince)
+	assert.Len(t, byID.Waits, 1)
+	_, err = ad.Find(ctx, "order-none")
+	assert.ErrorIs(t, err, runtime.ErrUnknownActivation)
+
+	// The timeline of a finished activation, kept for audit.
+	log, err := ad.Log(ctx, a.ID)
+	require.NoError(t, err)
+	require.Len(t, log, 3)
+	assert.Equal(t, []string{"call", "vow", "call"}, []string{log[0].Kind, log[1].Kind, log[2].Kind})
+	assert.Equal(t, []string{"b1", "b2", "b2"}, []string{log[0].Build, log[1].Build, log[2].Build})
+	assert.True(t, log[0].At.Equal(t0) && log[2].At.Equal(t0.Add(62*time.Minute)), "%v", log)
+	assert.Contains(t, log[0].Text, `service("host").Ask("approve a")`)
+
+	// Listings: newest first, by build, by state, a page at a time.
+	all, err := ad.List(ctx, runtime.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, all, 3)
+	assert.Equal(t, []flow.VowID{vC.ID(), vB.ID(), vA.ID()}, []flow.VowID{all[0].Outcome, all[1].Outcome, all[2].Outcome})
+	b1, err := ad.List(ctx, runtime.ListOptions{Build: "b1"})
+	require.NoError(t, err)
+	assert.Len(t, b1, 2)
+	suspended, err := ad.List(ctx, runtime.ListOptions{State: runtime.StateSuspended, Build: "b1"})
+	require.NoError(t, err)
+	require.Len(t, suspended, 1)
+	assert.Equal(t, idB, suspended[0].ID)
+	page, err := ad.List(ctx, runtime.ListOptions{Limit: 2})
+	require.NoError(t, err)
+	require.Len(t, page, 2)
+	rest, err := ad.List(ctx, runtime.ListOptions{Limit: 2, After: page[1].Cursor()})
+	require.NoError(t, err)
+	require.Len(t, rest, 1)
+	assert.Equal(t, a.ID, rest[0].ID)
+	_, err = ad.List(ctx, runtime.ListOptions{After: "nonsense"})
+	assert.ErrorIs(t, err, runtime.ErrBadCursor)
+	_, err = ad.List(ctx, runtime.ListOptions{State: "stuck"})
+	assert.ErrorIs(t, err, runtime.ErrUnknownState)
+	n, err := ad.Count(ctx, runtime.ListOptions{State: runtime.StateSuspended})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	// Purging: done ones finished before the time go, the others stay.
+	purged, err := ad.Purge(ctx, a.Finished, nil)
+	require.NoError(t, err)
+	assert.Zero(t, purged, "finished at that time, not before it")
+	var progress []int
+	purged, err = ad.Purge(ctx, a.Finished.Add(time.Nanosecond), func(n int) { progress = append(progress, n) })
+	require.NoError(t, err)
+	assert.Equal(t, 1, purged)
+	assert.Equal(t, []int{1}, progress)
+	_, err = ad.Find(ctx, "order-1")
+	assert.ErrorIs(t, err, runtime.ErrUnknownActivation)
+	_, err = ad.Get(ctx, idB)
+	assert.NoError(t, err)
+}
+
+// TestRetentionPurges runs a runtime that keeps done activations a day:
+// at Start it purges those older.
+func TestRetentionPurges(t *testing.T) {
+	path := tempStore(t)
+	t0 := time.Date(2027, 5, 1, 12, 0, 0, 0, time.UTC)
+	clock := clocktest.New(t0)
+	e1 := incarnation(t, path, "b1", runtime.Options{Clock: clock}, echoFlow)
+	old := e1.start("old")
+	_, err := e1.wait(old)
+	require.NoError(t, err)
+	e1.close()
+
+	clock.Advance(25 * time.Hour)
+	e2 := incarnation(t, path, "b1", runtime.Options{Clock: clock, Retention: 24 * time.Hour}, echoFlow)
+	recent := e2.start("recent")
+	_, err = e2.wait(recent)
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		_, err := e2.rt.Admin().Find(t.Context(), old.ID().String())
+		return err != nil
+	}, "the old activation purged")
+	_, err = e2.rt.Admin().Find(t.Context(), recent.ID().String())
+	assert.NoError(t, err, "a recent one stays")
+}
+
+func echoFlow(fc flow.Context, h testkit.Teller, a string) (string, error) { return h.Echo(fc, a) }
+
+func waitFind(t *testing.T, e *env, ref string, want runtime.State) runtime.ActivationInfo {
+	t.Helper()
+	var info runtime.ActivationInfo
+	eventually(t, func() bool {
+		var err error
+		info, err = e.rt.Admin().Find(t.Context(), ref)
+		require.NoError(t, err)
+		return info.State == want
+	}, ref+" "+string(want))
+	return info
+}
+
+func (e *env) waitByOutcome(v flow.VowID, want runtime.State) runtime.ActivationInfo {
+	e.t.Helper()
+	return waitFind(e.t, e, v.String(), want)
+}
