@@ -35,7 +35,10 @@
 // [Patched] lets new code keep an old path for activations that ran past a
 // point before the change was deployed. Live, the first call with an id in an
 // activation records a marker and returns true. Replaying, it returns true if
-// the log holds that marker at this point and false otherwise. Consequence: an
-// activation that ran past the change live under a build without the patch has
-// no marker and takes the old branch forever.
+// the log holds that marker at this point and false otherwise — unless false
+// does not reproduce the log and true does, which replay finds out by
+// itself: an activation that ran the new path under a build without the
+// patch. A marker the code no longer asks for is passed over, so a patch is
+// retired by deleting it once no activation that could take the old branch
+// is unfinished. See [Patched] for the rules and their bounds.
 package flow

@@ -179,9 +179,22 @@ func Sleep(fc Context, d time.Duration) {
 //	}
 //
 // Live, the first call with an id in an activation records a marker and
-// returns true. Replaying, it returns true and consumes the marker if the
-// next log entry is that marker, and otherwise returns false and consumes
-// nothing. The answer is remembered per activation and id. An activation that
-// ran past this point live under a build without the patch has no marker and
-// keeps taking the old path.
+// returns true. Replaying, it returns true and consumes the marker if the log
+// holds it at this point; otherwise it returns false and consumes nothing.
+// The answer is remembered per activation and id.
+//
+// Replay resolves what the log leaves open. An activation that ran past this
+// point live under a build that had the new path but no patch has no marker,
+// and the old branch does not reproduce its log. Replay calls no host, so
+// the runtime then tries the id as true; if that reproduces the log, it
+// keeps the decision (recorded in the log when the activation goes on live,
+// so the next replay takes it directly). The search is bounded: at most
+// eight replays, every combination of up to three such ids.
+//
+// A marker the code no longer asks for is not an effect: replay passes over
+// it when what follows replays. So a patch can be retired — the call and
+// the old branch deleted, the new path kept — once no activation that could
+// take the old branch is unfinished. The replay gate (package
+// runtime/verify, or flowtest.ReplayStore) run with the build without the
+// patch lists any that still would.
 func Patched(fc Context, id string) bool { return guestOf(fc).Patched(id) }

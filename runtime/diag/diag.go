@@ -41,6 +41,10 @@ const (
 	// exist, a service this incarnation does not provide, arguments that do
 	// not decode.
 	Illegal Problem = "illegal"
+	// The activation's stored arguments no longer fit the flow's parameters:
+	// a parameter changed type, or was removed. (A parameter added at the
+	// end is not a problem: old activations get its zero value.)
+	BadArguments Problem = "arguments"
 )
 
 // Diagnostic says why an activation is stuck, in terms a developer can act on:
@@ -60,6 +64,11 @@ type Diagnostic struct {
 	Site string `json:"site,omitempty"`
 	// Detail adds what does not fit above.
 	Detail string `json:"detail,omitempty"`
+	// Patches are the flow.Patched answers replay took before it failed,
+	// one sentence each: whether a marker was logged, missing, passed over,
+	// or a decision taken without one, and what trying the other answer
+	// found. A failure after such an answer may be caused by it.
+	Patches []string `json:"patches,omitempty"`
 	// Stack is the guest's (or host's) stack, for panics.
 	Stack string `json:"stack,omitempty"`
 	// The incarnation and build that wrote the logged entry.
@@ -118,10 +127,21 @@ func (d *Diagnostic) Error() string {
 	if d.Detail != "" {
 		fmt.Fprintf(&b, "\n  detail:    %s", d.Detail)
 	}
+	for i, p := range d.Patches {
+		label := "patches:  "
+		if i > 0 {
+			label = "          "
+		}
+		fmt.Fprintf(&b, "\n  %s %s", label, p)
+	}
 	if d.WrittenGen != 0 {
 		fmt.Fprintf(&b, "\n  logged by: incarnation %d, build %s", d.WrittenGen, d.WrittenBuild)
 	}
-	fmt.Fprintf(&b, "\n  failed in: incarnation %d, build %s", d.FailedGen, d.FailedBuild)
+	if d.FailedGen == 0 {
+		fmt.Fprintf(&b, "\n  failed in: the replay gate, build %s", d.FailedBuild)
+	} else {
+		fmt.Fprintf(&b, "\n  failed in: incarnation %d, build %s", d.FailedGen, d.FailedBuild)
+	}
 	if d.Stack != "" {
 		fmt.Fprintf(&b, "\n  stack:\n%s", indent(d.Stack, "    "))
 	}
@@ -129,6 +149,14 @@ func (d *Diagnostic) Error() string {
 }
 
 func (d *Diagnostic) headline() string {
+	h := d.problemText()
+	if len(d.Patches) > 0 {
+		h += " (after flow.Patched answers: see patches)"
+	}
+	return h
+}
+
+func (d *Diagnostic) problemText() string {
 	switch d.Problem {
 	case OtherCall:
 		return "replay failed: the code calls a different host method than the log records"
@@ -154,6 +182,8 @@ func (d *Diagnostic) headline() string {
 		return "replay made no progress"
 	case Illegal:
 		return "illegal crossing"
+	case BadArguments:
+		return "the stored arguments no longer fit the flow's parameters"
 	}
 	return string(d.Problem)
 }

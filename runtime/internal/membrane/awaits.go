@@ -106,16 +106,11 @@ func (m *Membrane) inflight() bool {
 	return false
 }
 
-// evictable reports whether every future has been observed, so the guest can
-// be let go and replayed later without losing anything.
-func (m *Membrane) evictable() bool {
-	for _, f := range m.futures {
-		if !f.observed {
-			return false
-		}
-	}
-	return true
-}
+// evictable reports whether no future's call is in flight, so the guest can
+// be let go and replayed later: a future that came back but was never
+// observed has no logged outcome, and the replay issues it again, with its
+// idempotency key, when it goes live.
+func (m *Membrane) evictable() bool { return !m.inflight() }
 
 func (m *Membrane) awaitLive(keys []flow.AwaitKey, pending map[flow.AwaitKey]bool, race bool) int {
 	watched := false
@@ -187,6 +182,11 @@ func (m *Membrane) awaitLive(keys []flow.AwaitKey, pending map[flow.AwaitKey]boo
 			f := m.futures[ev.future-1]
 			m.arrivals++
 			f.done, f.out, f.seq = true, ev.out, m.arrivals
+			if !m.inflight() {
+				// The vows were watched without suspending while the call was
+				// out; now the activation may be suspended like any other.
+				watched = false
+			}
 		case evHostFailed:
 			f := m.futures[ev.future-1]
 			m.failHost(f.crossing(), f.info, ev.failure)

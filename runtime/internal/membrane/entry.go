@@ -207,6 +207,10 @@ func markerString(name string, data []byte) string {
 		return "flow.Random() = " + codec.Format(data)
 	case markerUUID:
 		return "flow.UUID() = " + formatUUID(data)
+	case markerDecided:
+		if ids, err := decodeIDs(data); err == nil {
+			return "replay decided " + decisionsString(ids) + " (no marker where asked)"
+		}
 	}
 	return "marker " + name + " " + codec.Format(data)
 }

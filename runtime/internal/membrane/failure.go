@@ -24,19 +24,21 @@ type crossing struct {
 	future int
 	dur    time.Duration
 	keys   []flow.AwaitKey
+	patch  string
 }
 
 type crossingOp int
 
 const (
-	opCall   crossingOp = iota + 1 // a host call
-	opIssue                        // a host call issued as a future
-	opAwait                        // Await or All
-	opRace                         // Race
-	opNow                          // flow.Now
-	opAfter                        // flow.After or flow.Sleep
-	opRandom                       // flow.Random
-	opUUID                         // flow.UUID
+	opCall    crossingOp = iota + 1 // a host call
+	opIssue                         // a host call issued as a future
+	opAwait                         // Await or All
+	opRace                          // Race
+	opNow                           // flow.Now
+	opAfter                         // flow.After or flow.Sleep
+	opRandom                        // flow.Random
+	opUUID                          // flow.UUID
+	opPatched                       // flow.Patched
 )
 
 // calls reports whether the crossing is a host call.
@@ -60,6 +62,8 @@ func (c crossing) String() string {
 		return "flow.Random()"
 	case opUUID:
 		return "flow.UUID()"
+	case opPatched:
+		return "flow.Patched(" + strconv.Quote(c.patch) + ")"
 	}
 	return "crossing " + strconv.Itoa(int(c.op))
 }
@@ -71,6 +75,9 @@ func (m *Membrane) Fail(d *diag.Diagnostic) {
 		m.leave()
 	}
 	m.fill(d)
+	if d.Patches == nil {
+		d.Patches = m.patchNotes()
+	}
 	if d.Site == "" {
 		d.Site = guestSite()
 	}
@@ -144,6 +151,7 @@ func (m *Membrane) Panicked(v any, stack []byte) {
 	d := &diag.Diagnostic{Problem: diag.GuestPanic, Step: m.position(), Detail: fmt.Sprint(v), Stack: string(stack)}
 	m.logged(d, m.cur)
 	d.Site = panicSite(stack)
+	d.Patches = m.patchNotes()
 	m.fill(d)
 	m.setMode(ModeDone)
 	m.host.Failed(d)
@@ -156,6 +164,14 @@ func (m *Membrane) Diverge(reason string) {
 	d := &diag.Diagnostic{Problem: diag.Undecodable, Step: step, Detail: reason}
 	m.logged(d, int(step))
 	m.Fail(d)
+}
+
+// BadArguments fails the activation because its stored arguments no longer
+// fit the flow's parameters; generated code calls it through flowimpl. It
+// does not return.
+func (m *Membrane) BadArguments(reason string) {
+	m.check()
+	m.Fail(&diag.Diagnostic{Problem: diag.BadArguments, Step: -1, Detail: reason})
 }
 
 // returnedEarly fails a replay whose guest returned while log entries

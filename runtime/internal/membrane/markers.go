@@ -1,7 +1,6 @@
 package membrane
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"time"
@@ -81,29 +80,6 @@ func (m *Membrane) After(dur time.Duration) flow.VowID {
 	e.PutTime(deadline)
 	m.append(&entry{kind: KindMarker, marker: markerAfter, data: e.Bytes()}, true, &Timer{Vow: id, Deadline: deadline})
 	return id
-}
-
-// Patched implements flowimpl.Guest.
-func (m *Membrane) Patched(id string) bool {
-	m.check()
-	if v, ok := m.patched[id]; ok {
-		return v
-	}
-	var e codec.Encoder
-	e.PutString(id)
-	if !m.live && m.cur < len(m.raw) {
-		en := m.next()
-		v := en.kind == KindMarker && en.marker == markerPatched && bytes.Equal(en.data, e.Bytes())
-		if v {
-			m.consume()
-		}
-		m.patched[id] = v
-		return v
-	}
-	m.next() // goes live if the log is used up
-	m.append(&entry{kind: KindMarker, marker: markerPatched, data: e.Bytes()}, false, nil)
-	m.patched[id] = true
-	return true
 }
 
 // Random implements flowimpl.Guest.

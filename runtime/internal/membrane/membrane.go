@@ -87,6 +87,15 @@ type Config struct {
 	Flow       string
 	Log        []Entry // what replay answers from; empty for a new activation
 	Host       Host
+	// Decided are patch ids replay takes as true where the log has no
+	// marker for them (see patches.go): decisions a search found. The run
+	// records those it used when it goes live.
+	Decided []string
+	// Dry makes a run that only replays: when the log is used up the guest
+	// ends (Host.Live is called first), so the host is never called and
+	// nothing is appended. The replay gate and the search for patch
+	// decisions run so.
+	Dry bool
 }
 
 // Mode is what a run is doing.
@@ -129,6 +138,10 @@ type Membrane struct {
 	arrivals int
 	observed map[flow.AwaitKey]outcome
 	patched  map[string]bool
+	decided  map[string]int // patch ids taken as true without a marker, by source
+	open     []string       // patch ids answered false for want of a marker
+	notes    []patchNote    // Patched answers while replaying, for diagnostics
+	dry      bool
 
 	lastInfo Commit // the last appended entry that brought the world's information in
 
@@ -150,10 +163,18 @@ func New(c Config) *Membrane {
 		step:     int64(len(c.Log)),
 		observed: map[flow.AwaitKey]outcome{},
 		patched:  map[string]bool{},
+		decided:  map[string]int{},
+		dry:      c.Dry,
 	}
 	m.inbox.signal = make(chan struct{}, 1)
 	m.logRef.Store(&m.raw)
-	if len(c.Log) == 0 {
+	m.preloadDecisions()
+	for _, id := range c.Decided {
+		if _, ok := m.decided[id]; !ok {
+			m.decided[id] = decidedGiven
+		}
+	}
+	if len(c.Log) == 0 && !c.Dry {
 		m.live = true
 		m.setMode(ModeRunning)
 	}
@@ -232,20 +253,24 @@ func (m *Membrane) decodeAt(i int) (*entry, error) {
 }
 
 // next returns the next log entry to replay, or nil when the log is used up
-// (the membrane is then live).
+// (the membrane is then live). Patch markers at the cursor are passed over:
+// the crossing asking is not flow.Patched, which reads them itself.
 func (m *Membrane) next() *entry {
-	if m.live {
-		return nil
+	for !m.live {
+		if m.cur >= len(m.raw) {
+			m.goLive(true)
+			return nil
+		}
+		en, err := m.decodeAt(m.cur)
+		if err != nil {
+			m.corrupt(m.raw[m.cur], err)
+		}
+		if !isPatchMarker(en) {
+			return en
+		}
+		m.passMarker(en)
 	}
-	if m.cur >= len(m.raw) {
-		m.goLive(true)
-		return nil
-	}
-	en, err := m.decodeAt(m.cur)
-	if err != nil {
-		m.corrupt(m.raw[m.cur], err)
-	}
-	return en
+	return nil
 }
 
 func (m *Membrane) consume() {
@@ -260,11 +285,17 @@ func (m *Membrane) goLive(reissue bool) {
 	if m.live {
 		return
 	}
+	if m.dry {
+		m.host.Live()
+		m.setMode(ModeDone)
+		m.abandon()
+	}
 	m.live = true
 	m.logRef.Store(nil)
 	m.raw = nil // replayed entries are not needed any more
 	m.setMode(ModeRunning)
 	m.host.Live()
+	m.recordDecisions()
 	if !reissue {
 		return
 	}
@@ -309,8 +340,12 @@ func (m *Membrane) barrier() {
 // log entries remain; otherwise the caller settles the outcome.
 func (m *Membrane) Returned(result []byte, err error) {
 	m.check()
-	if !m.live && m.cur < len(m.raw) {
-		m.returnedEarly(result, err)
+	for !m.live && m.cur < len(m.raw) {
+		en, derr := m.decodeAt(m.cur)
+		if derr != nil || !isPatchMarker(en) {
+			m.returnedEarly(result, err)
+		}
+		m.passMarker(en) // a retired patch's marker at the end of the log
 	}
 	// Futures never observed are not issued again: the flow no longer
 	// waits for them.

@@ -146,6 +146,15 @@ func problemCases() []problemCase {
 				}
 			},
 			problem: diag.Undecodable, step: 0, logged: `service("host").Add(1, 2) → [3]`, detail: "does not decode"},
+		{name: "arguments",
+			log: echoA,
+			script: func(t *testing.T) script {
+				return func(g *Membrane) ([]byte, error) {
+					g.BadArguments("test.F: parameter 2 of 2 no longer fits the stored value \"x\"")
+					return nil, nil
+				}
+			},
+			problem: diag.BadArguments, step: -1, detail: "parameter 2 of 2"},
 		{name: "corrupt-log: a payload that does not decode",
 			log: func(t *testing.T) []Entry {
 				return append(echoA(t)[:1], Entry{Step: 1, Kind: KindCall, Gen: 1, Payload: []byte{0xff, 0, 0xff}})
@@ -292,7 +301,7 @@ func TestProblems(t *testing.T) {
 	}
 	for _, p := range []diag.Problem{diag.OtherCall, diag.OtherArguments, diag.ExtraCall, diag.StoppedShort,
 		diag.ReturnedEarly, diag.OtherStep, diag.Undecodable, diag.CorruptLog, diag.GuestPanic, diag.HostPanic,
-		diag.Stalled, diag.Illegal} {
+		diag.Stalled, diag.Illegal, diag.BadArguments} {
 		assert.True(t, covered[p], "no case for %s", p)
 	}
 }
