@@ -62,8 +62,8 @@ func TestGarbageRowsGiveClearErrors(t *testing.T) {
 
 	e2 := incarnation(t, path, "b2", runtime.Options{}, v1)
 	info := e2.waitState(bad, runtime.StateFailed)
-	assert.Equal(t, diag.Undecodable, info.Failure.Problem)
-	assert.Contains(t, info.Failure.Detail, "test.F")
+	assert.Equal(t, diag.BadArguments, info.Failure.Problem)
+	assert.Contains(t, info.Failure.Detail, "test.F: the stored arguments do not decode")
 	info = e2.waitState(id, runtime.StateFailed)
 	assert.Equal(t, diag.Undecodable, info.Failure.Problem)
 	assert.Contains(t, info.Failure.Detail, "does not decode")

@@ -117,29 +117,6 @@ func Results(ctx context.Context, what string, d *codec.Decoder, res []byte, n i
 	}
 }
 
-// Arguments is a flow's stored argument tuple, as the run function a
-// generated Register passes to [Register] receives it.
-type Arguments struct {
-	flow string // the flow's durable name
-	b    []byte
-}
-
-// Decoder starts decoding the n arguments of the flow. If the tuple holds
-// another number, the flow ends as a replay failure.
-func (a Arguments) Decoder(fc flow.Context, n int) *codec.Decoder {
-	d := codec.NewDecoder(a.b)
-	if got := d.ReadList(); d.Err() == nil && got != n {
-		Diverge(fc, a.flow+": the stored arguments "+codec.Format(a.b)+" are "+strconv.Itoa(got)+" values, the flow takes "+strconv.Itoa(n))
-	}
-	return d
-}
-
-// Decoded ends decoding what Decoder started; if the bytes did not fit, the
-// flow ends as a replay failure naming what did not.
-func (a Arguments) Decoded(fc flow.Context, d *codec.Decoder) {
-	Decoded(fc, a.flow+" arguments", d, a.b)
-}
-
 // Decoded ends decoding what Results started from b; if the bytes did not
 // fit, the flow ends as a replay failure naming what did not.
 func Decoded(ctx context.Context, what string, d *codec.Decoder, b []byte) {

@@ -74,7 +74,7 @@ type Flow struct {
 // arguments, calls the flow and encodes its result.
 func Register(r Registry, name string, run func(fc flow.Context, args Arguments) ([]byte, error)) Flow {
 	def := FlowDef{Name: name, Run: func(fc flow.Context, args []byte) ([]byte, error) {
-		return run(fc, Arguments{flow: name, b: args})
+		return run(fc, Arguments{flow: name, b: args, st: &argState{}})
 	}}
 	return Flow{name: name, s: r.RegisterFlow(def)}
 }
