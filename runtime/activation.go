@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -30,6 +31,15 @@ type activation struct {
 	wasFailed  bool               // revived from Failed: clear the failure once live
 	parkedElem *list.Element
 	evictAsked bool
+
+	// the run's goroutine only: the stored arguments, and the patch
+	// decisions of this run and of the next (see patches.go)
+	args     []byte
+	decided  []string
+	restart  []string
+	searched bool
+	// searching is true while dry replays look for patch decisions
+	searching atomic.Bool
 
 	// under rt.mu: a failed run is on its way out; a wake that finds it
 	// resident is kept for when it has left.
@@ -148,6 +158,7 @@ func (a *activation) start(args []byte, log []store.Entry) {
 		a.exit()
 		return
 	}
+	a.args = args
 	go a.run(args)
 }
 
@@ -169,6 +180,9 @@ func (a *activation) run(args []byte) {
 // exit removes the run when its goroutine ends, however it ends, or when it
 // never started.
 func (a *activation) exit() {
+	if a.relaunch() {
+		return
+	}
 	rt := a.rt
 	rt.mu.Lock()
 	if rt.active[a.id] == a {

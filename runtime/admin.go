@@ -165,16 +165,13 @@ func (ad *Admin) info(a store.Activation) ActivationInfo {
 		rt.mu.Lock()
 		_, info.Registered = rt.flows[a.Flow]
 		act, resident := rt.active[a.ID]
-		replaying = resident && act.m != nil && act.m.Replaying()
+		replaying = resident && act.m != nil && (act.m.Replaying() || act.searching.Load())
 		rt.mu.Unlock()
 		info.Resident = resident
 	}
 	switch a.State {
 	case store.Running:
 		info.State = StateRunning
-		if replaying {
-			info.State = StateReplaying
-		}
 	case store.Suspended:
 		info.State = StateSuspended
 	case store.Failed:
@@ -190,14 +187,19 @@ func (ad *Admin) info(a store.Activation) ActivationInfo {
 	case store.Done:
 		info.State = StateDone
 	}
+	if replaying && info.State != StateDone {
+		// Replayed now — woken, retried, or by WakeAll — whatever state it
+		// was stored in.
+		info.State = StateReplaying
+	}
 	return info
 }
 
 func toStoreState(s State) (store.State, error) {
 	switch s {
-	case "":
+	case "", StateReplaying: // replaying is not stored: any state may be replayed
 		return 0, nil
-	case StateRunning, StateReplaying:
+	case StateRunning:
 		return store.Running, nil
 	case StateSuspended:
 		return store.Suspended, nil
@@ -222,7 +224,9 @@ func (ad *Admin) List(ctx context.Context, o ListOptions) ([]ActivationInfo, err
 	}
 	out := make([]ActivationInfo, 0, len(rows))
 	for _, r := range rows {
-		if i := ad.info(r); o.State == "" || i.State == o.State || (o.State == StateRunning && i.State == StateReplaying) {
+		// An activation being replayed is listed under its stored state
+		// too.
+		if i := ad.info(r); o.State == "" || i.State == o.State || i.State == StateReplaying {
 			out = append(out, i)
 		}
 	}

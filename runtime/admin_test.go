@@ -89,3 +89,44 @@ func TestUnregisteredFlowsAreLeftAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }
+
+// holdReplay, when set, blocks a replay of replayHeld between its first and
+// second crossing.
+var holdReplay = make(chan struct{})
+
+func TestAdminReportsAReplayAsReplaying(t *testing.T) {
+	var hold atomic.Bool
+	flowFn := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		if _, err := h.Echo(fc, "a"); err != nil {
+			return "", err
+		}
+		if hold.Load() {
+			<-holdReplay // outside the membrane: the replay waits here
+		}
+		v, err := h.Ask(fc, "q")
+		if err != nil {
+			return "", err
+		}
+		return flow.Await(fc, v)
+	}
+	path := tempStore(t)
+	e1 := incarnation(t, path, "b1", runtime.Options{}, flowFn)
+	e1.start("")
+	id := e1.only().ID
+	e1.waitState(id, runtime.StateSuspended)
+	e1.close()
+
+	hold.Store(true)
+	e2 := incarnation(t, path, "b2", runtime.Options{WakeAll: true}, flowFn)
+	info := e2.waitState(id, runtime.StateReplaying)
+	assert.True(t, info.Resident)
+	list, err := e2.rt.Admin().List(t.Context(), runtime.ListOptions{State: runtime.StateReplaying})
+	require.NoError(t, err)
+	require.Len(t, list, 1, "listed as replaying, whatever it is stored as")
+	list, err = e2.rt.Admin().List(t.Context(), runtime.ListOptions{State: runtime.StateSuspended})
+	require.NoError(t, err)
+	require.Len(t, list, 1, "and under its stored state")
+	assert.Equal(t, runtime.StateReplaying, list[0].State)
+	holdReplay <- struct{}{}
+	e2.waitState(id, runtime.StateSuspended)
+}

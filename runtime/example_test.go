@@ -57,6 +57,24 @@ func openPayout(ctx context.Context, st *sqlitestore.Store, ledger string) (*run
 	return rt, appr, h
 }
 
+// waitSuspended waits until every activation of rt waits for something.
+func waitSuspended(ctx context.Context, rt *runtime.Runtime) {
+	for {
+		all, err := rt.Admin().Count(ctx, runtime.ListOptions{})
+		if err != nil {
+			panic(err)
+		}
+		suspended, err := rt.Admin().Count(ctx, runtime.ListOptions{State: runtime.StateSuspended})
+		if err != nil {
+			panic(err)
+		}
+		if suspended == all {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // A flow outlives the program that started it: the first incarnation stops
 // while the payout waits for approval; the next one, on the same store,
 // answers from the log what the flow asked before and carries on live.
@@ -74,6 +92,7 @@ func Example_restart() {
 		panic(err)
 	}
 	approval := <-appr.asked
+	waitSuspended(ctx, first)                // the request's answer is logged
 	if err := first.Close(ctx); err != nil { // the payout sleeps in the store
 		panic(err)
 	}

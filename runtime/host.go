@@ -165,6 +165,9 @@ func (a *activation) Evict() bool {
 
 // Failed implements membrane.Host.
 func (a *activation) Failed(d *diag.Diagnostic) {
+	if a.resolvePatches(d) {
+		return
+	}
 	a.recordFailure(d)
 }
 

@@ -56,3 +56,31 @@ func TestResidencyEvictsAndRevives(t *testing.T) {
 	}
 	assert.Equal(t, 5, asks)
 }
+
+func TestAnUnawaitedFutureDoesNotKeepAnActivationRunning(t *testing.T) {
+	path := tempStore(t)
+	flowFn := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		testkit.AsyncTeller(h).Echo(fc, "fire and forget")
+		v, err := h.Ask(fc, "q")
+		if err != nil {
+			return "", err
+		}
+		return flow.Await(fc, v)
+	}
+	e1 := incarnation(t, path, "b1", runtime.Options{}, flowFn)
+	v := e1.start("")
+	id := e1.only().ID
+	e1.waitState(id, runtime.StateSuspended)
+	asked, _ := e1.host.Asked("q")
+	e1.close()
+
+	// Lazy revival holds: Start loads nothing, and calls nothing.
+	e2 := incarnation(t, path, "b2", runtime.Options{}, flowFn)
+	assert.False(t, e2.only().Resident)
+	assert.Equal(t, runtime.StateSuspended, e2.only().State)
+	assert.Empty(t, e2.host.Calls())
+	require.NoError(t, runtime.Resolve(t.Context(), e2.rt, flow.VowOf[string](asked), "done"))
+	got, err := e2.wait(v)
+	require.NoError(t, err)
+	assert.Equal(t, "done", got)
+}
