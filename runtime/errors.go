@@ -27,6 +27,11 @@ var ErrUnknownVow = errors.New("no such vow")
 // resolved or rejected again.
 var ErrAlreadySettled = errors.New("vow already settled")
 
+// ErrRuntimeVow is returned when the host resolves or rejects a vow that
+// belongs to the runtime: an activation's outcome, settled when its flow
+// returns, or a flow's timer, settled when its deadline passes.
+var ErrRuntimeVow = errors.New("vow belongs to the runtime")
+
 // ErrUnknownActivation is returned for an activation id that is not in the
 // store.
 var ErrUnknownActivation = errors.New("no such activation")

@@ -62,7 +62,7 @@ func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flowimpl.Disp
 func (a *activation) Append(e membrane.Entry, timer *membrane.Timer) membrane.Commit {
 	ops := []store.Op{&store.Append{Act: a.id, Entry: store.Entry{Step: e.Step, Kind: int(e.Kind), Gen: e.Gen, At: a.rt.clock.Now(), Payload: e.Payload}}}
 	if timer != nil {
-		ops = append(ops, &store.CreateVow{ID: timer.Vow, Gen: a.rt.gen, Deadline: timer.Deadline})
+		ops = append(ops, &store.CreateVow{ID: timer.Vow, Kind: store.TimerVow, Gen: a.rt.gen, Deadline: timer.Deadline})
 	}
 	a.mu.Lock()
 	if a.dead {

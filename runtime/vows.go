@@ -27,7 +27,8 @@ func NewVow[T any](ctx context.Context, rt *Runtime) (flow.Vow[T], error) {
 
 // Resolve fulfils a vow with a value. Flows waiting on it are woken (replayed
 // if they are not resident). A vow settles once: settling it again returns
-// ErrAlreadySettled.
+// ErrAlreadySettled. Only vows made by NewVow are the host's to settle: an
+// activation's outcome or a flow's timer gives ErrRuntimeVow.
 func Resolve[T any](ctx context.Context, rt *Runtime, v flow.Vow[T], value T) error {
 	b, err := codec.Marshal(value)
 	if err == nil {
@@ -55,13 +56,17 @@ func (rt *Runtime) settle(ctx context.Context, how string, id flow.VowID, state 
 	if rt.isClosing() {
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrClosed)
 	}
-	op := &store.SettleVow{ID: id, State: state, Payload: payload, Gen: rt.gen, At: rt.clock.Now()}
+	op := &store.SettleVow{ID: id, State: state, Payload: payload, Gen: rt.gen, At: rt.clock.Now(), HostOnly: true}
 	if err := store.Apply(ctx, rt.st, op); err != nil {
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, err)
 	}
 	switch {
 	case op.Missing:
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrUnknownVow)
+	case op.Kind == store.OutcomeVow:
+		return fmt.Errorf("runtime: %s vow %s: %w: it is an activation's outcome, settled when its flow returns (Admin.Cancel gives an activation up)", how, id, ErrRuntimeVow)
+	case op.Kind == store.TimerVow:
+		return fmt.Errorf("runtime: %s vow %s: %w: it is a flow's timer, settled when its deadline passes", how, id, ErrRuntimeVow)
 	case !op.Settled:
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrAlreadySettled)
 	}

@@ -11,9 +11,9 @@ import (
 // all the ops there are.
 type Op interface{ op() }
 
-// CreateActivation inserts a running activation and its pending outcome vow,
-// unless an activation with the id exists; then nothing is written and
-// Existing holds the stored one, whatever its state.
+// CreateActivation inserts a running activation and its pending outcome vow
+// (of kind OutcomeVow), unless an activation with the id exists; then
+// nothing is written and Existing holds the stored one, whatever its state.
 type CreateActivation struct {
 	Activation Activation // ID, Flow, StartKey, Args, Outcome, CreatedGen, Created (also its StateSince)
 	Existing   *Activation
@@ -26,10 +26,11 @@ type Append struct {
 	Entry Entry
 }
 
-// CreateVow inserts a pending vow, with a timer if Deadline is set. An id
-// that exists already fails the submission.
+// CreateVow inserts a pending vow of the given kind, with a timer if
+// Deadline is set. An id that exists already fails the submission.
 type CreateVow struct {
 	ID       flow.VowID
+	Kind     VowKind // HostVow, or TimerVow for one with a Deadline
 	Gen      int64
 	Deadline time.Time // zero: no timer
 }
@@ -37,16 +38,19 @@ type CreateVow struct {
 // SettleVow settles a pending vow and wakes its waiters: all their waits are
 // removed and the suspended ones become running, running since At. Settled
 // is false if the vow was settled already (it is left as it was) or does not
-// exist (Missing).
+// exist (Missing). With HostOnly, a vow that is not a HostVow is left as it
+// is too: Settled is false and Kind says what it is.
 type SettleVow struct {
-	ID      flow.VowID
-	State   VowState // VowFulfilled or VowRejected
-	Payload []byte
-	Gen     int64
-	At      time.Time
+	ID       flow.VowID
+	State    VowState // VowFulfilled or VowRejected
+	Payload  []byte
+	Gen      int64
+	At       time.Time
+	HostOnly bool
 
 	Settled bool
 	Missing bool
+	Kind    VowKind // the vow's kind, if it exists
 	Waiters []flow.ActivationID
 }
 

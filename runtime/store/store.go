@@ -56,6 +56,28 @@ func (s VowState) String() string {
 	return "vowstate(" + strconv.Itoa(int(s)) + ")"
 }
 
+// VowKind says what made a vow, and so what may settle it.
+type VowKind int
+
+// Vow kinds as stored.
+const (
+	HostVow    VowKind = 0 // made for the host (runtime.NewVow); the host settles it
+	OutcomeVow VowKind = 1 // an activation's outcome; settled when the activation finishes
+	TimerVow   VowKind = 2 // a durable timer; settled when its deadline passes
+)
+
+func (k VowKind) String() string {
+	switch k {
+	case HostVow:
+		return "host vow"
+	case OutcomeVow:
+		return "outcome vow"
+	case TimerVow:
+		return "timer vow"
+	}
+	return "vowkind(" + strconv.Itoa(int(k)) + ")"
+}
+
 // Entry is one entry of an activation's log. Kind and Payload are the
 // runtime's; a store keeps them as given.
 type Entry struct {
@@ -100,6 +122,7 @@ func (a Activation) Position() Cursor { return Cursor{Created: a.Created, ID: a.
 // Vow is a vow's row.
 type Vow struct {
 	ID      flow.VowID
+	Kind    VowKind
 	State   VowState
 	Payload []byte // the value or the error, once settled
 	Gen     int64  // incarnation that created or settled it

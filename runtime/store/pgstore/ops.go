@@ -25,9 +25,9 @@ const (
 	qAppend = `INSERT INTO entries (act, step, kind, gen, at_ns, payload)
 		SELECT * FROM unnest($1::bytea[], $2::int8[], $3::int4[], $4::int8[], $5::int8[], $6::bytea[])`
 	qCreateAct   = `SELECT * FROM create_activation($1, $2, $3, $4, $5, $6, $7)`
-	qInsertVow   = `INSERT INTO vows (id, state, gen) VALUES ($1, 0, $2)`
+	qInsertVow   = `INSERT INTO vows (id, kind, state, gen) VALUES ($1, $2, 0, $3)`
 	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES ($1, $2)`
-	qSettle      = `SELECT settled, missing, waiters FROM settle($1, $2, $3, $4, $5)`
+	qSettle      = `SELECT settled, missing, kind, waiters FROM settle_vow($1, $2, $3, $4, $5, $6)`
 	qWatch       = `SELECT idx, missing, vstate, vpayload, vgen FROM watch($1, $2, $3, $4, $5)`
 	qSetState    = `UPDATE activations SET state_ns = CASE WHEN state = $1 THEN state_ns ELSE $5 END,
 		state = $1, failure = $2, gen = $3 WHERE id = $4`
@@ -135,19 +135,21 @@ func opStmts(op store.Op) []stmt {
 				return nil
 			}}}
 	case *store.CreateVow:
-		sts := []stmt{{sql: qInsertVow, args: []any{op.ID[:], op.Gen}}}
+		sts := []stmt{{sql: qInsertVow, args: []any{op.ID[:], int16(op.Kind), op.Gen}}}
 		if !op.Deadline.IsZero() {
 			sts = append(sts, stmt{sql: qInsertTimer, args: []any{op.Deadline.UnixNano(), op.ID[:]}})
 		}
 		return sts
 	case *store.SettleVow:
-		return []stmt{{sql: qSettle, args: []any{op.ID[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At)},
+		return []stmt{{sql: qSettle, args: []any{op.ID[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At), op.HostOnly},
 			scan: func(row pgx.Row) error {
-				op.Settled, op.Missing, op.Waiters = false, false, nil
+				op.Settled, op.Missing, op.Kind, op.Waiters = false, false, store.HostVow, nil
 				var raw [][]byte
-				if err := row.Scan(&op.Settled, &op.Missing, &raw); err != nil {
+				var kind int16
+				if err := row.Scan(&op.Settled, &op.Missing, &kind, &raw); err != nil {
 					return err
 				}
+				op.Kind = store.VowKind(kind)
 				var err error
 				op.Waiters, err = activationIDs(raw)
 				return err

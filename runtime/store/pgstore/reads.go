@@ -171,9 +171,9 @@ func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, e
 // Vow implements store.Store.
 func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	v := store.Vow{ID: id}
-	var state int16
+	var kind, state int16
 	err := s.read(ctx, func() error {
-		return s.pool.QueryRow(ctx, `SELECT state, payload, gen FROM vows WHERE id = $1`, id[:]).Scan(&state, &v.Payload, &v.Gen)
+		return s.pool.QueryRow(ctx, `SELECT kind, state, payload, gen FROM vows WHERE id = $1`, id[:]).Scan(&kind, &state, &v.Payload, &v.Gen)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, fmt.Errorf("pgstore: vow %s: %w", id, store.ErrNotFound)
@@ -181,9 +181,12 @@ func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	if err != nil {
 		return v, s.wrap("vow", err)
 	}
-	v.State = store.VowState(state)
+	v.Kind, v.State = store.VowKind(kind), store.VowState(state)
 	if v.State < store.VowPending || v.State > store.VowRejected {
 		return v, fmt.Errorf("pgstore: vow %s: %w: state %d", id, store.ErrCorrupt, state)
+	}
+	if v.Kind < store.HostVow || v.Kind > store.TimerVow {
+		return v, fmt.Errorf("pgstore: vow %s: %w: kind %d", id, store.ErrCorrupt, kind)
 	}
 	return v, nil
 }

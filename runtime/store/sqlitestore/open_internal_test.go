@@ -2,6 +2,8 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
@@ -78,4 +81,37 @@ func TestSecondOpenInProcess(t *testing.T) {
 	s, err = Open(t.Context(), path, Options{})
 	require.NoError(t, err, "closed, it opens again")
 	require.NoError(t, s.Close(t.Context()))
+}
+
+// TestMigrateVowKinds: a store of schema 1 knows nothing of vow kinds; once
+// migrated, outcomes and pending timers have theirs, and other vows are the
+// host's.
+func TestMigrateVowKinds(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "app.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(migrations[0].sql)
+	require.NoError(t, err)
+	_, err = db.Exec(fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = 1", ApplicationID))
+	require.NoError(t, err)
+	act, outcome, timer, host := flow.NewActivationID(), flow.NewVowID(), flow.NewVowID(), flow.NewVowID()
+	_, err = db.Exec(`INSERT INTO activations (id, flow, args, state, outcome, created_gen, gen) VALUES (?, 'test.F', x'0800', 2, ?, 1, 1)`, act[:], outcome[:])
+	require.NoError(t, err)
+	for _, v := range []flow.VowID{outcome, timer, host} {
+		_, err = db.Exec(`INSERT INTO vows (id, state, gen) VALUES (?, 0, 1)`, v[:])
+		require.NoError(t, err)
+	}
+	_, err = db.Exec(`INSERT INTO timers (deadline, vow) VALUES (1, ?)`, timer[:])
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err := Open(ctx, path, Options{})
+	require.NoError(t, err)
+	defer s.Close(context.Background())
+	for v, want := range map[flow.VowID]store.VowKind{outcome: store.OutcomeVow, timer: store.TimerVow, host: store.HostVow} {
+		got, err := s.Vow(ctx, v)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.Kind)
+	}
 }

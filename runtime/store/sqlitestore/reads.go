@@ -194,9 +194,9 @@ func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, e
 // Vow implements store.Store.
 func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	v := store.Vow{ID: id}
-	var state int
+	var kind, state int
 	err := s.read(ctx, func(q querier) error {
-		return scanErr(q.QueryRowContext(ctx, `SELECT state, payload, gen FROM vows WHERE id = ?`, id[:]).Scan(&state, &v.Payload, &v.Gen))
+		return scanErr(q.QueryRowContext(ctx, `SELECT kind, state, payload, gen FROM vows WHERE id = ?`, id[:]).Scan(&kind, &state, &v.Payload, &v.Gen))
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("sqlitestore: vow %s: %w", id, store.ErrNotFound)
@@ -204,9 +204,12 @@ func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	if err != nil {
 		return v, s.wrap("vow", err)
 	}
-	v.State = store.VowState(state)
+	v.Kind, v.State = store.VowKind(kind), store.VowState(state)
 	if v.State < store.VowPending || v.State > store.VowRejected {
 		return v, fmt.Errorf("sqlitestore: vow %s: %w: state %d", id, store.ErrCorrupt, state)
+	}
+	if v.Kind < store.HostVow || v.Kind > store.TimerVow {
+		return v, fmt.Errorf("sqlitestore: vow %s: %w: kind %d", id, store.ErrCorrupt, kind)
 	}
 	return v, nil
 }

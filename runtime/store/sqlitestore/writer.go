@@ -164,11 +164,12 @@ const (
 	qInsertEntry = `INSERT INTO entries (act, step, kind, gen, at_ns, payload) VALUES (?, ?, ?, ?, ?, ?)`
 	qInsertAct   = `INSERT INTO activations (id, flow, start_key, args, state, outcome, created_gen, gen, created_ns, state_ns)
 		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
-	qInsertVow   = `INSERT INTO vows (id, state, gen) VALUES (?, 0, ?)`
+	qInsertVow   = `INSERT INTO vows (id, kind, state, gen) VALUES (?, ?, 0, ?)`
 	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES (?, ?)`
 	qSettleVow   = `UPDATE vows SET state = ?, payload = ?, gen = ? WHERE id = ? AND state = 0`
+	qVowKind     = `SELECT kind FROM vows WHERE id = ?`
 	qVowExists   = `SELECT 1 FROM vows WHERE id = ?`
-	qVowState    = `SELECT state, payload, gen FROM vows WHERE id = ?`
+	qVowState    = `SELECT kind, state, payload, gen FROM vows WHERE id = ?`
 	qWaiters     = `SELECT act FROM waits WHERE vow = ?`
 	qDeleteWaits = `DELETE FROM waits WHERE act = ?`
 	qInsertWait  = `INSERT OR IGNORE INTO waits (vow, act) VALUES (?, ?)`
@@ -193,7 +194,7 @@ func (w *writer) apply(op store.Op) error {
 	case *store.CreateActivation:
 		return w.createActivation(op)
 	case *store.CreateVow:
-		if _, err := w.exec(qInsertVow, op.ID[:], op.Gen); err != nil {
+		if _, err := w.exec(qInsertVow, op.ID[:], int(op.Kind), op.Gen); err != nil {
 			return err
 		}
 		if !op.Deadline.IsZero() {
@@ -202,9 +203,7 @@ func (w *writer) apply(op store.Op) error {
 		}
 		return nil
 	case *store.SettleVow:
-		settled, missing, waiters, err := w.settle(op.ID, op.State, op.Payload, op.Gen, nsOf(op.At))
-		op.Settled, op.Missing, op.Waiters = settled, missing, waiters
-		return err
+		return w.settleVow(op)
 	case *store.Watch:
 		return w.watch(op)
 	case *store.SetState:
@@ -272,7 +271,28 @@ func (w *writer) createActivation(op *store.CreateActivation) error {
 		op.Existing = &existing
 		return nil
 	}
-	_, err = w.exec(qInsertVow, a.Outcome[:], a.CreatedGen)
+	_, err = w.exec(qInsertVow, a.Outcome[:], int(store.OutcomeVow), a.CreatedGen)
+	return err
+}
+
+// settleVow applies a SettleVow: with HostOnly, only a host's vow is
+// settled.
+func (w *writer) settleVow(op *store.SettleVow) error {
+	op.Settled, op.Missing, op.Kind, op.Waiters = false, false, store.HostVow, nil
+	var kind int
+	err := scanErr(w.conn.QueryRowContext(w.ctx, qVowKind, op.ID[:]).Scan(&kind))
+	if errors.Is(err, sql.ErrNoRows) {
+		op.Missing = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	op.Kind = store.VowKind(kind)
+	if op.HostOnly && op.Kind != store.HostVow {
+		return nil
+	}
+	op.Settled, op.Missing, op.Waiters, err = w.settle(op.ID, op.State, op.Payload, op.Gen, nsOf(op.At))
 	return err
 }
 
@@ -333,8 +353,8 @@ func (w *writer) watch(op *store.Watch) error {
 	}
 	for i, id := range op.Vows {
 		var v store.Vow
-		var state int
-		err := scanErr(st.QueryRowContext(w.ctx, id[:]).Scan(&state, &v.Payload, &v.Gen))
+		var kind, state int
+		err := scanErr(st.QueryRowContext(w.ctx, id[:]).Scan(&kind, &state, &v.Payload, &v.Gen))
 		if errors.Is(err, sql.ErrNoRows) {
 			op.Index, op.Vow, op.Missing = -1, store.Vow{}, i
 			return nil
@@ -343,7 +363,7 @@ func (w *writer) watch(op *store.Watch) error {
 			return err
 		}
 		if state != int(store.VowPending) && op.Index < 0 {
-			v.ID, v.State = id, store.VowState(state)
+			v.ID, v.Kind, v.State = id, store.VowKind(kind), store.VowState(state)
 			op.Index, op.Vow = i, v
 		}
 	}

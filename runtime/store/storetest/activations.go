@@ -49,7 +49,7 @@ var activationCases = []testCase{
 		assert.Nil(t, op.Existing)
 		want.State, want.Gen = store.Running, 3
 		sameActivation(t, want, h.activation(want.ID))
-		sameVow(t, store.Vow{ID: want.Outcome, State: store.VowPending, Gen: 3}, h.getVow(want.Outcome), "the outcome vow is created pending")
+		sameVow(t, store.Vow{ID: want.Outcome, Kind: store.OutcomeVow, State: store.VowPending, Gen: 3}, h.getVow(want.Outcome), "the outcome vow is created pending")
 		assert.Empty(t, h.log(want.ID))
 		assert.Empty(t, h.waits(want.ID))
 
@@ -163,7 +163,7 @@ var activationCases = []testCase{
 		sameActivation(t, a, h.activation(a.ID), "done, its failure cleared")
 		assert.Empty(t, h.log(a.ID), "its log is deleted")
 		assert.Empty(t, h.waits(a.ID), "its waits are deleted")
-		sameVow(t, store.Vow{ID: a.Outcome, State: store.VowFulfilled, Payload: []byte("result"), Gen: 2}, h.getVow(a.Outcome))
+		sameVow(t, store.Vow{ID: a.Outcome, Kind: store.OutcomeVow, State: store.VowFulfilled, Payload: []byte("result"), Gen: 2}, h.getVow(a.Outcome))
 		w := h.activation(waiter.ID)
 		assert.Equal(t, store.Running, w.State, "the outcome's waiter is woken")
 		assert.Equal(t, int64(2), w.Gen)
@@ -173,7 +173,7 @@ var activationCases = []testCase{
 		h.apply(again)
 		assert.False(t, again.Finished, "an activation finishes once")
 		assert.Empty(t, again.Waiters)
-		sameVow(t, store.Vow{ID: a.Outcome, State: store.VowFulfilled, Payload: []byte("result"), Gen: 2}, h.getVow(a.Outcome))
+		sameVow(t, store.Vow{ID: a.Outcome, Kind: store.OutcomeVow, State: store.VowFulfilled, Payload: []byte("result"), Gen: 2}, h.getVow(a.Outcome))
 		assert.Equal(t, int64(2), h.activation(a.ID).Gen)
 
 		missing := &store.Finish{Act: flow.NewActivationID(), State: store.VowRejected, Gen: 3}
@@ -194,7 +194,7 @@ var activationCases = []testCase{
 		assert.False(t, fin.Finished)
 		assert.Equal(t, store.Running, h.state(a.ID), "not marked done")
 		assert.Len(t, h.log(a.ID), 1, "its log is kept")
-		sameVow(t, store.Vow{ID: a.Outcome, State: store.VowFulfilled, Payload: []byte("forged"), Gen: 1}, h.getVow(a.Outcome), "and nothing overwritten")
+		sameVow(t, store.Vow{ID: a.Outcome, Kind: store.OutcomeVow, State: store.VowFulfilled, Payload: []byte("forged"), Gen: 1}, h.getVow(a.Outcome), "and nothing overwritten")
 	}},
 	{"FinishRejected", func(t *testing.T, h *harness) {
 		a := h.create("test.F", 1)
@@ -203,7 +203,7 @@ var activationCases = []testCase{
 		h.apply(fin)
 		assert.True(t, fin.Finished, "a suspended activation can be finished (cancelled)")
 		assert.Empty(t, fin.Waiters)
-		sameVow(t, store.Vow{ID: a.Outcome, State: store.VowRejected, Payload: []byte("cancelled"), Gen: 2}, h.getVow(a.Outcome))
+		sameVow(t, store.Vow{ID: a.Outcome, Kind: store.OutcomeVow, State: store.VowRejected, Payload: []byte("cancelled"), Gen: 2}, h.getVow(a.Outcome))
 		assert.Equal(t, store.Done, h.state(a.ID))
 		assert.Empty(t, h.waits(a.ID))
 	}},

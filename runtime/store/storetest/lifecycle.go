@@ -56,7 +56,7 @@ var lifecycleCases = []testCase{
 		assert.Equal(t, sortedVows(asked, timer), h.waits(suspended.ID))
 		sameVow(t, store.Vow{ID: asked, State: store.VowPending, Gen: g1}, h.getVow(asked))
 		sameVow(t, store.Vow{ID: settled, State: store.VowFulfilled, Payload: []byte("v"), Gen: g1}, h.getVow(settled))
-		sameVow(t, store.Vow{ID: done.Outcome, State: store.VowRejected, Payload: []byte("no"), Gen: g1}, h.getVow(done.Outcome))
+		sameVow(t, store.Vow{ID: done.Outcome, Kind: store.OutcomeVow, State: store.VowRejected, Payload: []byte("no"), Gen: g1}, h.getVow(done.Outcome))
 		next, ok := h.next()
 		require.True(t, ok)
 		assert.True(t, next.Equal(base), "timers survive: %v", next)

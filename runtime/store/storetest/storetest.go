@@ -162,6 +162,7 @@ func sameTime(t *testing.T, want, got time.Time, what string, msgAndArgs ...any)
 func sameVow(t *testing.T, want, got store.Vow, msgAndArgs ...any) {
 	t.Helper()
 	assert.Equal(t, want.ID, got.ID, msgAndArgs...)
+	assert.Equal(t, want.Kind, got.Kind, msgAndArgs...)
 	assert.Equal(t, want.State, got.State, msgAndArgs...)
 	assert.True(t, bytes.Equal(want.Payload, got.Payload), "payload %q, want %q %v", got.Payload, want.Payload, msgAndArgs)
 	assert.Equal(t, want.Gen, got.Gen, msgAndArgs...)

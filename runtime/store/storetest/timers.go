@@ -44,10 +44,10 @@ var timerCases = []testCase{
 		assert.False(t, ok, "a vow without a deadline is no timer")
 
 		minute, minuteAndANano, hour := flow.NewVowID(), flow.NewVowID(), flow.NewVowID()
-		h.apply(&store.CreateVow{ID: hour, Gen: 1, Deadline: base.Add(time.Hour)},
-			&store.CreateVow{ID: minute, Gen: 1, Deadline: base.Add(time.Minute)},
-			&store.CreateVow{ID: minuteAndANano, Gen: 1, Deadline: base.Add(time.Minute + 1)})
-		sameVow(t, store.Vow{ID: minute, State: store.VowPending, Gen: 1}, h.getVow(minute), "a timer vow is pending")
+		h.apply(&store.CreateVow{ID: hour, Kind: store.TimerVow, Gen: 1, Deadline: base.Add(time.Hour)},
+			&store.CreateVow{ID: minute, Kind: store.TimerVow, Gen: 1, Deadline: base.Add(time.Minute)},
+			&store.CreateVow{ID: minuteAndANano, Kind: store.TimerVow, Gen: 1, Deadline: base.Add(time.Minute + 1)})
+		sameVow(t, store.Vow{ID: minute, Kind: store.TimerVow, State: store.VowPending, Gen: 1}, h.getVow(minute), "a timer vow is pending")
 		next, ok := h.next()
 		require.True(t, ok)
 		assert.True(t, next.Equal(base.Add(time.Minute)), "the earliest deadline, to the nanosecond: %v", next)
@@ -61,7 +61,7 @@ var timerCases = []testCase{
 		assert.Equal(t, minute, fired[0].Vow)
 		assert.Equal(t, encodeDeadline(base.Add(time.Minute)), fired[0].Payload)
 		assert.Equal(t, []flow.ActivationID{a.ID}, fired[0].Waiters)
-		sameVow(t, store.Vow{ID: minute, State: store.VowFulfilled, Payload: encodeDeadline(base.Add(time.Minute)), Gen: 9}, h.getVow(minute))
+		sameVow(t, store.Vow{ID: minute, Kind: store.TimerVow, State: store.VowFulfilled, Payload: encodeDeadline(base.Add(time.Minute)), Gen: 9}, h.getVow(minute))
 		assert.Equal(t, store.Running, h.state(a.ID), "the waiter is woken")
 		assert.Empty(t, h.waits(a.ID))
 
@@ -84,7 +84,7 @@ var timerCases = []testCase{
 		}
 		var ops []store.Op
 		for _, i := range r.Perm(len(ids)) {
-			ops = append(ops, &store.CreateVow{ID: ids[i], Gen: 1, Deadline: base.Add(time.Duration(i) * time.Second)})
+			ops = append(ops, &store.CreateVow{ID: ids[i], Kind: store.TimerVow, Gen: 1, Deadline: base.Add(time.Duration(i) * time.Second)})
 		}
 		h.apply(ops...)
 		assert.Equal(t, ids[:2], firedVows(h.fire(base.Add(time.Hour), 2)), "the earliest, in deadline order, up to Limit")
@@ -93,7 +93,7 @@ var timerCases = []testCase{
 	{"FireTimersDefaultLimit", func(t *testing.T, h *harness) {
 		ops := make([]store.Op, store.DefaultLimit+1)
 		for i := range ops {
-			ops[i] = &store.CreateVow{ID: flow.NewVowID(), Gen: 1, Deadline: base.Add(time.Duration(i) * time.Millisecond)}
+			ops[i] = &store.CreateVow{ID: flow.NewVowID(), Kind: store.TimerVow, Gen: 1, Deadline: base.Add(time.Duration(i) * time.Millisecond)}
 		}
 		h.apply(ops...)
 		assert.Len(t, h.fire(base.Add(time.Hour), 0), store.DefaultLimit, "Limit 0 fires DefaultLimit")
@@ -101,12 +101,12 @@ var timerCases = []testCase{
 	}},
 	{"FireTimersOfSettledVow", func(t *testing.T, h *harness) {
 		v := flow.NewVowID()
-		h.apply(&store.CreateVow{ID: v, Gen: 1, Deadline: base})
+		h.apply(&store.CreateVow{ID: v, Kind: store.TimerVow, Gen: 1, Deadline: base})
 		h.apply(&store.SettleVow{ID: v, State: store.VowRejected, Payload: []byte("cancelled"), Gen: 2})
 		_, ok := h.next()
 		assert.True(t, ok, "the timer stays until it fires")
 		assert.Empty(t, h.fire(base.Add(time.Second), 0), "a settled vow is not fired")
-		sameVow(t, store.Vow{ID: v, State: store.VowRejected, Payload: []byte("cancelled"), Gen: 2}, h.getVow(v))
+		sameVow(t, store.Vow{ID: v, Kind: store.TimerVow, State: store.VowRejected, Payload: []byte("cancelled"), Gen: 2}, h.getVow(v))
 		_, ok = h.next()
 		assert.False(t, ok, "but its timer is gone")
 	}},

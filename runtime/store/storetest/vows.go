@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
@@ -61,6 +62,42 @@ var vowCases = []testCase{
 			}
 		}
 		assert.Equal(t, 1, winners, "exactly one settlement wins")
+	}},
+	{"VowKinds", func(t *testing.T, h *harness) {
+		// A vow's kind says what may settle it: with HostOnly, a settlement
+		// leaves an outcome or a timer as it is.
+		a := h.create("test.F", 1)
+		timer, host := flow.NewVowID(), flow.NewVowID()
+		h.apply(&store.CreateVow{ID: timer, Kind: store.TimerVow, Gen: 1, Deadline: base},
+			&store.CreateVow{ID: host, Gen: 1})
+		h.restart() // kinds are durable
+		for id, want := range map[flow.VowID]store.VowKind{a.Outcome: store.OutcomeVow, timer: store.TimerVow, host: store.HostVow} {
+			assert.Equal(t, want, h.getVow(id).Kind, "%s", want)
+		}
+		for _, id := range []flow.VowID{a.Outcome, timer} {
+			op := &store.SettleVow{ID: id, State: store.VowFulfilled, Payload: []byte("forged"), Gen: 2, HostOnly: true}
+			h.apply(op)
+			assert.False(t, op.Settled, "%s", op.Kind)
+			assert.False(t, op.Missing)
+			assert.Equal(t, store.VowPending, h.getVow(id).State, "a %s is left as it is", op.Kind)
+		}
+		op := &store.SettleVow{ID: host, State: store.VowFulfilled, Payload: []byte("v"), Gen: 2, HostOnly: true}
+		h.apply(op)
+		assert.True(t, op.Settled)
+		assert.Equal(t, store.HostVow, op.Kind)
+		missing := &store.SettleVow{ID: flow.NewVowID(), State: store.VowFulfilled, Gen: 2, HostOnly: true}
+		h.apply(missing)
+		assert.True(t, missing.Missing)
+		assert.False(t, missing.Settled)
+
+		// Without HostOnly any pending vow settles; the timer still fires
+		// only once.
+		fin := &store.Finish{Act: a.ID, State: store.VowFulfilled, Payload: []byte("real"), Gen: 2}
+		h.apply(fin)
+		assert.True(t, fin.Finished)
+		sameVow(t, store.Vow{ID: a.Outcome, Kind: store.OutcomeVow, State: store.VowFulfilled, Payload: []byte("real"), Gen: 2}, h.getVow(a.Outcome))
+		require.Len(t, h.fire(base, 0), 1)
+		assert.Equal(t, store.VowFulfilled, h.getVow(timer).State)
 	}},
 	{"CreateVowDuplicate", func(t *testing.T, h *harness) {
 		v := h.vow(1)
