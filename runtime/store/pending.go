@@ -36,8 +36,13 @@ func (p *Pending) Wait() error {
 	return p.err
 }
 
-// WaitContext is Wait, giving up when ctx ends. The ops may still commit.
+// WaitContext is Wait, giving up when ctx ends. The ops may still commit. A
+// ctx that has ended already gives its error, whether or not the ops have
+// committed.
 func (p *Pending) WaitContext(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case <-p.done:
 		return p.err

@@ -35,4 +35,7 @@ func TestPending(t *testing.T) {
 	ok.Complete(nil)
 	assert.NoError(t, ok.Wait())
 	assert.Empty(t, ok.Ops())
+	for range 100 {
+		assert.ErrorIs(t, ok.WaitContext(ctx), context.Canceled, "an ended context says so even when the ops are done, every time")
+	}
 }
