@@ -171,6 +171,12 @@ func (a *activation) run(args []byte) {
 			m.Panicked(v, debug.Stack())
 		}
 	}()
+	if !m.Replaying() {
+		// An empty log: live from the start, with no replay to end. A
+		// failed one (it failed before it logged anything) is failed no
+		// more.
+		a.Live()
+	}
 	fc := flowimpl.NewContext(m)
 	result, err := a.fd.def.Run(fc, args)
 	m.Returned(result, err)

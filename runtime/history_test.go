@@ -1,6 +1,8 @@
 package runtime_test
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/internal/testkit"
 	"github.com/asyncflow-go/asyncflow/runtime"
 	"github.com/asyncflow-go/asyncflow/runtime/clocktest"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
 
 // askThenEcho asks a question, waits for the answer and echoes it.
@@ -173,4 +176,27 @@ func waitFind(t *testing.T, e *env, ref string, want runtime.State) runtime.Acti
 func (e *env) waitByOutcome(v flow.VowID, want runtime.State) runtime.ActivationInfo {
 	e.t.Helper()
 	return waitFind(e.t, e, v.String(), want)
+}
+
+// TestRetryBeforeAnyEntry: an activation whose first host call panicked has
+// an empty log; retried once the host is mended, it runs on and is failed no
+// more, in the store too.
+func TestRetryBeforeAnyEntry(t *testing.T) {
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, askThenEcho)
+	var broken atomic.Bool
+	broken.Store(true)
+	e.host.Hook = func(ctx context.Context, method string, args ...any) error {
+		if broken.Load() {
+			panic("host down")
+		}
+		return nil
+	}
+	v := e.start("a")
+	info := e.waitByOutcome(v.ID(), runtime.StateFailed)
+	require.NotNil(t, info.Failure)
+	assert.Equal(t, diag.HostPanic, info.Failure.Problem)
+	broken.Store(false)
+	require.NoError(t, e.rt.Admin().Retry(t.Context(), info.ID))
+	after := e.waitByOutcome(v.ID(), runtime.StateSuspended)
+	assert.Nil(t, after.Failure)
 }
