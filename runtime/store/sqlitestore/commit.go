@@ -27,6 +27,10 @@ func (s *Store) Submit(ops ...store.Op) *store.Pending {
 // completes it with closed. The lock keeps a job from being queued once the
 // committer may have drained the queue for the last time.
 func (s *Store) enqueue(j job, closed error) *store.Pending {
+	if s.readOnly {
+		j.p.Complete(s.readOnlyErr())
+		return j.p
+	}
 	s.submitMu.RLock()
 	defer s.submitMu.RUnlock()
 	if s.closing.Load() {

@@ -59,13 +59,14 @@ const sqliteMaxLength = 1_000_000_000
 
 // Store is the store on embedded SQLite.
 type Store struct {
-	path   string
-	memory bool
-	opts   Options
-	log    *slog.Logger
-	lockF  *os.File
-	wdb    *sql.DB // one connection, owned by the committer
-	rdb    *sql.DB // readers
+	path     string
+	memory   bool
+	readOnly bool // OpenReadOnly: no committer, no writes
+	opts     Options
+	log      *slog.Logger
+	lockF    *os.File
+	wdb      *sql.DB // one connection, owned by the committer
+	rdb      *sql.DB // readers
 
 	queue    chan job
 	inflight atomic.Int64 // jobs queued or being committed
