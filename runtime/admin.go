@@ -53,6 +53,8 @@ type ActivationInfo struct {
 	LastBuild                              string           // and its build
 	Failure                                *diag.Diagnostic // why it is stuck, while failed
 	Waits                                  []flow.VowID     // filled by Get and Find
+
+	live bool // a runtime filled in Registered and Resident
 }
 
 // Cursor is the position of the activation in a listing, as text: a List
@@ -86,12 +88,12 @@ func parseCursor(s string) (store.Cursor, error) {
 
 // LogEntry is one log entry, rendered: the timeline of an activation.
 type LogEntry struct {
-	Step  int64
-	Kind  string    // call, issue, result, vow or marker
-	At    time.Time // when it was written
-	Gen   int64     // the incarnation that wrote it
-	Build string    // and its build
-	Text  string    // what was called or observed, decoded
+	Step  int64     `json:"step"`
+	Kind  string    `json:"kind"` // call, issue, result, vow or marker
+	At    time.Time `json:"at,omitzero"`
+	Gen   int64     `json:"gen"`             // the incarnation that wrote it
+	Build string    `json:"build,omitempty"` // and its build
+	Text  string    `json:"text"`            // what was called or observed, decoded
 }
 
 // Admin inspects and manages activations: those of a runtime, or of a store
@@ -101,8 +103,11 @@ type Admin struct {
 	st    store.Store
 	clock Clock
 
+	// For a store alone (OpenAdmin):
+	opts   AdminOptions
 	mu     sync.Mutex
-	builds map[int64]string // for a store alone
+	builds map[int64]string
+	gen    int64 // the incarnation its writes are recorded in, once it writes
 }
 
 // Admin returns the runtime's administration interface.
@@ -167,7 +172,7 @@ func (ad *Admin) info(a store.Activation) ActivationInfo {
 		act, resident := rt.active[a.ID]
 		replaying = resident && act.m != nil && (act.m.Replaying() || act.searching.Load())
 		rt.mu.Unlock()
-		info.Resident = resident
+		info.Resident, info.live = resident, true
 	}
 	switch a.State {
 	case store.Running:
@@ -319,6 +324,29 @@ func (ad *Admin) Find(ctx context.Context, ref string) (ActivationInfo, error) {
 		which = append(which, r.ID.String()+" ("+r.Flow+")")
 	}
 	return ActivationInfo{}, fmt.Errorf("runtime: start key %q: %w: %s", ref, ErrAmbiguous, strings.Join(which, ", "))
+}
+
+// ByKey returns the activations started with key, newest first: one per
+// flow at most.
+func (ad *Admin) ByKey(ctx context.Context, key string) ([]ActivationInfo, error) {
+	rows, err := ad.st.ActivationsByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ActivationInfo, len(rows))
+	for i, r := range rows {
+		out[i] = ad.info(r)
+	}
+	return out, nil
+}
+
+// Build returns the build of the runtime an Admin belongs to, or, for a
+// store alone, the build its writes are recorded as.
+func (ad *Admin) Build() string {
+	if ad.rt != nil {
+		return ad.rt.build
+	}
+	return ad.opts.Build
 }
 
 // Failures returns every failed activation with its diagnostic, newest

@@ -74,6 +74,9 @@ func (ad *Admin) Wake(ctx context.Context, id flow.ActivationID) error {
 // resident guest leaves at its next crossing and performs nothing more.
 func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 	rt := ad.rt
+	if rt == nil {
+		return ad.cancelStored(ctx, id)
+	}
 	var e codec.Encoder
 	e.EncodeError(flow.ErrCancelled)
 	op := &store.Finish{Act: id, State: store.VowRejected, Payload: e.Bytes(), Gen: rt.gen, At: rt.clock.Now(), KeepLog: rt.opts.KeepLogs}

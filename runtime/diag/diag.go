@@ -148,6 +148,9 @@ func (d *Diagnostic) Error() string {
 	return b.String()
 }
 
+// Headline says in a sentence what went wrong, by problem kind.
+func (d *Diagnostic) Headline() string { return d.headline() }
+
 func (d *Diagnostic) headline() string {
 	h := d.problemText()
 	if len(d.Patches) > 0 {
