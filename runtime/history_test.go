@@ -1,7 +1,12 @@
 package runtime_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,4 +204,66 @@ func TestRetryBeforeAnyEntry(t *testing.T) {
 	require.NoError(t, e.rt.Admin().Retry(t.Context(), info.ID))
 	after := e.waitByOutcome(v.ID(), runtime.StateSuspended)
 	assert.Nil(t, after.Failure)
+}
+
+// syncBuf is a log destination written from several goroutines.
+type syncBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestStuckIsLoggedAsAttributes: the log line of a stuck activation holds
+// the diagnostic as attributes a log system can index, not one escaped
+// string of several lines.
+func TestStuckIsLoggedAsAttributes(t *testing.T) {
+	path := tempStore(t)
+	e1 := incarnation(t, path, "b1", runtime.Options{}, askThenEcho)
+	v := e1.start("a")
+	e1.waitByOutcome(v.ID(), runtime.StateSuspended)
+	e1.close()
+
+	var logs syncBuf
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	e2 := incarnation(t, path, "b2", runtime.Options{WakeAll: true, Logger: logger}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		return h.Echo(fc, "changed "+a)
+	})
+	stuck := e2.waitByOutcome(v.ID(), runtime.StateFailed)
+	var rec map[string]any
+	eventually(t, func() bool {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "activation stuck") {
+				require.NoError(t, json.Unmarshal([]byte(line), &rec))
+				return true
+			}
+		}
+		return false
+	}, "the stuck activation logged")
+	assert.Equal(t, "WARN", rec["level"])
+	assert.Contains(t, rec["msg"], "replay failed")
+	assert.Equal(t, stuck.ID.String(), rec["activation"])
+	assert.Equal(t, "test.F", rec["flow"])
+	assert.Equal(t, "other-call", rec["problem"])
+	assert.Equal(t, float64(0), rec["step"])
+	assert.Equal(t, `service("host").Ask("approve a") → [vow:`+stuck.Waits[0].String()+`]`, rec["logged"])
+	assert.Equal(t, `call service("host").Echo("changed a")`, rec["did"])
+	assert.Contains(t, rec["at"], "history_test.go:")
+	assert.Equal(t, "b1", rec["logged_build"])
+	assert.Equal(t, "b2", rec["failed_build"])
+	for k, v := range rec {
+		if s, ok := v.(string); ok {
+			assert.NotContains(t, s, "\n", "attribute %s is one line", k)
+		}
+	}
 }

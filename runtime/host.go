@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -189,7 +190,10 @@ func (a *activation) recordFailure(d *diag.Diagnostic) {
 	if err := p.Wait(); err != nil {
 		a.rt.log.Error("asyncflow: cannot record failure", "activation", a.id, "err", err)
 	}
-	a.rt.log.Warn("asyncflow: activation failed", "activation", a.id, "flow", d.Flow, "problem", d.Problem, "diagnostic", d.Error())
+	if d.Activation.IsZero() {
+		d.Activation = a.id
+	}
+	a.rt.log.LogAttrs(context.Background(), slog.LevelWarn, "asyncflow: activation stuck: "+d.Headline(), d.LogAttrs()...)
 }
 
 // Live implements membrane.Host: a replay of a failed activation that reaches

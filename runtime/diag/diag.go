@@ -3,6 +3,7 @@ package diag
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -107,6 +108,43 @@ func (d *Diagnostic) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// LogAttrs gives the diagnostic as structured log attributes, one for each
+// thing it says — problem, step, logged, did, at, detail, the builds that
+// logged and failed, the stack of a panic — for a logger to print or index,
+// rather than one string of several lines:
+//
+//	log.Warn("activation stuck", d.LogAttrs()...)
+func (d *Diagnostic) LogAttrs() []slog.Attr {
+	attrs := []slog.Attr{
+		slog.String("activation", d.Activation.String()),
+		slog.String("flow", d.Flow),
+		slog.String("problem", string(d.Problem)),
+	}
+	add := func(key, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(key, v))
+		}
+	}
+	if d.Step >= 0 {
+		attrs = append(attrs, slog.Int64("step", d.Step))
+	}
+	add("logged", d.Logged)
+	add("did", d.Got)
+	add("at", d.Site)
+	add("detail", d.Detail)
+	if d.WrittenGen != 0 {
+		attrs = append(attrs, slog.Int64("logged_gen", d.WrittenGen))
+		add("logged_build", d.WrittenBuild)
+	}
+	attrs = append(attrs, slog.Int64("failed_gen", d.FailedGen))
+	add("failed_build", d.FailedBuild)
+	add("stack", d.Stack)
+	return attrs
+}
+
+// LogValue makes a diagnostic logged as a value a group of its LogAttrs.
+func (d *Diagnostic) LogValue() slog.Value { return slog.GroupValue(d.LogAttrs()...) }
 
 // Error renders the diagnostic on several lines.
 func (d *Diagnostic) Error() string {
