@@ -54,6 +54,8 @@ func (s *Store) commitLoop() {
 		s.log.Error("asyncflow store: writer unavailable", "path", s.path, "err", err)
 	}
 	batch := make([]job, 0, 64)
+	l := newLinger()
+	defer l.timer.Stop()
 	for {
 		var first job
 		select {
@@ -74,17 +76,11 @@ func (s *Store) commitLoop() {
 		}
 		batch = append(batch[:0], first)
 		if !s.opts.NoGroupCommit {
-		gather:
-			for len(batch) < s.opts.MaxBatch {
-				select {
-				case j := <-s.queue:
-					batch = append(batch, j)
-				default:
-					break gather
-				}
-			}
+			batch = s.gather(batch, l)
 		}
+		t0 := time.Now()
 		s.run(w, err, batch)
+		l.committed(batch, t0, time.Now())
 	}
 }
 

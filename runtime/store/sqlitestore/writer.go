@@ -385,7 +385,11 @@ func (w *writer) watch(op *store.Watch) error {
 func (w *writer) finish(op *store.Finish) error {
 	op.Finished, op.Waiters = false, nil
 	var outcome []byte
-	err := w.conn.QueryRowContext(w.ctx, qFinish, op.Gen, nsOf(op.At), op.Act[:]).Scan(&outcome)
+	st, err := w.stmt(qFinish)
+	if err != nil {
+		return err
+	}
+	err = st.QueryRowContext(w.ctx, op.Gen, nsOf(op.At), op.Act[:]).Scan(&outcome)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
