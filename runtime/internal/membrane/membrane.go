@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
@@ -143,7 +144,8 @@ type Membrane struct {
 	notes    []patchNote    // Patched answers while replaying, for diagnostics
 	dry      bool
 
-	lastInfo Commit // the last appended entry that brought the world's information in
+	lastInfo Commit        // the last appended entry that brought the world's information in
+	scratch  codec.Encoder // reused by replayCall
 
 	logRef   atomic.Pointer[[]Entry] // the replay log, for the watchdog; nil once live
 	inbox    inbox
