@@ -16,8 +16,30 @@ func (m *Membrane) Settlement(k flow.AwaitKey) ([]byte, error) {
 }
 
 // Await implements flowimpl.Guest.
+//
+// A parked guest keeps the frames of Await and awaitLive on its stack, and a
+// goroutine's stack shrinks only while it uses under a quarter of it; so the
+// work of each step is done in helpers that have returned by the time the
+// guest parks, and the frames that stay are small.
 func (m *Membrane) Await(keys []flow.AwaitKey, race bool) int {
 	m.check()
+	m.checkAwait(keys)
+	if race {
+		for i, k := range keys {
+			if _, ok := m.observed[k]; ok {
+				return i
+			}
+		}
+	}
+	pending := m.unobserved(keys)
+	if i, done := m.awaitReplaying(keys, pending, race); done {
+		return i
+	}
+	return m.awaitLive(keys, pending, race)
+}
+
+// checkAwait fails the guest for keys it cannot await.
+func (m *Membrane) checkAwait(keys []flow.AwaitKey) {
 	for _, k := range keys {
 		if k.Future > len(m.futures) || k.Future < 0 {
 			panic("flow: await of " + k.String() + ", which this activation never made")
@@ -26,19 +48,25 @@ func (m *Membrane) Await(keys []flow.AwaitKey, race bool) int {
 			m.Fail(&diag.Diagnostic{Problem: diag.Illegal, Step: m.position(), Got: "await of the zero vow", Detail: "a Vow must come from a host or from flow.After"})
 		}
 	}
-	if race {
-		for i, k := range keys {
-			if _, ok := m.observed[k]; ok {
-				return i
-			}
-		}
-	}
-	pending := map[flow.AwaitKey]bool{}
+}
+
+// unobserved returns the keys not observed yet, in a map of its own on the
+// heap rather than in the frame of Await, which stays while the guest parks.
+//
+//go:noinline
+func (m *Membrane) unobserved(keys []flow.AwaitKey) map[flow.AwaitKey]bool {
+	pending := make(map[flow.AwaitKey]bool, len(keys))
 	for _, k := range keys {
 		if _, ok := m.observed[k]; !ok {
 			pending[k] = true
 		}
 	}
+	return pending
+}
+
+// awaitReplaying answers an await from the log. done is false when the log
+// runs out first: the rest of pending is then awaited live.
+func (m *Membrane) awaitReplaying(keys []flow.AwaitKey, pending map[flow.AwaitKey]bool, race bool) (i int, done bool) {
 	did := crossing{op: opAwait, keys: keys}
 	if race {
 		did.op = opRace
@@ -46,7 +74,7 @@ func (m *Membrane) Await(keys []flow.AwaitKey, race bool) int {
 	for len(pending) > 0 {
 		en := m.next()
 		if en == nil {
-			return m.awaitLive(keys, pending, race)
+			return 0, false
 		}
 		var k flow.AwaitKey
 		switch en.kind {
@@ -64,10 +92,10 @@ func (m *Membrane) Await(keys []flow.AwaitKey, race bool) int {
 		m.observe(k, en.out)
 		delete(pending, k)
 		if race {
-			return indexOf(keys, k)
+			return indexOf(keys, k), true
 		}
 	}
-	return -1
+	return -1, true
 }
 
 func indexOf(keys []flow.AwaitKey, k flow.AwaitKey) int {
@@ -86,7 +114,10 @@ func (m *Membrane) observe(k flow.AwaitKey, o outcome) {
 	}
 }
 
-// observeLive records a settlement the guest observes live.
+// observeLive records a settlement the guest observes live. It is kept out
+// of its callers so that the entries it builds take no room in their frames.
+//
+//go:noinline
 func (m *Membrane) observeLive(k flow.AwaitKey, o outcome) {
 	if k.Future > 0 {
 		m.append(&entry{kind: KindResult, future: k.Future, out: o}, true, nil)
@@ -115,90 +146,114 @@ func (m *Membrane) evictable() bool { return !m.inflight() }
 func (m *Membrane) awaitLive(keys []flow.AwaitKey, pending map[flow.AwaitKey]bool, race bool) int {
 	watched := false
 	for len(pending) > 0 {
-		// Futures whose outcome arrived, in arrival order.
-		var best *future
-		for k := range pending {
-			if k.Future > 0 {
-				if f := m.futures[k.Future-1]; f.done && (best == nil || f.seq < best.seq) {
-					best = f
-				}
-			}
+		k, ok := m.arrived(pending)
+		if !ok && !watched {
+			k, ok = m.watchPending(keys, pending)
+			watched = !ok
 		}
-		if best != nil {
-			k := flow.AwaitKey{Future: best.n}
-			m.observeLive(k, best.out)
+		if !ok {
+			var rewatch bool
+			k, ok, rewatch = m.event(pending)
+			watched = watched && !rewatch
+		}
+		if ok {
 			delete(pending, k)
 			if race {
 				return indexOf(keys, k)
 			}
-			continue
-		}
-		if !watched {
-			var vows []flow.VowID
-			for _, k := range keys {
-				if k.Future == 0 && pending[k] {
-					vows = append(vows, k.Vow)
-				}
-			}
-			if len(vows) > 0 {
-				m.barrier()
-				w, err := m.host.Watch(vows, !m.inflight())
-				if err != nil {
-					m.abandon()
-				}
-				if w.Missing >= 0 {
-					m.Fail(&diag.Diagnostic{Problem: diag.Illegal, Step: m.step, Got: "await vow:" + vows[w.Missing].String(),
-						Detail: "no such vow in the store"})
-				}
-				if w.Settled >= 0 {
-					k := flow.AwaitKey{Vow: vows[w.Settled]}
-					m.observeLive(k, settled(w.Settlement))
-					delete(pending, k)
-					if race {
-						return indexOf(keys, k)
-					}
-					continue
-				}
-			}
-			watched = true
-		}
-		ev := m.wait()
-		switch ev.kind {
-		case evVow:
-			// Waking removes every wait of the activation: watch the rest again.
-			watched = false
-			k := flow.AwaitKey{Vow: ev.vow}
-			if pending[k] {
-				m.observeLive(k, ev.out)
-				delete(pending, k)
-				if race {
-					return indexOf(keys, k)
-				}
-			}
-		case evFuture:
-			if ev.cut {
-				m.abandon()
-			}
-			f := m.futures[ev.future-1]
-			m.arrivals++
-			f.done, f.out, f.seq = true, ev.out, m.arrivals
-			if !m.inflight() {
-				// The vows were watched without suspending while the call was
-				// out; now the activation may be suspended like any other.
-				watched = false
-			}
-		case evHostFailed:
-			f := m.futures[ev.future-1]
-			m.failHost(f.crossing(), f.info, ev.failure)
-		case evEvict:
-			if m.evictable() && m.host.Evict() {
-				m.abandon()
-			}
-		case evStop:
-			m.check()
 		}
 	}
 	return -1
+}
+
+// arrived observes the pending future whose outcome arrived first, if any.
+func (m *Membrane) arrived(pending map[flow.AwaitKey]bool) (flow.AwaitKey, bool) {
+	var best *future
+	for k := range pending {
+		if k.Future > 0 {
+			if f := m.futures[k.Future-1]; f.done && (best == nil || f.seq < best.seq) {
+				best = f
+			}
+		}
+	}
+	if best == nil {
+		return flow.AwaitKey{}, false
+	}
+	k := flow.AwaitKey{Future: best.n}
+	m.observeLive(k, best.out)
+	return k, true
+}
+
+// watchPending records that the guest waits for the pending vows, or
+// observes the first of them already settled.
+func (m *Membrane) watchPending(keys []flow.AwaitKey, pending map[flow.AwaitKey]bool) (flow.AwaitKey, bool) {
+	var vows []flow.VowID
+	for _, k := range keys {
+		if k.Future == 0 && pending[k] {
+			vows = append(vows, k.Vow)
+		}
+	}
+	if len(vows) == 0 {
+		return flow.AwaitKey{}, false
+	}
+	m.barrier()
+	w, err := m.host.Watch(vows, !m.inflight())
+	if err != nil {
+		m.abandon()
+	}
+	if w.Missing >= 0 {
+		m.Fail(&diag.Diagnostic{Problem: diag.Illegal, Step: m.step, Got: "await vow:" + vows[w.Missing].String(),
+			Detail: "no such vow in the store"})
+	}
+	if w.Settled < 0 {
+		return flow.AwaitKey{}, false
+	}
+	k := flow.AwaitKey{Vow: vows[w.Settled]}
+	m.observeLive(k, settled(w.Settlement))
+	return k, true
+}
+
+// event waits for the next event and handles it: ok when it settles a
+// pending key, rewatch when the waits must be recorded again.
+func (m *Membrane) event(pending map[flow.AwaitKey]bool) (k flow.AwaitKey, ok, rewatch bool) {
+	ev := m.wait()
+	if ev.kind != evVow {
+		return k, false, m.other(&ev)
+	}
+	// Waking removes every wait of the activation: watch the rest again.
+	k = flow.AwaitKey{Vow: ev.vow}
+	if pending[k] {
+		m.observeLive(k, ev.out)
+		return k, true, true
+	}
+	return k, false, true
+}
+
+// other handles an event that is not a vow's settlement; rewatch is true
+// when the waits must be recorded again.
+func (m *Membrane) other(ev *event) (rewatch bool) {
+	switch ev.kind {
+	case evFuture:
+		if ev.cut {
+			m.abandon()
+		}
+		f := m.futures[ev.future-1]
+		m.arrivals++
+		f.done, f.out, f.seq = true, ev.out, m.arrivals
+		// The vows were watched without suspending while the call was out;
+		// now the activation may be suspended like any other.
+		return !m.inflight()
+	case evHostFailed:
+		f := m.futures[ev.future-1]
+		m.failHost(f.crossing(), f.info, ev.failure)
+	case evEvict:
+		if m.evictable() && m.host.Evict() {
+			m.abandon()
+		}
+	case evStop:
+		m.check()
+	}
+	return false
 }
 
 // wait parks the guest until an event arrives.
