@@ -1,6 +1,8 @@
 package membrane
 
 import (
+	"bytes"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
@@ -89,7 +91,9 @@ func (m *Membrane) awaitReplaying(keys []flow.AwaitKey, pending map[flow.AwaitKe
 			m.diverge(en, diag.OtherStep, did)
 		}
 		m.consume()
-		m.observe(k, en.out)
+		// Kept for as long as the run: a copy, not a slice of the log, which
+		// the store may hold in a few large buffers.
+		m.observe(k, outcome{ok: en.out.ok, value: bytes.Clone(en.out.value), err: bytes.Clone(en.out.err)})
 		delete(pending, k)
 		if race {
 			return indexOf(keys, k), true

@@ -171,16 +171,19 @@ func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, e
 			return err
 		}
 		defer rows.Close()
+		var payloads arena
 		for rows.Next() {
 			var e store.Entry
 			var at int64
-			if err := rows.Scan(&e.Step, &e.Kind, &e.Gen, &at, &e.Payload); err != nil {
+			var payload sql.RawBytes
+			if err := rows.Scan(&e.Step, &e.Kind, &e.Gen, &at, &payload); err != nil {
 				return scanErr(err)
 			}
 			e.At = timeOf(at)
 			if e.Step != int64(len(out)) {
 				return fmt.Errorf("%w: log of %s has step %d where %d was expected", store.ErrCorrupt, id, e.Step, len(out))
 			}
+			e.Payload = payloads.copy(payload)
 			out = append(out, e)
 		}
 		return rows.Err()
@@ -189,6 +192,27 @@ func (s *Store) Log(ctx context.Context, id flow.ActivationID) ([]store.Entry, e
 		return nil, s.wrap("log", err)
 	}
 	return out, nil
+}
+
+// arena copies the payloads of a log into a few large allocations rather
+// than one each: a replay reads thousands of small ones. Each copy is capped,
+// so appending to one cannot overwrite the next.
+type arena struct{ buf []byte }
+
+// arenaChunk is the size of an arena's allocations; a payload over a quarter
+// of it gets one of its own.
+const arenaChunk = 32 << 10
+
+func (a *arena) copy(b []byte) []byte {
+	if len(b) > arenaChunk/4 {
+		return append(make([]byte, 0, len(b)), b...)
+	}
+	if len(b) > cap(a.buf)-len(a.buf) {
+		a.buf = make([]byte, 0, arenaChunk)
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[n:len(a.buf):len(a.buf)]
 }
 
 // Vow implements store.Store.
