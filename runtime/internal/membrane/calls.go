@@ -88,11 +88,18 @@ func (m *Membrane) replayCall(target flow.Ref, method string, args []byte) (outc
 		return outcome{}, false
 	}
 	payload := m.raw[m.cur].Payload
-	e := &m.scratch
-	e.Reset()
-	target.MarshalFlow(e)
-	e.PutString(method)
-	head := e.Bytes()
+	h := m.head
+	if h == nil {
+		h = &callHead{}
+		m.head = h
+	}
+	if !h.ok || h.target != target || h.method != method {
+		h.enc.Reset()
+		target.MarshalFlow(&h.enc)
+		h.enc.PutString(method)
+		h.ok, h.target, h.method = true, target, method
+	}
+	head := h.enc.Bytes()
 	if !bytes.HasPrefix(payload, head) {
 		return outcome{}, false
 	}
@@ -105,6 +112,15 @@ func (m *Membrane) replayCall(target flow.Ref, method string, args []byte) (outc
 		return outcome{}, false
 	}
 	return out, true
+}
+
+// callHead is the encoded target and method of the last call replayCall
+// compared: a replay makes the same call many times over.
+type callHead struct {
+	ok     bool
+	target flow.Ref
+	method string
+	enc    codec.Encoder
 }
 
 // answer hands a settlement to the guest: the value, or the error decoded, so

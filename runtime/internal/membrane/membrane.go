@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
-	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
@@ -144,8 +143,8 @@ type Membrane struct {
 	notes    []patchNote    // Patched answers while replaying, for diagnostics
 	dry      bool
 
-	lastInfo Commit        // the last appended entry that brought the world's information in
-	scratch  codec.Encoder // reused by replayCall
+	lastInfo Commit    // the last appended entry that brought the world's information in
+	head     *callHead // of the last call replayCall compared; nil once live
 
 	logRef   atomic.Pointer[[]Entry] // the replay log, for the watchdog; nil once live
 	inbox    inbox
@@ -294,7 +293,7 @@ func (m *Membrane) goLive(reissue bool) {
 	}
 	m.live = true
 	m.logRef.Store(nil)
-	m.raw = nil // replayed entries are not needed any more
+	m.raw, m.head = nil, nil // replayed entries are not needed any more
 	m.setMode(ModeRunning)
 	m.host.Live()
 	m.recordDecisions()
