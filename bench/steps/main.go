@@ -11,7 +11,8 @@
 //     (the time between consecutive host calls) and beside a start issued
 //     alone (the flow before it has finished): medians and ratios;
 //   - 200 flows × 10 steps started one at a time by one goroutine, as a
-//     request handler would: steps/s, and each start's median;
+//     request handler would: steps/s, and each start's median; with -peer,
+//     beside another system's run of the same workload (see runPeer);
 //   - 1,000 concurrent flows × 10 steps: aggregate steps/s with group commit
 //     and with one transaction per step;
 //   - replay of one activation with 10,001 log entries, through the proxies
@@ -30,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -80,13 +82,14 @@ func (n *noop) Ask(ctx context.Context, what string) (flow.Vow[int], error) {
 
 // config is what one run measures.
 type config struct {
-	single     int   // steps of the single flow, and bare commits
-	lone       int   // starts issued alone
-	handler    int   // flows started one at a time
-	concurrent int   // concurrent flows
-	calls      int   // steps per flow of the last two
-	replay     int   // log entries of the replayed activation
-	resident   []int // parked activations to measure memory with
+	single     int    // steps of the single flow, and bare commits
+	lone       int    // starts issued alone
+	handler    int    // flows started one at a time
+	concurrent int    // concurrent flows
+	calls      int    // steps per flow of the last two
+	replay     int    // log entries of the replayed activation
+	resident   []int  // parked activations to measure memory with
+	peer       string // a program that runs the one-at-a-time workload on another system
 }
 
 func main() {
@@ -99,6 +102,7 @@ func main() {
 	flag.IntVar(&c.calls, "calls", 10, "steps per flow, started one at a time or concurrently")
 	flag.IntVar(&c.replay, "replay", 10_000, "log entries of the replayed activation")
 	residentSizes := flag.String("resident", "10000,100000", "numbers of parked resident activations to measure memory with (empty: none)")
+	flag.StringVar(&c.peer, "peer", "", "a program run beside each one-at-a-time run with -flows N -calls M -dir DIR, printing its steps/s first on its output (another system on the same workload)")
 	child := flag.Int("resident-child", 0, "measure this many parked activations in the store at -dir (internal)")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
@@ -169,6 +173,7 @@ func run(dir string, c config) error {
 	fmt.Printf("%d flows × %d steps, started one at a time by one goroutine (synchronous=FULL)\n", c.handler, c.calls)
 	var rates []float64
 	var starts []time.Duration
+	var peerRates []float64
 	for i := range 3 {
 		el, st, err := oneAtATime(ctx, filepath.Join(dir, fmt.Sprintf("handler-%d.db", i)), c.handler, c.calls)
 		if err != nil {
@@ -178,9 +183,20 @@ func run(dir string, c config) error {
 		rates = append(rates, r)
 		starts = append(starts, st...)
 		fmt.Printf("  run %d: %8.0f steps/s   (in %s; start median %s)\n", i+1, r, el.Round(time.Millisecond), median(st).Round(time.Microsecond))
+		if c.peer != "" {
+			pr, line, err := runPeer(c.peer, dir, c.handler, c.calls)
+			if err != nil {
+				return err
+			}
+			peerRates = append(peerRates, pr)
+			fmt.Printf("  peer run %d: %s\n", i+1, line)
+		}
 	}
-	slices.Sort(rates)
-	fmt.Printf("  median: %8.0f steps/s; start median %s, %.2f × the bare commit\n\n", rates[len(rates)/2], median(starts).Round(time.Microsecond), float64(median(starts))/float64(mb))
+	fmt.Printf("  median: %8.0f steps/s; start median %s, %.2f × the bare commit\n", medianF(rates), median(starts).Round(time.Microsecond), float64(median(starts))/float64(mb))
+	if len(peerRates) > 0 {
+		fmt.Printf("  peer median: %8.0f steps/s; asyncflow / peer %.1f×\n", medianF(peerRates), medianF(rates)/medianF(peerRates))
+	}
+	fmt.Println()
 
 	// 3. Many flows at once.
 	fmt.Printf("%d concurrent flows × %d steps (synchronous=FULL)\n", c.concurrent, c.calls)
@@ -227,6 +243,26 @@ func run(dir string, c config) error {
 		}
 	}
 	return nil
+}
+
+// runPeer runs the program peer (a command line) on the one-at-a-time
+// workload, as "peer -flows N -calls M -dir DIR", and returns the steps/s it
+// prints first, with its output.
+func runPeer(peer, dir string, flows, calls int) (float64, string, error) {
+	args := strings.Fields(peer)
+	args = append(args, "-flows", strconv.Itoa(flows), "-calls", strconv.Itoa(calls), "-dir", dir)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, "", fmt.Errorf("peer %s: %w", peer, err)
+	}
+	line := strings.TrimSpace(string(out))
+	var rate float64
+	if _, err := fmt.Sscan(line, &rate); err != nil || rate <= 0 {
+		return 0, "", fmt.Errorf("peer %s printed %q, not steps/s first", peer, line)
+	}
+	return rate, line, nil
 }
 
 func medianF(v []float64) float64 {
