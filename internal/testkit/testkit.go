@@ -55,7 +55,7 @@ type Recorder struct {
 	// NewVow makes the vows Ask returns.
 	NewVow func(ctx context.Context) (flow.Vow[string], error)
 	// Hook, if set, runs first in every call; an error it returns is the
-	// call's error.
+	// call's error. Set it before any flow can call, or with SetHook.
 	Hook func(ctx context.Context, method string, args ...any) error
 
 	mu    sync.Mutex
@@ -63,12 +63,20 @@ type Recorder struct {
 	asked map[string]flow.VowID
 }
 
+// SetHook sets Hook while flows may be calling already (revived ones, say).
+func (r *Recorder) SetHook(h func(ctx context.Context, method string, args ...any) error) {
+	r.mu.Lock()
+	r.Hook = h
+	r.mu.Unlock()
+}
+
 func (r *Recorder) record(ctx context.Context, method string, args ...any) error {
 	r.mu.Lock()
 	r.calls = append(r.calls, Call{Method: method, Args: fmt.Sprint(args...), Key: flow.IdempotencyKey(ctx)})
+	hook := r.Hook
 	r.mu.Unlock()
-	if r.Hook != nil {
-		return r.Hook(ctx, method, args...)
+	if hook != nil {
+		return hook(ctx, method, args...)
 	}
 	return nil
 }
