@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
@@ -50,6 +52,12 @@ type activation struct {
 	// watchdog bookkeeping, under rt.mu
 	lastProgress   int64
 	lastProgressAt time.Time
+
+	// telemetry, with tracing only, under telMu: the span of the run, and
+	// the replayed log until the replay has reported its calls
+	telMu  sync.Mutex
+	span   trace.Span
+	replay []membrane.Entry
 }
 
 var _ membrane.Host = (*activation)(nil)
@@ -147,6 +155,9 @@ func (a *activation) start(args []byte, log []store.Entry) {
 	for i, e := range log {
 		entries[i] = membrane.Entry{Step: e.Step, Kind: membrane.Kind(e.Kind), Gen: e.Gen, Payload: e.Payload}
 	}
+	if t := a.rt.tel; t != nil && t.tracer != nil {
+		a.replay = entries
+	}
 	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: entries, Host: a})
 	a.rt.mu.Lock()
 	a.mu.Lock()
@@ -171,7 +182,10 @@ func (a *activation) run(args []byte) {
 			m.Panicked(v, debug.Stack())
 		}
 	}()
-	if !m.Replaying() {
+	a.runStarted("asyncflow.run", m.Replaying())
+	if m.Replaying() {
+		a.countReplay()
+	} else {
 		// An empty log: live from the start, with no replay to end. A
 		// failed one (it failed before it logged anything) is failed no
 		// more.
@@ -186,6 +200,7 @@ func (a *activation) run(args []byte) {
 // exit removes the run when its goroutine ends, however it ends, or when it
 // never started.
 func (a *activation) exit() {
+	a.runEnded()
 	if a.relaunch() {
 		return
 	}

@@ -21,18 +21,32 @@ import (
 // Invoke implements membrane.Host.
 func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, error) {
 	rt := a.rt
-	ctx := flowimpl.HostCallContext(rt.hostCtx, info, (*hostRefs)(rt))
+	base, span := a.callContext(rt.hostCtx, info)
+	if span != nil {
+		defer func() {
+			if v := recover(); v != nil {
+				endCall(span, fmt.Errorf("host method panicked: %v", v), false)
+				panic(v)
+			}
+		}()
+	}
+	ctx := flowimpl.HostCallContext(base, info, (*hostRefs)(rt))
 	impl, dispatch, err := rt.target(ctx, info.Target)
 	if err != nil {
 		if errors.Is(err, flow.ErrUnknownService) {
+			endCall(span, err, false)
 			return nil, false, &membrane.Unavailable{Err: err}
 		}
-		return nil, rt.hostCtx.Err() != nil, err // a resolver's error is the call's result
+		cut := rt.hostCtx.Err() != nil
+		endCall(span, err, cut)
+		return nil, cut, err // a resolver's error is the call's result
 	}
 	res, err := dispatch(ctx, impl, info.Method, args)
 	if rt.hostCtx.Err() != nil {
+		endCall(span, nil, true)
 		return nil, true, nil
 	}
+	endCall(span, err, false)
 	return res, false, err
 }
 
@@ -72,6 +86,7 @@ func (a *activation) Append(e membrane.Entry, timer *membrane.Timer) membrane.Co
 	}
 	p := a.rt.st.Submit(ops...)
 	a.mu.Unlock()
+	a.countStep()
 	if timer != nil {
 		// The timer loop looks again once the timer exists.
 		go func() {
@@ -121,6 +136,11 @@ func (a *activation) Now() time.Time { return a.rt.clock.Now() }
 // Parked implements membrane.Host: parked activations are kept in LRU order,
 // and beyond MaxResident the least recently parked are asked to leave.
 func (a *activation) Parked(parked bool) {
+	if parked {
+		a.runEnded()
+	} else {
+		a.runStarted("asyncflow.resume", false)
+	}
 	rt := a.rt
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -169,6 +189,7 @@ func (a *activation) Failed(d *diag.Diagnostic) {
 	if a.resolvePatches(d) {
 		return
 	}
+	a.failedTelemetry(d)
 	a.recordFailure(d)
 }
 
@@ -199,6 +220,7 @@ func (a *activation) recordFailure(d *diag.Diagnostic) {
 // Live implements membrane.Host: a replay of a failed activation that reaches
 // the end of its log is no longer failed.
 func (a *activation) Live() {
+	a.replayed(1 << 62)
 	if !a.wasFailed {
 		return
 	}

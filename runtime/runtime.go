@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
@@ -61,11 +64,22 @@ type Options struct {
 	// activation is purged. Without it a log is deleted when its activation
 	// finishes.
 	KeepLogs bool
+	// TracerProvider, if set, receives a span for each run of an activation
+	// and for each host call it makes, live or replayed, with a span event
+	// when a replay fails. Pass otel.GetTracerProvider() for the global
+	// one. Without it the runtime does no tracing work at all.
+	TracerProvider trace.TracerProvider
+	// MeterProvider, if set, receives the runtime's metrics: steps, replays,
+	// failures by problem kind, commit batch sizes and latency (of the SQLite
+	// store Open opens), resident activations. Without it the runtime
+	// records nothing.
+	MeterProvider metric.MeterProvider
 }
 
 // Runtime runs flows against a store: the host side of the membrane.
 type Runtime struct {
 	opts  Options
+	tel   *telemetry // nil without a telemetry provider
 	st    store.Store
 	log   *slog.Logger
 	clock Clock
@@ -133,12 +147,18 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 	if opts.Build == "" {
 		opts.Build = buildID()
 	}
+	tel, err := newTelemetry(opts.TracerProvider, opts.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: telemetry: %w", err)
+	}
 	st := opts.Store
 	if st == nil {
-		var err error
 		if st, err = openStore(ctx, path, opts); err != nil {
 			return nil, err
 		}
+	}
+	if co, ok := st.(store.CommitObserver); ok && tel != nil && tel.meters {
+		co.ObserveCommits(tel.onCommit)
 	}
 	gen, err := st.BeginIncarnation(ctx, opts.Build, os.Getpid())
 	if err != nil {
@@ -166,6 +186,10 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 		active:      map[flow.ActivationID]*activation{},
 		hostWaiters: map[flow.VowID][]chan struct{}{},
 		builds:      map[int64]string{gen: opts.Build},
+		tel:         tel,
+	}
+	if tel != nil {
+		tel.rt.Store(rt)
 	}
 	return rt, nil
 }
@@ -418,6 +442,9 @@ func (rt *Runtime) Close(ctx context.Context) error {
 	select {
 	case <-loopsDone:
 	case <-ctx.Done():
+	}
+	if co, ok := rt.st.(store.CommitObserver); ok && rt.tel != nil && rt.tel.meters {
+		co.ObserveCommits(nil) // a store the host gave outlives the runtime
 	}
 	if rt.opts.Store == nil {
 		if err := rt.st.Close(ctx); err != nil {

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Pending is a submission on its way to durability. A store makes one for
 // each submission with NewPending and releases it with Complete; the
@@ -49,6 +52,22 @@ func (p *Pending) WaitContext(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// CommitStats is what a store may report of one of its commits, to the
+// runtime's metrics: how many submissions shared the transaction, how many
+// ops they held, and how long it took to be durable (or to fail).
+type CommitStats struct {
+	Submissions int
+	Ops         int
+	Took        time.Duration
+}
+
+// CommitObserver is implemented by stores that report their commits, for
+// the runtime's metrics.
+type CommitObserver interface {
+	// ObserveCommits has fn told of every commit; nil stops it.
+	ObserveCommits(fn func(CommitStats))
 }
 
 // Apply submits ops and waits for them.

@@ -85,6 +85,9 @@ func (s *Store) commitLoop() {
 }
 
 func (s *Store) run(w *writer, werr error, batch []job) {
+	if fn := s.onCommit.Load(); fn != nil {
+		defer s.observe(*fn, batch, time.Now())
+	}
 	if werr != nil {
 		for _, j := range batch {
 			s.complete(j, werr)
@@ -102,6 +105,25 @@ func (s *Store) run(w *writer, werr error, batch []job) {
 	for _, j := range batch {
 		s.complete(j, err)
 	}
+}
+
+// ObserveCommits implements store.CommitObserver: fn is told of every
+// transaction the committer runs, on the committer's goroutine, so it must
+// be quick. Nil stops it.
+func (s *Store) ObserveCommits(fn func(store.CommitStats)) {
+	if fn == nil {
+		s.onCommit.Store(nil)
+		return
+	}
+	s.onCommit.Store(&fn)
+}
+
+func (s *Store) observe(fn func(store.CommitStats), batch []job, began time.Time) {
+	c := store.CommitStats{Submissions: len(batch), Took: time.Since(began)}
+	for _, j := range batch {
+		c.Ops += len(j.p.Ops())
+	}
+	fn(c)
 }
 
 // complete releases a job's submitter. It no longer counts as in flight

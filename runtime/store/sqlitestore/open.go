@@ -62,6 +62,7 @@ type Store struct {
 	path     string
 	memory   bool
 	readOnly bool // OpenReadOnly: no committer, no writes
+	onCommit atomic.Pointer[func(store.CommitStats)]
 	opts     Options
 	log      *slog.Logger
 	lockF    *os.File
