@@ -190,12 +190,12 @@ func TestRetryBeforeAnyEntry(t *testing.T) {
 	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, askThenEcho)
 	var broken atomic.Bool
 	broken.Store(true)
-	e.host.Hook = func(ctx context.Context, method string, args ...any) error {
+	e.host.SetHook(func(ctx context.Context, method string, args ...any) error {
 		if broken.Load() {
 			panic("host down")
 		}
 		return nil
-	}
+	})
 	v := e.start("a")
 	info := e.waitByOutcome(v.ID(), runtime.StateFailed)
 	require.NotNil(t, info.Failure)
