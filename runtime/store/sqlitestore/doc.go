@@ -8,9 +8,15 @@
 // activations while a commit is under way are gathered and written together
 // in the next transaction; each submitter is released when the transaction
 // holding its ops is durable. Nothing waits for a batch to fill, so a lone
-// activation pays one commit per step and no more. If a shared transaction
-// fails, each of its submissions is applied again alone, so only the one at
-// fault fails. With [SyncFull] (the default) every commit is fsync'd
+// activation pays one commit per step and no more. Only the submitters a
+// commit has just released are waited for, briefly: the next transaction
+// begins once as many submissions are in as that commit released, or a
+// quarter of its time (at most 500µs) after it, whichever is first. So a
+// start issued just after the one before returns shares a transaction with
+// the steps of the flows already running, instead of waiting for one of
+// theirs and then its own; a submission that finds the writer idle for
+// longer than that never waits. If a shared transaction fails, each of its
+// submissions is applied again alone, so only the one at fault fails. With [SyncFull] (the default) every commit is fsync'd
 // (synchronous=FULL in WAL mode) and survives power loss; [SyncNormal]
 // (synchronous=NORMAL) survives a crash of the process but may lose the last
 // commits on power loss or an operating system crash, in exchange for fewer
@@ -41,6 +47,10 @@
 //
 // A listing leaves out a row it cannot read back, reporting it through the
 // logger, and goes on.
+//
+// The payloads of a log Log returns share a few buffers of 32 KiB (a replay
+// reads thousands of small ones): whoever keeps one long after the rest
+// keeps its buffer, and should copy it.
 //
 // # History
 //
