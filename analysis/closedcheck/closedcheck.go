@@ -1,11 +1,9 @@
 package closedcheck
 
 import (
-	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -21,6 +19,10 @@ type Config struct {
 	Allow []string
 	// Deny lists functions treated as not closed, with the reason shown.
 	Deny map[string]string
+	// Analysed, if set, says which packages the driver analyses; the others
+	// are seen through their export data only, and what a flow reaches in
+	// them is "cannot prove closed". Nil: every package (as go vet does).
+	Analysed func(path string) bool
 }
 
 // Analyzer is closedcheck with the default configuration. Its -allow flag
@@ -72,51 +74,50 @@ type pkgState struct {
 	flows    []*ast.FuncDecl
 	funcs    map[*types.Func]*fnInfo
 	initFns  []*fnInfo // variable initializers, judged like functions
+	all      []*fnInfo
 	initOnly map[*types.Func]bool
-	impls    map[*types.Named][]types.Type // implementations of unexported interfaces
+	impls    map[string][]types.Type // implementations of interfaces, by key
 	vars     map[*types.Var]*varInfo
 	ignore   map[*token.File][]span // suppressed line ranges
-	// reported sites, so a site reached by two flows is reported once
-	reported map[token.Pos]bool
+	pkgIndex map[string]*types.Package
+	stubs    map[string]*types.Var // variables of other packages known only by key
+	// writes of other packages' variables (and of this one's by its tests)
+	foreignWrites []varWrite
+	// root: a main or test package, where the whole program is visible
+	root  bool
+	cycle bool // a round met a call within a cycle
+	// reported causes at sites, so a site reached by two flows is reported once
+	reported map[reportKey]bool
 }
 
 type span struct{ from, to int } // lines, inclusive
 
 func (c *checker) run(pass *analysis.Pass) (any, error) {
 	path := pass.Pkg.Path()
-	if isStd(path) || isMembrane(path) {
-		return nil, nil // the table judges the standard library; flow is the membrane
+	if isStd(path) || isMembrane(path) || len(pass.Files) == 0 || strings.HasSuffix(path, ".test") {
+		// The table judges the standard library; flow is the membrane; a
+		// test binary's generated main holds no code of the user's.
+		return nil, nil
 	}
 	p := &pkgState{c: c, pass: pass, hosts: map[*types.TypeName]bool{}, funcs: map[*types.Func]*fnInfo{},
-		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[token.Pos]bool{},
-		impls: map[*types.Named][]types.Type{}}
+		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[reportKey]bool{},
+		impls: map[string][]types.Type{}}
+	p.root = pass.Pkg.Name() == "main"
+	for _, f := range pass.Files {
+		p.root = p.root || p.isTestFile(f.Pos())
+	}
 	p.directives()
 	p.collectVars()
-	p.collectInitializers()
 	p.collectFuncs()
-	// Verdicts for every function; those that say something (not closed,
-	// or obligations for callers) are exported as facts for importers.
+	p.writes()
+	p.walkFuncs()
 	p.verdicts()
-	pass.ExportPackageFact(&packageFact{})
-	for _, fn := range p.sortedFuncs() {
-		info := p.funcs[fn]
-		if info.reason != nil || len(info.obligations) > 0 {
-			pass.ExportObjectFact(fn, &funcFact{Reason: info.reason, Obligations: info.obligations})
-		}
-	}
+	p.exportFacts()
 	for _, fd := range p.flows {
 		p.reportFlow(fd)
 	}
+	p.wholeProgram()
 	return nil, nil
-}
-
-func (p *pkgState) sortedFuncs() []*types.Func {
-	fns := make([]*types.Func, 0, len(p.funcs))
-	for fn := range p.funcs {
-		fns = append(fns, fn)
-	}
-	slices.SortFunc(fns, func(a, b *types.Func) int { return int(a.Pos() - b.Pos()) })
-	return fns
 }
 
 func (p *pkgState) isGeneratedFile(pos token.Pos) bool {
@@ -233,6 +234,9 @@ func (p *pkgState) suppressed(pos token.Pos) bool {
 // the package's own imports (and, in go vet, only for those: a method of a
 // type of a deeper package is then known from its own fact or its absence).
 func (p *pkgState) analysed(pkg *types.Package) bool {
+	if p.c.cfg.Analysed != nil {
+		return p.c.cfg.Analysed(pkg.Path())
+	}
 	if p.pass.ImportPackageFact(pkg, &packageFact{}) {
 		return true
 	}
@@ -255,42 +259,3 @@ func (p *pkgState) isHost(t types.Type) bool {
 	return p.pass.ImportObjectFact(obj, &hostFact{})
 }
 
-// funcName names a function in a chain, qualified by its package's name
-// (facts carry it to other packages); local reports drop this package's.
-func (p *pkgState) funcName(fn *types.Func) string {
-	name := fn.Name()
-	if sig, ok := fn.Type().(*types.Signature); ok && sig.Recv() != nil {
-		recv := sig.Recv().Type()
-		if ptr, ok := recv.(*types.Pointer); ok {
-			recv = ptr.Elem()
-		}
-		if n, ok := types.Unalias(recv).(*types.Named); ok {
-			name = n.Obj().Name() + "." + name
-		}
-	}
-	if fn.Pkg() != nil {
-		name = fn.Pkg().Name() + "." + name
-	}
-	return name
-}
-
-// local drops this package's qualifier from names in a chain.
-func (p *pkgState) local(chain []string) []string {
-	prefix := p.pass.Pkg.Name() + "."
-	out := make([]string, len(chain))
-	for i, c := range chain {
-		out[i] = strings.TrimPrefix(c, prefix)
-	}
-	return out
-}
-
-func (p *pkgState) position(pos token.Pos) string {
-	ps := p.pass.Fset.Position(pos)
-	return fmt.Sprintf("%s:%d:%d", shortFile(ps.Filename), ps.Line, ps.Column)
-}
-
-// shortFile keeps the last two elements of a path: pkg/file.go.
-func shortFile(path string) string {
-	dir, file := filepath.Split(path)
-	return filepath.Join(filepath.Base(dir), file)
-}

@@ -38,3 +38,9 @@ func TestMembrane(t *testing.T)       { run(t, "membrane") }
 func TestClosed(t *testing.T)         { run(t, "orders") }
 func TestRealistic(t *testing.T)      { run(t, "realistic") }
 func TestFixAddsImports(t *testing.T) { run(t, "fiximports") }
+
+// TestWholeProgram: exported variables nothing writes are closed to read;
+// a main or test package that writes one a flow reads is reported there.
+func TestWholeProgram(t *testing.T) {
+	run(t, "example.com/settings", "example.com/billing", "example.com/server")
+}

@@ -7,62 +7,39 @@ import (
 )
 
 // rangeStmt judges a range statement: over a channel, over a map, or over
-// a map's iterator.
+// a function (an iterator).
 func (w *walker) rangeStmt(r *ast.RangeStmt) {
 	t := w.typeOf(r.X)
 	if t == nil {
 		return
 	}
-	switch t.Underlying().(type) {
+	switch u := t.Underlying().(type) {
 	case *types.Chan:
 		w.problem(r.Pos(), "range over a channel", "orders events outside the log; use vows and futures", KindChannel)
 		return
 	case *types.Map:
-	default:
-		return // ranges over maps.Keys and friends are judged at the call
-	}
-	if w.orderFree(r) {
+	case *types.Signature:
+		// A range over a function calls it with the loop body as yield. A
+		// call is judged as a call (with what consumes it); anything else
+		// is a function value called here.
+		if _, isCall := ast.Unparen(r.X).(*ast.CallExpr); !isCall && u.Params().Len() == 1 {
+			w.callSite(&site{pos: r.X.Pos(), fnExpr: r.X, yield: true, ordered: !w.orderFree(r, nil)})
+		}
 		return
+	default:
+		return
+	}
+	if w.orderFree(r, nil) {
+		return
+	}
+	if lit, yield := w.iteratorLit(); lit != nil && w.orderFree(r, yield) && w.iteratorLeaves(lit) {
+		return // the order is its consumers' to keep or erase
 	}
 	s := w.problem(r.Pos(), "range over a map", "Go randomizes the iteration order; range over slices.Sorted(maps.Keys(m))", KindMap)
 	s.fix = w.sortedRangeFix(r)
 }
 
-// mapsIterator judges a call of maps.Keys, maps.Values or maps.All, whose
-// iteration order is random, by what consumes it.
-func (w *walker) mapsIterator(call *ast.CallExpr, fn *types.Func) {
-	switch parent := w.parent(0).(type) {
-	case *ast.CallExpr:
-		if fn := w.p.staticCallee(parent); fn != nil {
-			switch fn.FullName() {
-			case "slices.Sorted", "slices.SortedFunc", "slices.SortedStableFunc", "maps.Collect", "maps.Insert":
-				return // sorted, or turned back into a map
-			case "slices.Collect":
-				if w.collectedThenSorted(parent) {
-					return
-				}
-			}
-		}
-	case *ast.RangeStmt:
-		if parent.X == call && w.orderFree(parent) {
-			return
-		}
-	}
-	name := stdName(fn)
-	w.problem(call.Pos(), name, "yields in random order; sort first, as slices.Sorted("+name+"(m))", KindMap)
-}
-
-// collectedThenSorted recognises keys := slices.Collect(maps.Keys(m))
-// followed by a sort of keys.
-func (w *walker) collectedThenSorted(collect *ast.CallExpr) bool {
-	assign, ok := w.parent(1).(*ast.AssignStmt)
-	if !ok || len(assign.Lhs) != 1 || len(assign.Rhs) != 1 || assign.Rhs[0] != collect {
-		return false
-	}
-	v := w.localVar(assign.Lhs[0])
-	return v != nil && w.sortedNext(assign, v)
-}
-
+// localVar returns the variable an identifier names.
 func (w *walker) localVar(e ast.Expr) *types.Var {
 	id, ok := ast.Unparen(e).(*ast.Ident)
 	if !ok {
@@ -76,31 +53,40 @@ func (w *walker) localVar(e ast.Expr) *types.Var {
 	return v
 }
 
-// sortedNext reports whether, in the block holding stmt, the first later
-// statement that mentions v sorts it.
-func (w *walker) sortedNext(stmt ast.Stmt, v *types.Var) bool {
-	var list []ast.Stmt
+// block returns the statements of the innermost block holding the node on
+// top of the stack.
+func (w *walker) block() []ast.Stmt {
 	for i := len(w.stack) - 1; i >= 0; i-- {
 		switch b := w.stack[i].(type) {
 		case *ast.BlockStmt:
-			list = b.List
+			return b.List
 		case *ast.CaseClause:
-			list = b.Body
+			return b.Body
 		case *ast.CommClause:
-			list = b.Body
-		default:
-			continue
+			return b.Body
 		}
-		break
 	}
+	return nil
+}
+
+// sortedNext reports whether, in the block holding stmt, the first later
+// statement that mentions v sorts it in a way that erases the order it was
+// filled in: elems are what was stored in it.
+func (w *walker) sortedNext(stmt ast.Stmt, v *types.Var, elems []ast.Expr, key *types.Var) bool {
 	after := false
-	for _, s := range list {
+	for _, s := range w.block() {
 		if s == stmt {
 			after = true
 			continue
 		}
 		if !after || !w.mentions(s, v) {
 			continue
+		}
+		if as, ok := s.(*ast.AssignStmt); ok && len(as.Lhs) == 1 && len(as.Rhs) == 1 && w.localVar(as.Lhs[0]) == v {
+			// keys = keys[:n] before sorting
+			if sl, ok := ast.Unparen(as.Rhs[0]).(*ast.SliceExpr); ok && w.localVar(sl.X) == v {
+				continue
+			}
 		}
 		es, ok := s.(*ast.ExprStmt)
 		if !ok {
@@ -110,19 +96,7 @@ func (w *walker) sortedNext(stmt ast.Stmt, v *types.Var) bool {
 		if !ok || len(call.Args) == 0 {
 			return false
 		}
-		fn := w.p.staticCallee(call)
-		if fn == nil {
-			return false
-		}
-		switch fn.FullName() {
-		case "sort.Strings", "sort.Ints", "sort.Float64s", "sort.Slice", "sort.SliceStable",
-			"slices.Sort", "slices.SortFunc", "slices.SortStableFunc":
-			return w.localVar(call.Args[0]) == v
-		case "sort.Sort", "sort.Stable":
-			// sort.Sort(byName(keys)), sort.Sort(sort.Reverse(sort.StringSlice(keys)))
-			return w.mentions(call.Args[0], v)
-		}
-		return false
+		return w.sortErases(call, v, elems, key)
 	}
 	return false
 }
@@ -140,34 +114,73 @@ func (w *walker) mentions(n ast.Node, v *types.Var) bool {
 
 // orderFree reports whether a range's result cannot depend on the order of
 // iteration: no key or value is used; or the body only appends to slices
-// that are sorted right after the loop; or it only does order-independent
-// updates (integer accumulation, writes keyed by the range key, constant
-// writes, deletes), perhaps under side-effect-free conditions.
-func (w *walker) orderFree(r *ast.RangeStmt) bool {
+// (or fills them by index) that are sorted right after the loop; or it only
+// does order-independent updates (integer accumulation, writes keyed by the
+// range key, constant writes, deletes), perhaps under side-effect-free
+// conditions. Calls of yield (of an iterator being written) are allowed.
+func (w *walker) orderFree(r *ast.RangeStmt, yield *types.Var) bool {
 	if r.Key == nil && r.Value == nil {
 		return true
 	}
 	if r.Tok != token.DEFINE {
 		return false
 	}
-	key := w.localVar(r.Key)
-	collected := map[*types.Var]bool{}
-	if !w.commutative(r.Body.List, key, collected) {
+	c := &commuter{w: w, key: w.localVar(r.Key), yield: yield, collected: map[*types.Var][]ast.Expr{}}
+	if !c.list(r.Body.List) || !c.indexed(r.Body) {
 		return false
 	}
-	for v := range collected {
-		if !w.sortedNext(r, v) {
+	for v, elems := range c.collected {
+		if !w.sortedNext(r, v, elems, c.key) {
 			return false
 		}
 	}
 	return true
 }
 
-// commutative reports whether statements give the same result in any order;
-// slices they append to are collected, to be sorted after the loop.
-func (w *walker) commutative(body []ast.Stmt, key *types.Var, collected map[*types.Var]bool) bool {
+// commuter checks that statements give the same result in any order.
+type commuter struct {
+	w     *walker
+	key   *types.Var
+	yield *types.Var
+	// collected: slices appended to (or filled by index), with what is
+	// stored, to be sorted after the loop.
+	collected map[*types.Var][]ast.Expr
+	// index form: the counter each slice is filled by, how often each
+	// counter is bumped, and in which block (its first statement).
+	indexBy map[*types.Var]*types.Var
+	bumps   map[*types.Var]int
+	bumpIn  map[*types.Var]ast.Stmt
+	indexIn map[*types.Var]ast.Stmt
+	cur     ast.Stmt
+}
+
+func (c *commuter) list(body []ast.Stmt) bool {
+	saved := c.cur
+	defer func() { c.cur = saved }()
 	for _, s := range body {
-		if !w.commutativeStmt(s, key, collected) {
+		c.cur = body[0]
+		if !c.stmt(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// indexed: a slice filled as s[i] = e with i++ is a collection when both
+// are in one block, i is bumped there once and used for nothing else.
+func (c *commuter) indexed(body *ast.BlockStmt) bool {
+	for _, i := range c.indexBy {
+		if c.bumps[i] != 1 || c.bumpIn[i] != c.indexIn[i] {
+			return false
+		}
+		uses := 0
+		ast.Inspect(body, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok && c.w.p.pass.TypesInfo.Uses[id] == i {
+				uses++
+			}
+			return true
+		})
+		if uses != 2 {
 			return false
 		}
 	}
@@ -175,7 +188,8 @@ func (w *walker) commutative(body []ast.Stmt, key *types.Var, collected map[*typ
 }
 
 // appendTo returns the slice a statement s = append(s, …) appends to.
-func (w *walker) appendTo(a *ast.AssignStmt) *types.Var {
+func (c *commuter) appendTo(a *ast.AssignStmt) *types.Var {
+	w := c.w
 	if a.Tok != token.ASSIGN || len(a.Lhs) != 1 || len(a.Rhs) != 1 {
 		return nil
 	}
@@ -190,25 +204,34 @@ func (w *walker) appendTo(a *ast.AssignStmt) *types.Var {
 	if v == nil || w.localVar(call.Args[0]) != v || !w.pure(call.Args[1:]...) {
 		return nil
 	}
+	c.collected[v] = append(c.collected[v], call.Args[1:]...)
 	return v
 }
 
-func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*types.Var]bool) bool {
-	info := w.p.pass.TypesInfo
-	isInt := func(e ast.Expr) bool {
-		t := w.typeOf(e)
-		if t == nil {
-			return false
-		}
-		b, ok := t.Underlying().(*types.Basic)
-		return ok && b.Info()&types.IsInteger != 0
+func (c *commuter) isInt(e ast.Expr) bool {
+	t := c.w.typeOf(e)
+	if t == nil {
+		return false
 	}
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsInteger != 0
+}
+
+func (c *commuter) stmt(s ast.Stmt) bool {
+	w := c.w
+	info := w.p.pass.TypesInfo
 	switch s := s.(type) {
 	case *ast.IncDecStmt:
-		return isInt(s.X) && w.target(s.X)
+		if v := w.localVar(s.X); v != nil && s.Tok == token.INC {
+			if c.bumps == nil {
+				c.bumps, c.bumpIn = map[*types.Var]int{}, map[*types.Var]ast.Stmt{}
+			}
+			c.bumps[v]++
+			c.bumpIn[v] = c.cur
+		}
+		return c.isInt(s.X) && w.target(s.X)
 	case *ast.AssignStmt:
-		if v := w.appendTo(s); v != nil {
-			collected[v] = true
+		if v := c.appendTo(s); v != nil {
 			return true
 		}
 		if len(s.Lhs) != 1 || len(s.Rhs) != 1 || !w.pure(s.Rhs[0]) {
@@ -216,7 +239,7 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*type
 		}
 		switch s.Tok {
 		case token.ADD_ASSIGN, token.SUB_ASSIGN, token.MUL_ASSIGN, token.OR_ASSIGN, token.AND_ASSIGN, token.XOR_ASSIGN:
-			return isInt(s.Lhs[0]) && w.target(s.Lhs[0])
+			return c.isInt(s.Lhs[0]) && w.target(s.Lhs[0])
 		case token.ASSIGN:
 			// x = max(x, e) and x = min(x, e) keep the extreme, in any order.
 			if call, ok := s.Rhs[0].(*ast.CallExpr); ok && len(call.Args) == 2 {
@@ -229,16 +252,32 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*type
 			if !ok || !w.target(ix) {
 				return false
 			}
-			if _, isMap := w.typeOf(ix.X).Underlying().(*types.Map); !isMap {
-				return false
+			switch w.typeOf(ix.X).Underlying().(type) {
+			case *types.Map:
+				// Keyed by the range key, each write has its own key; a
+				// constant written under any key gives the same map.
+				if c.key != nil && w.localVar(ix.Index) == c.key {
+					return true
+				}
+				tv, ok := info.Types[s.Rhs[0]]
+				return ok && tv.Value != nil || isEmptyComposite(s.Rhs[0])
+			case *types.Slice:
+				// keys[i] = k; i++: filled in order, to be sorted after.
+				sl, i := w.localVar(ix.X), w.localVar(ix.Index)
+				if sl == nil || i == nil || i == c.key {
+					return false
+				}
+				if c.indexBy == nil {
+					c.indexBy, c.indexIn = map[*types.Var]*types.Var{}, map[*types.Var]ast.Stmt{}
+				}
+				if _, ok := c.indexBy[sl]; ok {
+					return false
+				}
+				c.indexBy[sl] = i
+				c.indexIn[i] = c.cur
+				c.collected[sl] = append(c.collected[sl], s.Rhs[0])
+				return !w.mentions(s.Rhs[0], i)
 			}
-			// Keyed by the range key, each write has its own key; a
-			// constant written under any key gives the same map.
-			if key != nil && w.localVar(ix.Index) == key {
-				return true
-			}
-			tv, ok := info.Types[s.Rhs[0]]
-			return ok && tv.Value != nil || isEmptyComposite(s.Rhs[0])
 		}
 		return false
 	case *ast.ExprStmt:
@@ -249,31 +288,49 @@ func (w *walker) commutativeStmt(s ast.Stmt, key *types.Var, collected map[*type
 		if b, ok := info.Uses[identOf(call.Fun)].(*types.Builtin); ok && b.Name() == "delete" {
 			return w.pure(call.Args...)
 		}
-		return false
+		return c.yieldCall(call)
 	case *ast.IfStmt:
 		if w.extremeUpdate(s) {
 			return true
 		}
-		if s.Init != nil || !w.pure(s.Cond) || !w.commutative(s.Body.List, key, collected) {
+		// if !yield(k) { return }: what an iterator does.
+		if c.yield != nil && s.Init == nil && s.Else == nil {
+			if u, ok := ast.Unparen(s.Cond).(*ast.UnaryExpr); ok && u.Op == token.NOT {
+				if call, ok := ast.Unparen(u.X).(*ast.CallExpr); ok && c.yieldCall(call) {
+					return len(s.Body.List) == 1 && isBareReturn(s.Body.List[0])
+				}
+			}
+		}
+		if s.Init != nil || !w.pure(s.Cond) || !c.list(s.Body.List) {
 			return false
 		}
 		switch e := s.Else.(type) {
 		case nil:
 			return true
 		case *ast.BlockStmt:
-			return w.commutative(e.List, key, collected)
+			return c.list(e.List)
 		case *ast.IfStmt:
-			return w.commutativeStmt(e, key, collected)
+			return c.stmt(e)
 		}
 		return false
 	case *ast.BranchStmt:
 		return s.Tok == token.CONTINUE && s.Label == nil
 	case *ast.BlockStmt:
-		return w.commutative(s.List, key, collected)
+		return c.list(s.List)
 	case *ast.EmptyStmt:
 		return true
 	}
 	return false
+}
+
+// yieldCall: a call of the iterator's yield with pure arguments.
+func (c *commuter) yieldCall(call *ast.CallExpr) bool {
+	return c.yield != nil && c.w.localVar(call.Fun) == c.yield && c.w.pure(call.Args...)
+}
+
+func isBareReturn(s ast.Stmt) bool {
+	r, ok := s.(*ast.ReturnStmt)
+	return ok && len(r.Results) == 0
 }
 
 // extremeUpdate recognises if v > best { best = v } (and <, >=, <=): the

@@ -5,18 +5,39 @@ import (
 	"go/token"
 	"go/types"
 	"slices"
+	"strings"
 )
 
 // varInfo is what the package's own code does with a package variable.
 type varInfo struct {
 	obj      *types.Var
 	init     ast.Expr  // its initializer, if any
-	sentinel bool      // an error made by errors.New or fmt.Errorf
-	written  token.Pos // the first write or escape of its address after initialisation
+	sentinel bool      // of an error type
+	written  token.Pos // the first write after initialisation by the package's code (not its tests)
+	// aliases are the package variables whose memory its initializer
+	// shares (var live = &cfg): a write through it writes them too.
+	aliases []*types.Var
+	// escapes: a function of the package returns its memory, so importers
+	// can write it through what they are given.
+	escapes bool
 	// initFn judges the initializer as if it were a function; initWriters
-	// are the init functions (and functions only they call) that write it.
+	// are the init functions (and functions only they call) that write it,
+	// and initSrcs what they store in it.
 	initFn      *fnInfo
 	initWriters []*types.Func
+	initSrcs    []initSrc
+}
+
+type initSrc struct {
+	fi  *fnInfo
+	src source
+}
+
+// varWrite is a write of a package variable found in a function.
+type varWrite struct {
+	v   *types.Var
+	pos token.Pos
+	how string // "" for a direct write; else how it is written (through an alias, by a call)
 }
 
 // stdMutators write to the slice or map given as their first argument.
@@ -28,14 +49,16 @@ var stdMutators = map[string]bool{
 	"slices.Insert": true, "slices.Compact": true, "slices.CompactFunc": true,
 }
 
+func varKey(v *types.Var) string { return v.Pkg().Path() + "." + v.Name() }
+
+// collectVars finds the package's variables and their initializers.
 func (p *pkgState) collectVars() {
 	scope := p.pass.Pkg.Scope()
 	for _, name := range scope.Names() {
 		if v, ok := scope.Lookup(name).(*types.Var); ok {
-			p.vars[v] = &varInfo{obj: v}
+			p.vars[v] = &varInfo{obj: v, sentinel: types.Implements(v.Type(), errorType)}
 		}
 	}
-	errType := types.Universe.Lookup("error").Type().Underlying().(*types.Interface)
 	for _, f := range p.pass.Files {
 		for _, d := range f.Decls {
 			gd, ok := d.(*ast.GenDecl)
@@ -48,52 +71,151 @@ func (p *pkgState) collectVars() {
 					continue
 				}
 				for i, n := range vs.Names {
-					v, ok := p.pass.TypesInfo.Defs[n].(*types.Var)
-					if !ok || p.vars[v] == nil {
-						continue
-					}
-					p.vars[v].init = vs.Values[i]
-					// An error variable is a sentinel (unless its package
-					// writes it, which is checked separately): errors.New,
-					// fmt.Errorf, or a value of an error type of its own.
-					if types.Implements(v.Type(), errType) {
-						p.vars[v].sentinel = true
+					if v, ok := p.pass.TypesInfo.Defs[n].(*types.Var); ok && p.vars[v] != nil {
+						p.vars[v].init = vs.Values[i]
 					}
 				}
 			}
 		}
 	}
-	initOnly := p.initOnlyFuncs()
-	p.initOnly = initOnly
-	for _, f := range p.pass.Files {
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
+	p.initOnly = p.initOnlyFuncs()
+}
+
+// isTestFile reports whether pos is in a _test.go file.
+func (p *pkgState) isTestFile(pos token.Pos) bool {
+	return strings.HasSuffix(p.pass.Fset.Position(pos).Filename, "_test.go")
+}
+
+// writes finds, for every function, what it writes: parameters written in
+// place and package variables (directly, through locals that alias them,
+// by calls of functions that write what they are given); and what memory
+// its results share. Local callees are resolved to a fixed point, foreign
+// ones from their facts.
+func (p *pkgState) writes() {
+	fns := p.allFuncs()
+	for range 8 {
+		changed := false
+		for _, fi := range fns {
+			if fi.body == nil {
 				continue
 			}
-			fn, _ := p.pass.TypesInfo.Defs[fd.Name].(*types.Func)
-			if (fd.Recv == nil && fd.Name.Name == "init") || (fn != nil && initOnly[fn]) {
-				// Initialisation: remember who writes what, so reading a
-				// variable set from the environment at start-up is seen.
-				p.walkWrites(fd.Body, func(v *types.Var, pos token.Pos) {
-					if info := p.vars[v]; info != nil && fn != nil && !slices.Contains(info.initWriters, fn) {
-						info.initWriters = append(info.initWriters, fn)
-					}
-				})
-				continue
+			w := &writeWalk{p: p, fi: fi}
+			w.run()
+			if !slices.Equal(w.params, fi.paramWrites) || !slices.Equal(w.aliases, fi.aliases) {
+				changed = true
 			}
-			p.walkWrites(fd.Body, func(v *types.Var, pos token.Pos) {
-				if info := p.vars[v]; info != nil && !info.written.IsValid() {
-					info.written = pos
+			fi.paramWrites, fi.aliases, fi.varWrites = w.params, w.aliases, w.vars
+		}
+		if !changed {
+			break
+		}
+	}
+	for _, fi := range fns {
+		init := fi.decl != nil && ((fi.decl.Recv == nil && fi.decl.Name.Name == "init") || p.initOnly[fi.obj])
+		for _, vw := range fi.varWrites {
+			vi := p.vars[vw.v]
+			switch {
+			case vi == nil:
+				if !isStd(vw.v.Pkg().Path()) && !isMembrane(vw.v.Pkg().Path()) {
+					p.foreignWrites = append(p.foreignWrites, vw)
 				}
-			})
+			case p.isTestFile(vw.pos):
+				p.foreignWrites = append(p.foreignWrites, vw) // a test's write: the whole program's concern
+			case fi.decl == nil:
+				// An initializer of another variable taking this one's address.
+			case init:
+				if !slices.Contains(vi.initWriters, fi.obj) {
+					vi.initWriters = append(vi.initWriters, fi.obj)
+				}
+			case !vi.written.IsValid() || vw.pos < vi.written:
+				vi.written = vw.pos
+			}
+		}
+		for _, a := range fi.aliases {
+			if v := p.varByKey(a); v != nil {
+				p.vars[v].escapes = true
+			}
 		}
 	}
-	for v, info := range p.vars {
-		if v.Exported() && info.sentinel && !info.written.IsValid() {
-			p.pass.ExportObjectFact(v, &varFact{})
+	// What initialisation stores in variables, for tables filled by init.
+	for _, fi := range fns {
+		if fi.decl == nil || !((fi.decl.Recv == nil && fi.decl.Name.Name == "init") || p.initOnly[fi.obj]) {
+			continue
+		}
+		ast.Inspect(fi.body, func(n ast.Node) bool {
+			as, ok := n.(*ast.AssignStmt)
+			if !ok || as.Tok != token.ASSIGN || len(as.Lhs) != len(as.Rhs) {
+				return true
+			}
+			for i, lhs := range as.Lhs {
+				root, path := p.lvaluePath(lhs)
+				if vi := p.vars[root]; vi != nil {
+					vi.initSrcs = append(vi.initSrcs, initSrc{fi: fi, src: source{expr: as.Rhs[i], result: -1, path: path}})
+				}
+			}
+			return true
+		})
+	}
+	// Aliases between package variables.
+	for v, vi := range p.vars {
+		if vi.init != nil && vi.initFn != nil {
+			w := &writeWalk{p: p, fi: vi.initFn}
+			for _, a := range w.memOf(vi.init, 0) {
+				if a != v && a.Parent() == a.Pkg().Scope() {
+					vi.aliases = append(vi.aliases, a)
+				}
+			}
 		}
 	}
+	// A write through a variable writes what it aliases.
+	for changed := true; changed; {
+		changed = false
+		for _, vi := range p.vars {
+			if !vi.written.IsValid() {
+				continue
+			}
+			for _, a := range vi.aliases {
+				if ai := p.vars[a]; ai != nil && !ai.written.IsValid() {
+					ai.written = vi.written
+					changed = true
+				}
+			}
+		}
+	}
+}
+
+// lvaluePath returns the package variable at the root of an lvalue and the
+// path of fields and elements to what is written.
+func (p *pkgState) lvaluePath(e ast.Expr) (*types.Var, []string) {
+	var path []string
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.Ident:
+			return p.packageVar(x), path
+		case *ast.SelectorExpr:
+			if _, isPkg := p.pass.TypesInfo.Uses[identOf(x.X)].(*types.PkgName); isPkg {
+				return p.packageVar(x.Sel), path
+			}
+			path = append([]string{x.Sel.Name}, path...)
+			e = x.X
+		case *ast.IndexExpr:
+			path = append([]string{"[]"}, path...)
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		default:
+			return nil, nil
+		}
+	}
+}
+
+func (p *pkgState) varByKey(key string) *types.Var {
+	for v := range p.vars {
+		if varKey(v) == key {
+			return v
+		}
+	}
+	return nil
 }
 
 // packageVar returns the package-level variable an identifier refers to.
@@ -133,74 +255,30 @@ func (p *pkgState) rootVar(e ast.Expr) (*types.Var, *ast.Ident) {
 	}
 }
 
-// walkWrites calls found for every write to, or escape of, a package
-// variable in body.
-func (p *pkgState) walkWrites(body ast.Node, found func(*types.Var, token.Pos)) {
-	note := func(e ast.Expr) {
-		if v, id := p.rootVar(e); v != nil {
-			found(v, id.Pos())
+// shares reports whether a value of type t can share memory with another
+// (a copy of it refers to the same pointees).
+func shares(t types.Type) bool {
+	return sharesSeen(t, map[types.Type]bool{})
+}
+
+func sharesSeen(t types.Type, seen map[types.Type]bool) bool {
+	if t == nil || seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch u := t.Underlying().(type) {
+	case *types.Pointer, *types.Slice, *types.Map, *types.Chan, *types.Interface:
+		return true
+	case *types.Array:
+		return sharesSeen(u.Elem(), seen)
+	case *types.Struct:
+		for i := range u.NumFields() {
+			if sharesSeen(u.Field(i).Type(), seen) {
+				return true
+			}
 		}
 	}
-	ast.Inspect(body, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.AssignStmt:
-			if n.Tok != token.DEFINE {
-				for _, l := range n.Lhs {
-					note(l)
-				}
-			}
-		case *ast.IncDecStmt:
-			note(n.X)
-		case *ast.RangeStmt:
-			if n.Tok == token.ASSIGN {
-				if n.Key != nil {
-					note(n.Key)
-				}
-				if n.Value != nil {
-					note(n.Value)
-				}
-			}
-		case *ast.UnaryExpr:
-			if n.Op == token.AND {
-				note(n.X)
-			}
-		case *ast.SliceExpr:
-			if t, ok := p.pass.TypesInfo.Types[n.X]; ok {
-				if _, isArray := t.Type.Underlying().(*types.Array); isArray {
-					note(n.X)
-				}
-			}
-		case *ast.SelectorExpr:
-			// A method with a pointer receiver called on an addressable
-			// value takes its address.
-			if sel := p.pass.TypesInfo.Selections[n]; sel != nil && sel.Kind() != types.FieldVal {
-				if fn, ok := sel.Obj().(*types.Func); ok {
-					if recv := fn.Type().(*types.Signature).Recv(); recv != nil {
-						if _, ptrRecv := recv.Type().(*types.Pointer); ptrRecv {
-							if t, ok := p.pass.TypesInfo.Types[n.X]; ok {
-								if _, isPtr := t.Type.Underlying().(*types.Pointer); !isPtr && !types.IsInterface(t.Type) {
-									note(n.X)
-								}
-							}
-						}
-					}
-				}
-			}
-		case *ast.CallExpr:
-			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
-				if b, ok := p.pass.TypesInfo.Uses[id].(*types.Builtin); ok && len(n.Args) > 0 {
-					switch b.Name() {
-					case "delete", "clear", "copy":
-						note(n.Args[0])
-					}
-				}
-			}
-			if fn := p.staticCallee(n); fn != nil && stdMutators[fn.FullName()] && len(n.Args) > 0 {
-				note(n.Args[0])
-			}
-		}
-		return true
-	})
+	return false
 }
 
 // initOnlyFuncs finds the package's functions called only during

@@ -4,279 +4,21 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
-	"slices"
 	"strings"
 
-	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/types/typeutil"
-
-	"github.com/asyncflow-go/asyncflow/internal/directive"
 )
-
-// fnInfo is one function declaration of the package.
-type fnInfo struct {
-	obj     *types.Func
-	decl    *ast.FuncDecl
-	name    string
-	params  map[*types.Var]int       // parameter index (receiver excluded)
-	tparams map[*types.TypeParam]int // receiver's type parameters, then the function's
-	locals  map[*types.Var]*local
-	sites   []*site
-	trusted bool // generated, allowed, or ignored as a whole
-
-	state       visit
-	reason      *Reason
-	obligations []Obligation
-	// the previous round's verdict, seen by calls within a cycle
-	prev            *Reason
-	prevObligations []Obligation
-}
-
-// visit is how far a function's verdict has got in a round.
-type visit uint8
-
-const (
-	unvisited visit = iota
-	visiting        // on the stack: calls within a cycle see the previous round
-	visited
-)
-
-// local is what a local variable is assigned: resolvable if exactly once.
-type local struct {
-	assigns   int
-	value     ast.Expr
-	rangeOver ast.Expr // for the value of a range: what it ranges over
-}
-
-// site is one place in a function that the verdict depends on.
-type site struct {
-	pos token.Pos
-
-	// A problem found in the body itself.
-	what, why string
-	kind      Kind
-	fix       *analysis.SuggestedFix
-
-	// A call to resolve: a static callee (with its instantiation and
-	// arguments), or a dynamic call through a function value or an
-	// interface method.
-	call     bool
-	callee   *types.Func
-	targs    []types.Type
-	args     []ast.Expr
-	fnExpr   ast.Expr // a function value called
-	recvExpr ast.Expr // the receiver of an interface method call
-	method   string
-	initOf   *types.Var // a read of a variable whose initialisation is judged
-
-	// Filled in by the verdict: what the site amounts to.
-	results []result
-}
-
-// result is one consequence of a site.
-type result struct {
-	problem *Reason // a problem at this site (Chain starts with the subject)
-	local   *fnInfo // a call into the package, to report inside
-	foreign *Reason // a callee of another package that is not closed
-	subject string
-}
-
-func (p *pkgState) collectFuncs() {
-	for _, f := range p.pass.Files {
-		generated := p.isGeneratedFile(f.Pos())
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			fn, ok := p.pass.TypesInfo.Defs[fd.Name].(*types.Func)
-			if !ok {
-				continue
-			}
-			fi := &fnInfo{obj: fn, decl: fd, name: p.funcName(fn), params: map[*types.Var]int{},
-				tparams: map[*types.TypeParam]int{}, locals: map[*types.Var]*local{}}
-			p.funcs[fn] = fi
-			if generated || p.c.allowed(fn.FullName()) || hasIgnore(fd.Doc) {
-				fi.trusted = true
-				continue
-			}
-			if why, ok := p.c.cfg.Deny[fn.FullName()]; ok {
-				fi.sites = append(fi.sites, &site{pos: fd.Name.Pos(), what: fi.name, why: why, kind: KindConfig})
-				continue
-			}
-			p.walkFunc(fi)
-		}
-	}
-}
-
-// collectInitializers judges the initializer of each package variable as a
-// function of its own, so that reading a variable initialised from the
-// clock, the environment or randomness is seen.
-func (p *pkgState) collectInitializers() {
-	for v, vi := range p.vars {
-		if vi.init == nil || p.isGeneratedFile(vi.init.Pos()) {
-			continue
-		}
-		sig := types.NewSignatureType(nil, nil, nil, nil, nil, false)
-		fn := types.NewFunc(vi.init.Pos(), p.pass.Pkg, "init of "+v.Name(), sig)
-		fi := &fnInfo{obj: fn, name: p.pass.Pkg.Name() + "." + v.Name() + " initializer", params: map[*types.Var]int{},
-			tparams: map[*types.TypeParam]int{}, locals: map[*types.Var]*local{}}
-		w := &walker{p: p, fi: fi, seenVar: map[varLine]bool{}, lvalues: map[*ast.Ident]bool{}}
-		w.walk(vi.init)
-		p.initFns = append(p.initFns, fi)
-		vi.initFn = fi
-	}
-}
-
-// hasIgnore reports whether a doc comment holds a //closedcheck:ignore
-// with a reason: the whole function is trusted.
-func hasIgnore(doc *ast.CommentGroup) bool {
-	if doc == nil {
-		return false
-	}
-	for _, c := range doc.List {
-		if reason, ok := directive.IgnoreReason(c.Text); ok && reason != "" {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *pkgState) walkFunc(fi *fnInfo) {
-	sig := fi.obj.Type().(*types.Signature)
-	// A flow is a root: nothing calls it with arguments to judge, so calls
-	// through its parameters are judged where they are, not passed up.
-	if !slices.Contains(p.flows, fi.decl) {
-		for i := range sig.Params().Len() {
-			fi.params[sig.Params().At(i)] = i
-		}
-	}
-	n := 0
-	for _, tl := range []*types.TypeParamList{sig.RecvTypeParams(), sig.TypeParams()} {
-		for i := range tl.Len() {
-			fi.tparams[tl.At(i)] = n
-			n++
-		}
-	}
-	p.collectLocals(fi)
-	w := &walker{p: p, fi: fi, seenVar: map[varLine]bool{}, lvalues: map[*ast.Ident]bool{}}
-	ast.Inspect(fi.decl.Body, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.AssignStmt:
-			if n.Tok != token.DEFINE {
-				for _, l := range n.Lhs {
-					if _, id := p.rootVar(l); id != nil {
-						w.lvalues[id] = true
-					}
-				}
-			}
-		case *ast.IncDecStmt:
-			if _, id := p.rootVar(n.X); id != nil {
-				w.lvalues[id] = true
-			}
-		}
-		return true
-	})
-	w.walk(fi.decl.Body)
-	slices.SortStableFunc(fi.sites, func(a, b *site) int { return int(a.pos - b.pos) })
-}
-
-// collectLocals counts the assignments of local variables, so that a
-// function value or interface value assigned once can be resolved.
-func (p *pkgState) collectLocals(fi *fnInfo) {
-	info := p.pass.TypesInfo
-	note := func(id *ast.Ident, value ast.Expr, weight int) {
-		obj := info.Defs[id]
-		if obj == nil {
-			obj = info.Uses[id]
-		}
-		v, ok := obj.(*types.Var)
-		if !ok || v.Parent() == nil || v.Parent() == v.Pkg().Scope() {
-			return
-		}
-		l := fi.locals[v]
-		if l == nil {
-			l = &local{}
-			fi.locals[v] = l
-		}
-		l.assigns += weight
-		if weight > 0 {
-			l.value = value
-		}
-	}
-	ast.Inspect(fi.decl.Body, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.ValueSpec:
-			for i, id := range n.Names {
-				var v ast.Expr
-				switch {
-				case len(n.Values) == 0:
-					note(id, nil, 0) // the zero value: not an assignment
-					continue
-				case len(n.Values) == len(n.Names):
-					v = n.Values[i]
-				case len(n.Values) == 1:
-					v = n.Values[0] // one of the results of a call
-				}
-				note(id, v, 1)
-			}
-		case *ast.AssignStmt:
-			for i, l := range n.Lhs {
-				id, ok := ast.Unparen(l).(*ast.Ident)
-				if !ok {
-					continue
-				}
-				var v ast.Expr
-				switch {
-				case len(n.Rhs) == len(n.Lhs) && (n.Tok == token.DEFINE || n.Tok == token.ASSIGN):
-					v = n.Rhs[i]
-				case len(n.Rhs) == 1 && (n.Tok == token.DEFINE || n.Tok == token.ASSIGN):
-					v = n.Rhs[0] // one of the results of a call
-				}
-				note(id, v, 1)
-			}
-		case *ast.IncDecStmt:
-			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok {
-				note(id, nil, 2)
-			}
-		case *ast.RangeStmt:
-			for _, e := range []ast.Expr{n.Key, n.Value} {
-				if id, ok := e.(*ast.Ident); ok {
-					note(id, nil, 2)
-				}
-			}
-			if id, ok := n.Value.(*ast.Ident); ok && n.Tok == token.DEFINE {
-				if v, ok := info.Defs[id].(*types.Var); ok && fi.locals[v] != nil {
-					fi.locals[v].rangeOver = n.X
-				}
-			}
-		case *ast.UnaryExpr:
-			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Op == token.AND {
-				note(id, nil, 2)
-			}
-		}
-		return true
-	})
-}
-
-// assignedOnce returns the one value a local variable is ever given.
-func (fi *fnInfo) assignedOnce(v *types.Var) ast.Expr {
-	if l := fi.locals[v]; l != nil && l.assigns == 1 {
-		return l.value
-	}
-	return nil
-}
 
 type varLine struct {
 	v    *types.Var
 	line int
 }
 
+// walker finds the sites of one function.
 type walker struct {
 	p       *pkgState
 	fi      *fnInfo
 	stack   []ast.Node
-	lvalues map[*ast.Ident]bool
 	seenVar map[varLine]bool
 }
 
@@ -299,12 +41,13 @@ func (w *walker) problem(pos token.Pos, what, why string, kind Kind) *site {
 	return s
 }
 
-func (w *walker) callSite(s *site) {
+func (w *walker) callSite(s *site) *site {
 	if w.p.suppressed(s.pos) {
-		return
+		return s
 	}
 	s.call = true
 	w.fi.sites = append(w.fi.sites, s)
+	return s
 }
 
 func (w *walker) parent(up int) ast.Node {
@@ -372,23 +115,16 @@ func (w *walker) ident(id *ast.Ident) {
 		return
 	}
 	w.seenVar[key] = true
-	write := w.lvalues[id]
-	verb := "reads"
-	if write {
-		verb = "writes"
-	}
+	write := w.fi.lvalues[id]
 	path := v.Pkg().Path()
 	switch {
 	case isStd(path):
 		if bad, why := stdVarVerdict(v); bad {
 			w.problem(id.Pos(), v.Pkg().Name()+"."+v.Name(), why, kindOf(v))
 		}
+	case isMembrane(path):
 	case v.Pkg() != p.pass.Pkg:
-		if p.pass.ImportObjectFact(v, &varFact{}) && !write {
-			return
-		}
-		w.problem(id.Pos(), "package variable "+v.Pkg().Name()+"."+v.Name(),
-			verb+" a variable other packages can change: cannot prove closed; pass the value in as an argument", KindVar)
+		w.foreignVar(id, v, write)
 	default:
 		vi := p.vars[v]
 		if vi == nil || w.initializing() {
@@ -397,18 +133,61 @@ func (w *walker) ident(id *ast.Ident) {
 		switch {
 		case write || vi.written == id.Pos():
 			w.problem(id.Pos(), "package variable "+v.Name(), "writes package state, which replay does not restore", KindVar)
+			return
+		case vi.written.IsValid() && v.Exported():
+			w.problem(id.Pos(), "package variable "+v.Name(),
+				"reads an exported variable other packages can change: cannot prove closed (it is written at "+p.position(vi.written)+"); pass the value in, or make it a constant", KindVar)
+			return
 		case vi.written.IsValid():
 			w.problem(id.Pos(), "package variable "+v.Name(),
 				"reads package state that is written at "+p.position(vi.written)+"; pass the value in, or make it a constant", KindVar)
-		case v.Exported() && !vi.sentinel:
-			w.problem(id.Pos(), "package variable "+v.Name(),
-				"reads an exported variable other packages can change: cannot prove closed; unexport it or pass the value in", KindVar)
-		case vi.initFn != nil || len(vi.initWriters) > 0:
+			return
+		}
+		if vi.initFn != nil || len(vi.initWriters) > 0 {
 			// Judged once verdicts are known: see initTaint.
-			s := &site{pos: id.Pos(), initOf: v}
-			w.callSite(s)
+			w.callSite(&site{pos: id.Pos(), initOf: v})
+		}
+		if !vi.sentinel && (v.Exported() || vi.escapes || p.root) {
+			w.callSite(&site{pos: id.Pos(), read: varKey(v)})
 		}
 	}
+}
+
+// foreignVar judges a use of another package's variable: written by its
+// package, an error sentinel, or one nothing there writes — then only the
+// whole program can say, and the read is noted for it.
+func (w *walker) foreignVar(id *ast.Ident, v *types.Var, write bool) {
+	name := "package variable " + v.Pkg().Name() + "." + v.Name()
+	if write {
+		w.problem(id.Pos(), name, "writes a variable other packages can change: cannot prove closed; pass the value in as an argument", KindVar)
+		return
+	}
+	var vf varFact
+	switch {
+	case w.p.pass.ImportObjectFact(v, &vf) && vf.Sentinel:
+	case vf.Written != "":
+		w.problem(id.Pos(), name, "reads a variable other packages can change: cannot prove closed ("+v.Pkg().Name()+" writes it at "+vf.Written+"); pass the value in as an argument", KindVar)
+	case !w.p.analysed(v.Pkg()):
+		s := w.problem(id.Pos(), name, "is a variable of a package closedcheck did not analyse: cannot prove closed", KindUnanalysed)
+		s.missing = v.Pkg().Path()
+	default:
+		w.callSite(&site{pos: id.Pos(), read: varKey(v)})
+	}
+}
+
+// aliasWrite reports a write of a package variable made through a local
+// that refers to it, or by a call of a function that writes what it is
+// given.
+func (w *walker) aliasWrite(vw varWrite) {
+	v := vw.v
+	if isStd(v.Pkg().Path()) {
+		return
+	}
+	if v.Pkg() != w.p.pass.Pkg {
+		w.problem(vw.pos, "package variable "+v.Pkg().Name()+"."+v.Name(), "is written "+vw.how+": it is a variable other packages can change; pass the value in as an argument", KindVar)
+		return
+	}
+	w.problem(vw.pos, "package variable "+v.Name(), "is written "+vw.how+": it is package state, which replay does not restore", KindVar)
 }
 
 // call judges a call expression.
@@ -435,21 +214,24 @@ func (w *walker) call(call *ast.CallExpr) {
 		case selection != nil && selection.Kind() == types.MethodExpr && isInterfaceMethod(obj):
 			// I.M(x, args…): the method of x's dynamic type.
 			if len(call.Args) > 0 {
-				w.callSite(&site{pos: funPos(call), recvExpr: call.Args[0], method: obj.Name(), args: call.Args[1:]})
+				w.callSite(&site{pos: funPos(call), recvExpr: call.Args[0], recvType: selection.Recv(), method: obj.Name(), args: call.Args[1:], ellipsis: call.Ellipsis.IsValid()})
 			}
 		case selection != nil && selection.Kind() == types.MethodVal && (isInterfaceMethod(obj) || isTypeParam(selection.Recv())):
 			w.ifaceCall(call, sel, obj, selection.Recv())
 		case selection != nil && selection.Kind() == types.MethodVal:
-			w.staticCall(call, obj, selection.Recv())
+			w.staticCall(call, obj, selection.Recv(), sel.X)
 		default:
-			w.staticCall(call, obj, nil)
+			w.staticCall(call, obj, nil, nil)
 		}
 		return
 	}
 	if _, ok := fun.(*ast.FuncLit); ok {
 		return // its body is walked as part of this function
 	}
-	w.callSite(&site{pos: funPos(call), fnExpr: fun, args: call.Args})
+	if w.yieldCall(fun) {
+		return
+	}
+	w.callSite(&site{pos: funPos(call), fnExpr: fun, args: call.Args, ellipsis: call.Ellipsis.IsValid()})
 }
 
 // calleeIdent is the identifier naming what a call calls: f in f(x),
@@ -500,8 +282,26 @@ func (w *walker) typeArgs(id *ast.Ident, recv types.Type) []types.Type {
 	return out
 }
 
+func typeArgsOf(t types.Type) []types.Type {
+	if t == nil {
+		return nil
+	}
+	if ptr, ok := t.(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.TypeArgs() == nil {
+		return nil
+	}
+	out := make([]types.Type, n.TypeArgs().Len())
+	for i := range out {
+		out[i] = n.TypeArgs().At(i)
+	}
+	return out
+}
+
 // staticCall judges a call whose target is known.
-func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, recv types.Type) {
+func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, recv types.Type, recvExpr ast.Expr) {
 	p := w.p
 	if fn.Pkg() == nil || isMembrane(fn.Pkg().Path()) {
 		return // error.Error and the like; the membrane
@@ -520,14 +320,15 @@ func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, recv types.Type)
 			s.fix = w.fixFor(call, origin.FullName())
 			return
 		}
-		switch origin.FullName() {
-		case "maps.Keys", "maps.Values", "maps.All":
-			w.mapsIterator(call, origin)
-		}
+		w.stdChecks(call, origin)
 		// The standard library may call back what it is given: judged as a
 		// call with the obligations of its parameters.
 	}
-	w.callSite(&site{pos: funPos(call), callee: origin, targs: w.typeArgs(calleeIdent(call), recv), args: call.Args})
+	s := &site{pos: funPos(call), callee: origin, targs: w.typeArgs(calleeIdent(call), recv), args: call.Args, recvExpr: recvExpr, ellipsis: call.Ellipsis.IsValid()}
+	if returnsIterator(origin) {
+		w.consumerOf(call, s)
+	}
+	w.callSite(s)
 }
 
 // funPos is where a call is reported: at the name of what it calls, so two
@@ -561,13 +362,13 @@ func stdName(fn *types.Func) string {
 // type parameter's constraint).
 func (w *walker) ifaceCall(call *ast.CallExpr, f *ast.SelectorExpr, fn *types.Func, recvT types.Type) {
 	p := w.p
-	if _, isTP := types.Unalias(recvT).(*types.TypeParam); !isTP {
+	if !isTypeParam(recvT) {
 		iface := fn.Type().(*types.Signature).Recv().Type()
 		if p.isHost(iface) || p.isHost(recvT) || trustedInterface(iface) || wellKnownMethod(fn) {
 			return
 		}
 	}
-	w.callSite(&site{pos: f.Sel.Pos(), recvExpr: f.X, method: fn.Name(), args: call.Args})
+	w.callSite(&site{pos: f.Sel.Pos(), recvExpr: f.X, recvType: recvT, method: fn.Name(), args: call.Args, ellipsis: call.Ellipsis.IsValid()})
 }
 
 // trustedInterface: interfaces of the standard library (a value of one can

@@ -59,13 +59,13 @@ type byLen []string
 
 func (b byLen) Len() int           { return len(b) }
 func (b byLen) Less(i, j int) bool { return len(b[i]) < len(b[j]) }
-func (b byLen) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
+func (b byLen) Swap(i, j int)      { b[i], b[j] = b[j], b[i] } // want Swap:`closed writes\[\-1\]`
 
 type byTime []string
 
 func (b byTime) Len() int           { return len(b) }
 func (b byTime) Less(i, j int) bool { return time.Now().Unix()%2 == 0 } // want `time.Now` Less:`open: dynamic\.byTime\.Less → time\.Now`
-func (b byTime) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
+func (b byTime) Swap(i, j int)      { b[i], b[j] = b[j], b[i] } // want Swap:`closed writes\[\-1\]`
 
 type service struct {
 	hook func() int64
@@ -106,7 +106,7 @@ func BadInterface(fc flow.Context, items []string) int64 { // want `flow BadInte
 	return total(clocked{}, items)
 }
 
-// pick returns some Pricer; which one cannot be known here.
+// pick returns a Pricer: its return statements say which types.
 func pick(i int) Pricer {
 	if i > 0 {
 		return flat{}
@@ -115,9 +115,9 @@ func pick(i int) Pricer {
 }
 
 //flowgen:flow
-func Unknown(fc flow.Context, i int) int64 { // want `flow Unknown is not closed` Unknown:`open: dynamic\.Unknown → dynamic\.Pricer\.Price`
+func Unknown(fc flow.Context, i int) int64 { // want `flow Unknown is not closed` Unknown:`open: dynamic\.Unknown → dynamic\.clocked\.Price → time\.Now`
 	p := pick(i)
-	return p.Price("x") // want `dynamic.Pricer.Price: is called through an interface whose implementation cannot be known: cannot prove closed`
+	return p.Price("x") // judged against flat and clocked: clocked reads the clock
 }
 
 //flowgen:flow

@@ -41,7 +41,7 @@ func Stamped[T any](x T) (T, int64) { // want Stamped:`open: generics\.Stamped �
 // Stack is a generic type whose methods are judged like functions.
 type Stack[T any] struct{ items []T }
 
-func (s *Stack[T]) Push(x T) { s.items = append(s.items, x) }
+func (s *Stack[T]) Push(x T) { s.items = append(s.items, x) } // want Push:`closed writes\[\-1\]`
 func (s *Stack[T]) Len() int { return len(s.items) }
 
 // Sum calls a method through a type parameter of its receiver type.
@@ -75,6 +75,6 @@ func Stamp(fc flow.Context, x int) int64 { // want `flow Stamp is not closed: St
 }
 
 //flowgen:flow
-func ThroughInterface(fc flow.Context, items []Pricer) int { // want `flow ThroughInterface is not closed` ThroughInterface:`open: generics\.ThroughInterface → generics\.Pricer\.Price`
+func ThroughInterface(fc flow.Context, items []Pricer) int { // want `flow ThroughInterface is not closed` ThroughInterface:`open: generics\.ThroughInterface → generics\.Surge\.Price → time\.Now`
 	return Total(items) // want `generics.Pricer.Price: is called through an interface`
 }

@@ -31,8 +31,8 @@ var (
 	// names is written by setupNames, which only init calls.
 	names []string
 
-	// Threshold is exported: other packages could change it.
-	Threshold = 10
+	// Threshold is exported and written by SetThreshold.
+	Threshold = 10 // want Threshold:`written at globals/globals\.go:90:28`
 )
 
 func init() {
@@ -85,3 +85,6 @@ func Log(fc flow.Context, s string) { // want `flow Log is not closed` Log:`open
 func Exported(fc flow.Context, n int) bool { // want `flow Exported is not closed` Exported:`open: globals\.Exported → package variable Threshold`
 	return n > Threshold // want `package variable Threshold: reads an exported variable other packages can change: cannot prove closed`
 }
+
+// SetThreshold changes Threshold: a flow reading it is not closed.
+func SetThreshold(n int) { Threshold = n } // want SetThreshold:`open: globals\.SetThreshold → package variable Threshold`

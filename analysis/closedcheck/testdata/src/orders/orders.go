@@ -49,7 +49,7 @@ func (o Order) Total() int64 {
 	return t
 }
 
-func (o *Order) Normalize() {
+func (o *Order) Normalize() { // want Normalize:`closed writes\[\-1\]`
 	for i := range o.Lines {
 		o.Lines[i].SKU = strings.ToUpper(strings.TrimSpace(o.Lines[i].SKU))
 	}

@@ -9,8 +9,8 @@ import (
 // ErrEmpty is a sentinel error: importers may read it.
 var ErrEmpty = errors.New("empty") // want ErrEmpty:"sentinel"
 
-// Rates is an exported table: importers cannot prove it is not changed.
-var Rates = map[string]int{"eur": 100}
+// Rates is an exported table its package changes (SetRate below).
+var Rates = map[string]int{"eur": 100} // want Rates:`written at leaf/leaf\.go:34:39`
 
 // Stamp reads the clock.
 func Stamp() int64 { return time.Now().Unix() } // want Stamp:"open: leaf.Stamp → time.Now: reads the wall clock"
@@ -29,3 +29,6 @@ func Each[T interface{ Name() string }](xs []T) []string { // want Each:`closed 
 	}
 	return out
 }
+
+// SetRate changes a rate: Rates is not a constant table.
+func SetRate(cur string, cents int) { Rates[cur] = cents } // want SetRate:`open: leaf\.SetRate → package variable Rates`

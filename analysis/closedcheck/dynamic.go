@@ -1,0 +1,541 @@
+package closedcheck
+
+import (
+	"go/ast"
+	"go/types"
+	"slices"
+)
+
+// discharge resolves one obligation of a callee at a call site.
+func (j *judge) discharge(fn *types.Func, o Obligation, targs []types.Type, args argsInfo, recv *recvInfo, depth int) {
+	p := j.p
+	if depth > maxDepth {
+		j.problem(p.funcName(fn), "calls what it is given through too many hands to resolve: cannot prove closed", KindDynamic)
+		return
+	}
+	switch {
+	case o.Iface != "":
+		j.unknownIfaceKey(o, depth)
+	case o.TypeParam:
+		if o.Param >= len(targs) {
+			j.problem(p.funcName(fn), "calls methods of a type parameter that cannot be resolved: cannot prove closed", KindDynamic)
+			return
+		}
+		j.methodOnType(targs[o.Param], o.Method, argsInfo{}, depth+1)
+	case o.Param == -1:
+		j.receiver(fn, o, recv, depth+1)
+	case args.through:
+		j.fi.oblige(o)
+	case !args.known:
+		j.problem(p.funcName(fn), "is passed as a value, and calls what it is given: cannot prove closed", KindDynamic)
+	default:
+		sig := fn.Type().(*types.Signature)
+		path := o.Path
+		var given []ast.Expr
+		switch {
+		case sig.Variadic() && o.Param == sig.Params().Len()-1:
+			if args.ellipsis {
+				given = args.exprs[min(o.Param, len(args.exprs)):]
+			} else {
+				given = args.exprs[min(o.Param, len(args.exprs)):]
+				path = trimElem(path)
+			}
+		case o.Param < len(args.exprs):
+			given = []ast.Expr{args.exprs[o.Param]}
+		}
+		for _, a := range given {
+			if a == loopBody {
+				continue // the body of a range: walked where it is written
+			}
+			vals := j.r0().selectPaths(j.values(a), path)
+			j.use(vals, o, a, pathType(p.pass.TypesInfo.TypeOf(a), path), depth+1)
+		}
+	}
+}
+
+func (j *judge) r0() *resolver {
+	if j.r == nil {
+		j.r = j.p.resolver(j.fi)
+	}
+	return j.r
+}
+
+// use: what a callee does with a value it is given (o says what).
+func (j *judge) use(vals []value, o Obligation, e ast.Expr, static types.Type, depth int) {
+	if o.Method == "" {
+		j.callValue(e, vals, argsInfo{}, o.Ordered, depth)
+		return
+	}
+	j.callMethod(vals, o.Method, static, argsInfo{}, depth)
+}
+
+// callValue judges a call of a function value, which can hold vals.
+func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool, depth int) {
+	if depth > maxDepth {
+		j.problem("function value", "is passed through too many hands to resolve: cannot prove closed", KindDynamic)
+		return
+	}
+	reported := false
+	for _, v := range vals {
+		switch v.kind {
+		case vFunc:
+			var recv *recvInfo
+			if v.recv != nil {
+				recv = &recvInfo{vals: j.r0().values(v.recv, v.fr), static: j.p.pass.TypesInfo.TypeOf(v.recv)}
+			}
+			j.applyCallee(v.fn, v.targs, args, recv, depth)
+		case vParam:
+			j.fi.oblige(Obligation{Param: v.param, Path: v.path, Ordered: ordered})
+		case vForeign:
+			j.foreignCall(v, args, depth)
+		case vUnknown:
+			if !reported {
+				subject, what := unknownCallee(j.p, e, v.why)
+				j.problem(subject, what, KindDynamic)
+				reported = true
+			}
+		}
+	}
+}
+
+// foreignCall judges a call of a function value held by another package's
+// variable, from the variable's fact.
+func (j *judge) foreignCall(v value, args argsInfo, depth int) {
+	var vf varFact
+	j.p.pass.ImportObjectFact(v.v, &vf)
+	subject := "package variable " + v.v.Pkg().Name() + "." + v.v.Name() + pathString(v.path)
+	for _, c := range vf.Calls {
+		if !slices.Equal(c.Path, v.path) {
+			continue
+		}
+		for _, r := range c.Reasons {
+			j.s.results = append(j.s.results, result{foreign: r, subject: subject})
+			j.p.blame(j.fi, r)
+		}
+		for _, o := range c.Obligations {
+			if o.Param >= 0 && !o.TypeParam && o.Iface == "" {
+				j.dischargeArgs(subject, o, args, depth)
+			} else if o.Iface != "" {
+				j.unknownIfaceKey(o, depth)
+			}
+		}
+	}
+}
+
+func (j *judge) unknownIfaceKey(o Obligation, depth int) {
+	if j.summ {
+		j.fi.oblige(o)
+		return
+	}
+	t := j.p.lookupType(o.Iface)
+	if t == nil {
+		j.problem(o.Iface+"."+o.Method, "is called through an interface closedcheck cannot find: cannot prove closed", KindDynamic)
+		return
+	}
+	j.unknownIface(t, o.Method, argsInfo{}, depth+1)
+}
+
+// unknownCallee names a function value that cannot be traced.
+func unknownCallee(p *pkgState, e ast.Expr, why string) (string, string) {
+	switch why {
+	case "is passed through too many hands to resolve":
+		return "function value", why + ": cannot prove closed"
+	}
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		if v := p.packageVar(x); v != nil {
+			return "package variable " + v.Name(), "is a function that can change: cannot prove closed"
+		}
+		return x.Name, "is a function value whose target cannot be known: cannot prove closed"
+	case *ast.SelectorExpr:
+		if v := p.packageVar(x.Sel); v != nil {
+			return "package variable " + v.Pkg().Name() + "." + v.Name(), "is a function that can change: cannot prove closed"
+		}
+		return "field " + x.Sel.Name, "holds a function whose target cannot be known: cannot prove closed"
+	case *ast.IndexExpr:
+		return "function value", "comes from a table whose contents cannot be known: cannot prove closed"
+	}
+	return "function value", "has a target that cannot be known: cannot prove closed"
+}
+
+// callMethod judges a call of method on values (static: the type the
+// code calls it on).
+func (j *judge) callMethod(vals []value, method string, static types.Type, args argsInfo, depth int) {
+	p := j.p
+	if depth > maxDepth {
+		j.problem(method, "is called through too many hands to resolve: cannot prove closed", KindDynamic)
+		return
+	}
+	if static != nil && isTypeParam(static) {
+		j.methodOnType(static, method, args, depth)
+		return
+	}
+	if static != nil && !types.IsInterface(static) {
+		// The method is known from the type; the values say what it is
+		// called on.
+		j.methodOnValue(value{kind: vType, typ: static}, method, args, depth, vals)
+		return
+	}
+	if static != nil && types.IsInterface(static) && p.interfaceOK(static, method) {
+		return
+	}
+	fallback := false
+	for _, v := range vals {
+		switch v.kind {
+		case vComposite, vType:
+			if v.typ == nil || types.IsInterface(v.typ) {
+				fallback = true
+				continue
+			}
+			j.methodOnValue(v, method, args, depth, []value{v})
+		case vParam:
+			j.fi.oblige(Obligation{Param: v.param, Path: v.path, Method: method})
+		case vCall:
+			if !j.resultMethod(v, method, args, depth) {
+				fallback = true
+			}
+		case vNil:
+		default:
+			fallback = true
+		}
+	}
+	if fallback || len(vals) == 0 && static != nil && types.IsInterface(static) {
+		j.unknownIface(static, method, args, depth)
+	}
+}
+
+// methodOnValue judges method of a value of a known concrete type; recv
+// are the values it is called on, if known.
+func (j *judge) methodOnValue(v value, method string, args argsInfo, depth int, recv []value) {
+	obj, _, _ := types.LookupFieldOrMethod(v.typ, true, j.p.pass.Pkg, method)
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		j.problem(typeName(v.typ)+"."+method, "cannot be resolved: cannot prove closed", KindDynamic)
+		return
+	}
+	if isInterfaceMethod(fn) {
+		// Promoted from an embedded interface.
+		j.unknownIface(fn.Type().(*types.Signature).Recv().Type(), method, args, depth)
+		return
+	}
+	j.applyCallee(fn.Origin(), typeArgsOf(v.typ), args, &recvInfo{vals: recv, static: v.typ}, depth)
+}
+
+// resultMethod judges a method of an interface a function of another
+// package returned, from its fact; false when the fact cannot say.
+func (j *judge) resultMethod(v value, method string, args argsInfo, depth int) bool {
+	if v.fn == nil || v.fn.Pkg() == nil || isStd(v.fn.Pkg().Path()) || v.fn.Pkg() == j.p.pass.Pkg {
+		return false
+	}
+	var ff funcFact
+	if !j.p.pass.ImportObjectFact(v.fn, &ff) {
+		return j.p.analysed(v.fn.Pkg()) // no fact: what it returns is closed to call
+	}
+	for _, rm := range ff.Results {
+		if rm.Result != v.res {
+			continue
+		}
+		if rm.Unknown {
+			return false
+		}
+		for _, m := range rm.Methods {
+			if m.Name != method {
+				continue
+			}
+			subject := j.p.funcName(v.fn) + "(…)." + method
+			for _, r := range m.Reasons {
+				j.s.results = append(j.s.results, result{foreign: r, subject: subject})
+				j.p.blame(j.fi, r)
+			}
+			for _, o := range m.Obligations {
+				if o.Param >= 0 && !o.TypeParam && o.Iface == "" {
+					j.dischargeArgs(subject, o, args, depth)
+				} else if o.Iface != "" {
+					j.unknownIfaceKey(o, depth)
+				}
+			}
+		}
+		return true
+	}
+	return true
+}
+
+// dischargeArgs discharges an obligation on an argument of a method whose
+// signature is only known through a fact.
+func (j *judge) dischargeArgs(subject string, o Obligation, args argsInfo, depth int) {
+	switch {
+	case args.through:
+		j.fi.oblige(o)
+	case !args.known:
+		j.problem(subject, "is passed as a value, and calls what it is given: cannot prove closed", KindDynamic)
+	case o.Param < len(args.exprs):
+		a := args.exprs[o.Param]
+		j.use(j.r0().selectPaths(j.values(a), o.Path), o, a, pathType(j.p.pass.TypesInfo.TypeOf(a), o.Path), depth+1)
+	}
+}
+
+// receiver discharges an obligation on the receiver of a method: on its
+// values where they are known, else through the static type of what the
+// path leads to.
+func (j *judge) receiver(fn *types.Func, o Obligation, recv *recvInfo, depth int) {
+	var static types.Type
+	if recv != nil && recv.static != nil {
+		static = pathType(recv.static, o.Path)
+	} else if r := fn.Type().(*types.Signature).Recv(); r != nil {
+		static = pathType(r.Type(), o.Path)
+	}
+	if recv != nil && len(recv.vals) > 0 {
+		vals := j.r0().selectPaths(recv.vals, o.Path)
+		if o.Method == "" {
+			j.callValue(&ast.SelectorExpr{X: ast.NewIdent("_"), Sel: ast.NewIdent(lastField(o.Path))}, vals, argsInfo{}, o.Ordered, depth)
+		} else {
+			j.callMethod(vals, o.Method, static, argsInfo{}, depth)
+		}
+		return
+	}
+	if o.Method == "" {
+		j.problem("field "+lastField(o.Path), "holds a function whose target cannot be known: cannot prove closed", KindDynamic)
+		return
+	}
+	j.callMethod(nil, o.Method, static, argsInfo{}, depth)
+}
+
+func lastField(path []string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] != "[]" {
+			return path[i]
+		}
+	}
+	return "value"
+}
+
+// pathType follows fields and elements from a type.
+func pathType(t types.Type, path []string) types.Type {
+	for _, step := range path {
+		if t == nil {
+			return nil
+		}
+		if ptr, ok := t.Underlying().(*types.Pointer); ok {
+			t = ptr.Elem()
+		}
+		if step == "[]" {
+			switch u := t.Underlying().(type) {
+			case *types.Slice:
+				t = u.Elem()
+			case *types.Array:
+				t = u.Elem()
+			case *types.Map:
+				t = u.Elem()
+			default:
+				return nil
+			}
+			continue
+		}
+		obj, _, _ := types.LookupFieldOrMethod(t, true, nil, step)
+		f, ok := obj.(*types.Var)
+		if !ok {
+			// An unexported field of another package: look it up by name.
+			st, isStruct := t.Underlying().(*types.Struct)
+			if !isStruct {
+				return nil
+			}
+			f = nil
+			for i := range st.NumFields() {
+				if st.Field(i).Name() == step {
+					f = st.Field(i)
+				}
+			}
+			if f == nil {
+				return nil
+			}
+		}
+		t = f.Type()
+	}
+	return t
+}
+
+// methodOnType resolves a call of method on a value of type t whose
+// contents are not known.
+func (j *judge) methodOnType(t types.Type, method string, args argsInfo, depth int) {
+	if tp, ok := types.Unalias(t).(*types.TypeParam); ok {
+		if idx, ok := j.fi.tparams[tp]; ok {
+			j.fi.oblige(Obligation{Param: idx, TypeParam: true, Method: method})
+			return
+		}
+		j.problem(method, "is called on a type parameter that cannot be resolved: cannot prove closed", KindDynamic)
+		return
+	}
+	if types.IsInterface(t) {
+		j.unknownIface(t, method, args, depth)
+		return
+	}
+	j.methodOnValue(value{kind: vType, typ: t}, method, args, depth, nil)
+}
+
+// unknownIface judges a call of method through an interface whose value
+// cannot be traced: host, standard and well-known methods are fine; an
+// unexported interface of this package has its implementations here; an
+// exported one is judged against every implementation the program shows,
+// at the flow (the obligation moves up to it).
+func (j *judge) unknownIface(t types.Type, method string, args argsInfo, depth int) {
+	p := j.p
+	if t == nil {
+		j.problem(method, "is called on a value whose type cannot be known: cannot prove closed", KindDynamic)
+		return
+	}
+	if p.interfaceOK(t, method) {
+		return
+	}
+	if !types.IsInterface(t) {
+		j.methodOnType(t, method, args, depth)
+		return
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.TypeArgs().Len() > 0 || n.Obj().Pkg() == nil {
+		j.problem(typeName(t)+"."+method, "is called through an interface whose implementation cannot be known: cannot prove closed", KindDynamic)
+		return
+	}
+	if impls, ok := p.localImplementations(n); ok {
+		for _, impl := range impls {
+			j.methodOnType(impl, method, args, depth+1)
+		}
+		return
+	}
+	if !j.fi.flow || j.summ {
+		j.fi.oblige(Obligation{Iface: typeKey(n), Method: method})
+		return
+	}
+	key := typeKey(n) + "." + method
+	if j.fi.ifaceDone[key] {
+		return
+	}
+	if j.fi.ifaceDone == nil {
+		j.fi.ifaceDone = map[string]bool{}
+	}
+	j.fi.ifaceDone[key] = true
+	impls := p.implementations(n)
+	if len(impls) == 0 {
+		j.problem(typeName(t)+"."+method, "is called through an interface whose implementation cannot be known: cannot prove closed", KindDynamic)
+		return
+	}
+	for _, impl := range impls {
+		before := len(j.fi.v.reasons)
+		j.methodOnType(impl, method, args, depth+1)
+		if len(j.fi.v.reasons) > before {
+			j.s.results = append(j.s.results, result{via: j.fi.v.reasons[before], viaImpl: typeName(impl), subject: typeName(t) + "." + method})
+		}
+	}
+}
+
+func typeKey(n *types.Named) string { return n.Obj().Pkg().Path() + "." + n.Obj().Name() }
+
+// lookupType finds a named type by key among the packages visible.
+func (p *pkgState) lookupType(key string) types.Type {
+	i := len(key) - 1
+	for i >= 0 && key[i] != '.' {
+		i--
+	}
+	if i <= 0 {
+		return nil
+	}
+	pkg := p.packageByPath(key[:i])
+	if pkg == nil {
+		return nil
+	}
+	tn, ok := pkg.Scope().Lookup(key[i+1:]).(*types.TypeName)
+	if !ok {
+		return nil
+	}
+	return tn.Type()
+}
+
+// interfaceOK: calls through host interfaces, trusted interfaces and
+// well-known methods need no resolution.
+func (p *pkgState) interfaceOK(t types.Type, method string) bool {
+	if !types.IsInterface(t) {
+		return false
+	}
+	if p.isHost(t) || trustedInterface(t) {
+		return true
+	}
+	obj, _, _ := types.LookupFieldOrMethod(t, true, p.pass.Pkg, method)
+	if fn, ok := obj.(*types.Func); ok {
+		if wellKnownMethod(fn) {
+			return true
+		}
+		if recv := fn.Type().(*types.Signature).Recv(); recv != nil && (p.isHost(recv.Type()) || trustedInterface(recv.Type())) {
+			return true
+		}
+	}
+	return false
+}
+
+// localImplementations returns the types of this package implementing an
+// unexported interface declared in it (each type T, or *T if only it does).
+func (p *pkgState) localImplementations(n *types.Named) ([]types.Type, bool) {
+	if n.Obj().Pkg() != p.pass.Pkg || n.Obj().Exported() || n.TypeParams().Len() > 0 {
+		return nil, false
+	}
+	return p.implsIn(n, []*types.Package{p.pass.Pkg}), true
+}
+
+// implementations returns the types of every package visible from this
+// one (but the standard library's: a value of one can only come from code
+// closedcheck judges) that implement an interface.
+func (p *pkgState) implementations(n *types.Named) []types.Type {
+	if p.pkgIndex == nil {
+		p.packageByPath(p.pass.Pkg.Path())
+	}
+	var pkgs []*types.Package
+	for path, pkg := range p.pkgIndex {
+		if !isStd(path) && !isMembrane(path) {
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	slices.SortFunc(pkgs, func(a, b *types.Package) int {
+		switch {
+		case a.Path() < b.Path():
+			return -1
+		case a.Path() > b.Path():
+			return 1
+		}
+		return 0
+	})
+	return p.implsIn(n, pkgs)
+}
+
+func (p *pkgState) implsIn(n *types.Named, pkgs []*types.Package) []types.Type {
+	key := typeKey(n)
+	if impls, ok := p.impls[key]; ok {
+		return impls
+	}
+	iface, ok := n.Underlying().(*types.Interface)
+	if !ok {
+		return nil
+	}
+	var impls []types.Type
+	for _, pkg := range pkgs {
+		scope := pkg.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || tn.IsAlias() || types.IsInterface(tn.Type()) {
+				continue
+			}
+			if nt, ok := tn.Type().(*types.Named); ok && nt.TypeParams().Len() > 0 {
+				continue
+			}
+			switch {
+			case types.Implements(tn.Type(), iface):
+				impls = append(impls, tn.Type())
+			case types.Implements(types.NewPointer(tn.Type()), iface):
+				impls = append(impls, types.NewPointer(tn.Type()))
+			}
+		}
+	}
+	p.impls[key] = impls
+	return impls
+}
+
+func typeName(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string { return p.Name() })
+}

@@ -1,0 +1,725 @@
+package closedcheck
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"slices"
+)
+
+// This file is a small points-to approximation: for an expression, the
+// values it can hold — a function, a function literal, a composite literal,
+// a value of a known type, a parameter of the function being judged, the
+// result of a call — found by following the assignments of locals,
+// parameters of callees, fields and elements of composite literals, and
+// package variables never written after initialisation.
+
+// source is one value given to a local variable.
+type source struct {
+	expr     ast.Expr
+	result   int      // the result of a call that has several; -1 when expr is the value
+	rangeOf  ast.Expr // the value (or key, with rangeKey) of a range over rangeOf
+	rangeKey bool
+	path     []string // for x.f = e and x[k] = e: where in the variable e goes
+}
+
+// local is what a local variable (or a parameter) is given in its function.
+type local struct {
+	srcs      []source
+	addressed bool // its address is taken: it can change through the pointer
+	bumped    bool // incremented, or assigned by an operator
+	litParam  bool // a parameter of a function literal: its arguments are not traced
+}
+
+// assignedOnce returns the one value a local variable is ever given.
+func (fi *fnInfo) assignedOnce(v *types.Var) ast.Expr {
+	l := fi.locals[v]
+	if l == nil || l.addressed || l.bumped || len(l.srcs) != 1 || l.srcs[0].path != nil || l.srcs[0].rangeOf != nil {
+		return nil
+	}
+	return l.srcs[0].expr
+}
+
+// collectLocals records every value given to the function's locals and
+// parameters.
+func (p *pkgState) collectLocals(fi *fnInfo, body ast.Node) {
+	info := p.pass.TypesInfo
+	get := func(id *ast.Ident) *local {
+		obj := info.Defs[id]
+		if obj == nil {
+			obj = info.Uses[id]
+		}
+		v, ok := obj.(*types.Var)
+		if !ok || v.IsField() || v.Pkg() == nil || v.Parent() == v.Pkg().Scope() {
+			return nil
+		}
+		l := fi.locals[v]
+		if l == nil {
+			l = &local{}
+			fi.locals[v] = l
+		}
+		return l
+	}
+	assign := func(lhs, rhs ast.Expr, result int) {
+		var path []string
+		e := ast.Unparen(lhs)
+		for {
+			switch x := e.(type) {
+			case *ast.SelectorExpr:
+				if _, isPkg := info.Uses[identOf(x.X)].(*types.PkgName); isPkg {
+					return
+				}
+				path = append([]string{x.Sel.Name}, path...)
+				e = ast.Unparen(x.X)
+				continue
+			case *ast.IndexExpr:
+				path = append([]string{"[]"}, path...)
+				e = ast.Unparen(x.X)
+				continue
+			case *ast.StarExpr:
+				e = ast.Unparen(x.X)
+				continue
+			case *ast.Ident:
+				if l := get(x); l != nil {
+					l.srcs = append(l.srcs, source{expr: rhs, result: result, path: path})
+				}
+			}
+			return
+		}
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			for _, f := range n.Type.Params.List {
+				for _, id := range f.Names {
+					if l := get(id); l != nil {
+						l.litParam = true
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for i, id := range n.Names {
+				switch {
+				case len(n.Values) == len(n.Names):
+					assign(id, n.Values[i], -1)
+				case len(n.Values) == 1:
+					assign(id, n.Values[0], i)
+				default:
+					get(id) // the zero value
+				}
+			}
+		case *ast.AssignStmt:
+			for i, lhs := range n.Lhs {
+				switch {
+				case n.Tok != token.DEFINE && n.Tok != token.ASSIGN:
+					if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
+						if l := get(id); l != nil {
+							l.bumped = true
+						}
+					}
+				case len(n.Rhs) == len(n.Lhs):
+					assign(lhs, n.Rhs[i], -1)
+				case len(n.Rhs) == 1:
+					assign(lhs, n.Rhs[0], i)
+				}
+			}
+		case *ast.IncDecStmt:
+			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok {
+				if l := get(id); l != nil {
+					l.bumped = true
+				}
+			}
+		case *ast.RangeStmt:
+			if id, ok := n.Key.(*ast.Ident); ok {
+				if l := get(id); l != nil {
+					l.srcs = append(l.srcs, source{rangeOf: n.X, rangeKey: true})
+				}
+			}
+			if id, ok := n.Value.(*ast.Ident); ok {
+				if l := get(id); l != nil {
+					l.srcs = append(l.srcs, source{rangeOf: n.X})
+				}
+			}
+		case *ast.UnaryExpr:
+			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Op == token.AND {
+				if l := get(id); l != nil {
+					l.addressed = true
+				}
+			}
+		}
+		return true
+	})
+}
+
+// valKind is the kind of a value.
+type valKind uint8
+
+const (
+	vUnknown   valKind = iota // cannot be traced; why says so
+	vNil                      // nil, or a field never set
+	vFunc                     // a function or method (fn); recv is the method value's receiver
+	vLit                      // a function literal: judged where it is written
+	vComposite                // a composite literal (typ is its type, a pointer for &T{…})
+	vType                     // a value of a known concrete type, contents unknown
+	vParam                    // a parameter of the function judged, and a path into it
+	vCall                     // result of a call whose code is the callee's
+	vForeign                  // what another package's variable holds at path (its fact says)
+)
+
+// value is one value an expression can hold.
+type value struct {
+	kind  valKind
+	fn    *types.Func
+	lit   *ast.FuncLit
+	comp  *ast.CompositeLit
+	typ   types.Type
+	param int
+	path  []string
+	call  *ast.CallExpr
+	res   int    // which result of call
+	why   string // for vUnknown
+	fr    *frame // where comp, call and recv are written
+	recv  ast.Expr
+	targs []types.Type
+	v     *types.Var // for vForeign
+}
+
+// frame is the function an expression is in, with the arguments it was
+// called with when they are known (resolving a callee's return values).
+type frame struct {
+	fi     *fnInfo
+	args   []ast.Expr // nil: the function judged, whose parameters are obligations
+	recv   ast.Expr   // the receiver the method was called on
+	caller *frame
+	depth  int
+}
+
+// resolver finds values; it notes the package variables it reads through.
+type resolver struct {
+	p     *pkgState
+	fi    *fnInfo // the function judged
+	seen  map[seenKey]bool
+	steps int
+}
+
+type seenKey struct {
+	e  ast.Expr
+	fi *fnInfo
+}
+
+const maxSteps = 400
+
+func (p *pkgState) resolver(fi *fnInfo) *resolver {
+	return &resolver{p: p, fi: fi, seen: map[seenKey]bool{}}
+}
+
+func unknown(why string) []value { return []value{{kind: vUnknown, why: why}} }
+
+// values returns what e, written in frame fr, can hold.
+func (r *resolver) values(e ast.Expr, fr *frame) []value {
+	r.steps++
+	if r.steps > maxSteps || fr.depth > maxDepth {
+		return unknown("is passed through too many hands to resolve")
+	}
+	k := seenKey{e, fr.fi}
+	if r.seen[k] {
+		return nil // a cycle: what it adds is found elsewhere
+	}
+	r.seen[k] = true
+	defer delete(r.seen, k)
+	info := r.p.pass.TypesInfo
+	e = ast.Unparen(e)
+	switch x := e.(type) {
+	case *ast.FuncLit:
+		return []value{{kind: vLit, lit: x, fr: fr}}
+	case *ast.CompositeLit:
+		return []value{{kind: vComposite, comp: x, typ: info.TypeOf(x), fr: fr}}
+	case *ast.UnaryExpr:
+		if x.Op == token.AND {
+			vals := r.values(x.X, fr)
+			for i := range vals {
+				if vals[i].kind == vComposite || vals[i].kind == vType {
+					vals[i].typ = types.NewPointer(vals[i].typ)
+				}
+			}
+			return vals
+		}
+	case *ast.StarExpr:
+		vals := r.values(x.X, fr)
+		for i := range vals {
+			if ptr, ok := vals[i].typ.(*types.Pointer); ok && (vals[i].kind == vComposite || vals[i].kind == vType) {
+				vals[i].typ = ptr.Elem()
+			}
+		}
+		return vals
+	case *ast.TypeAssertExpr:
+		if t := info.TypeOf(x); t != nil && !types.IsInterface(t) {
+			return []value{{kind: vType, typ: t}}
+		}
+		return r.values(x.X, fr)
+	case *ast.Ident:
+		return r.ident(x, fr)
+	case *ast.SelectorExpr:
+		return r.selector(x, fr)
+	case *ast.IndexExpr:
+		if tv, ok := info.Types[x.X]; ok {
+			switch tv.Type.Underlying().(type) {
+			case *types.Map, *types.Slice, *types.Array, *types.Pointer:
+				return r.selectPath(r.values(x.X, fr), "[]")
+			case *types.Signature:
+				return r.values(x.X, fr) // an explicit instantiation
+			}
+		}
+	case *ast.IndexListExpr:
+		return r.values(x.X, fr)
+	case *ast.SliceExpr:
+		return r.values(x.X, fr)
+	case *ast.CallExpr:
+		return r.call(x, fr, -1)
+	}
+	if t := info.TypeOf(e); t != nil && !types.IsInterface(t) {
+		if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
+			return []value{{kind: vType, typ: t}}
+		}
+	}
+	return unknown("cannot be traced")
+}
+
+func (r *resolver) ident(x *ast.Ident, fr *frame) []value {
+	info := r.p.pass.TypesInfo
+	if x.Name == "nil" {
+		if _, ok := info.Uses[x].(*types.Nil); ok {
+			return []value{{kind: vNil}}
+		}
+	}
+	switch obj := info.Uses[x].(type) {
+	case *types.Func:
+		v := value{kind: vFunc, fn: obj.Origin()}
+		if inst, ok := info.Instances[x]; ok && inst.TypeArgs != nil {
+			for i := range inst.TypeArgs.Len() {
+				v.targs = append(v.targs, inst.TypeArgs.At(i))
+			}
+		}
+		return []value{v}
+	case *types.Var:
+		if obj.Pkg() != nil && obj.Parent() == obj.Pkg().Scope() {
+			return r.packageVar(obj, nil)
+		}
+		return r.localVar(obj, fr, nil)
+	}
+	return unknown("cannot be traced")
+}
+
+// localVar: the values given to a local or parameter of frame fr's
+// function, and what it holds as a parameter.
+func (r *resolver) localVar(v *types.Var, fr *frame, path []string) []value {
+	var out []value
+	if idx, ok := fr.fi.params[v]; ok {
+		switch {
+		case fr.args == nil && fr.recv == nil:
+			out = append(out, value{kind: vParam, param: idx, path: slices.Clone(path)})
+		case idx == -1 && fr.recv != nil:
+			out = append(out, r.selectPaths(r.values(fr.recv, fr.caller), path)...)
+		case idx >= 0 && idx < len(fr.args):
+			sig := fr.fi.obj.Type().(*types.Signature)
+			if sig.Variadic() && idx == sig.Params().Len()-1 {
+				// The elements are the remaining arguments.
+				for _, a := range fr.args[idx:] {
+					out = append(out, r.selectPaths(r.values(a, fr.caller), trimElem(path))...)
+				}
+			} else {
+				out = append(out, r.selectPaths(r.values(fr.args[idx], fr.caller), path)...)
+			}
+		default:
+			out = append(out, unknown("is a parameter whose argument cannot be known")...)
+		}
+	} else if fr.fi.flow && isParamOf(fr.fi, v) {
+		return unknown("is a parameter of the flow, whose value cannot be known")
+	}
+	l := fr.fi.locals[v]
+	if l == nil || len(l.srcs) == 0 && !l.addressed && !l.litParam {
+		if _, isParam := fr.fi.params[v]; isParam || isParamOf(fr.fi, v) {
+			if len(out) == 0 {
+				return unknown("is a parameter of a function literal, whose argument cannot be known")
+			}
+			return out
+		}
+		// Never assigned: its zero value.
+		if t := v.Type(); len(path) == 0 && !types.IsInterface(t) {
+			if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
+				return append(out, value{kind: vType, typ: t})
+			}
+		}
+		return append(out, value{kind: vNil})
+	}
+	if l.litParam {
+		return append(out, unknown("is a parameter of a function literal, whose argument cannot be known")...)
+	}
+	if l.addressed {
+		return append(out, unknown("has its address taken, and can change through it")...)
+	}
+	for _, s := range l.srcs {
+		var vals []value
+		switch {
+		case s.rangeOf != nil:
+			if s.rangeKey {
+				if t := r.p.pass.TypesInfo.TypeOf(s.rangeOf); t != nil {
+					if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
+						continue // keys of maps and indexes: not values that call
+					}
+				}
+			}
+			vals = r.selectPath(r.values(s.rangeOf, fr), "[]")
+		case s.result >= 0:
+			if call, ok := ast.Unparen(s.expr).(*ast.CallExpr); ok {
+				vals = r.call(call, fr, s.result)
+			} else {
+				vals = unknown("cannot be traced") // v, ok := m[k] and the like
+				if ix, ok := ast.Unparen(s.expr).(*ast.IndexExpr); ok && s.result == 0 {
+					vals = r.values(ix, fr)
+				} else if ta, ok := ast.Unparen(s.expr).(*ast.TypeAssertExpr); ok && s.result == 0 {
+					vals = r.values(ta, fr)
+				}
+			}
+		default:
+			vals = r.values(s.expr, fr)
+		}
+		switch {
+		case s.path == nil:
+			out = append(out, r.selectPaths(vals, path)...)
+		case hasPrefix(path, s.path):
+			out = append(out, r.selectPaths(vals, path[len(s.path):])...)
+		case hasPrefix(s.path, path):
+			// x.f.g = e, asking for x.f: a composite holds e at .g; the value
+			// asked for is a mix, so what is asked of it is traced via the
+			// other sources and this one.
+			out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(s.path[len(path):], s.expr)}}, fr: fr})
+		}
+	}
+	return out
+}
+
+func isParamOf(fi *fnInfo, v *types.Var) bool {
+	if fi.decl == nil {
+		return false
+	}
+	sig := fi.obj.Type().(*types.Signature)
+	if sig.Recv() == v {
+		return true
+	}
+	for i := range sig.Params().Len() {
+		if sig.Params().At(i) == v {
+			return true
+		}
+	}
+	return false
+}
+
+// nest builds the key-value chain for a path written into: .f.g = e as
+// f: {g: e}. Elements become keyless.
+func nest(path []string, e ast.Expr) ast.Expr {
+	if len(path) == 0 {
+		return e
+	}
+	inner := nest(path[1:], e)
+	if len(path) > 1 {
+		inner = &ast.CompositeLit{Elts: []ast.Expr{inner}}
+	}
+	if path[0] == "[]" {
+		return inner
+	}
+	return &ast.KeyValueExpr{Key: ast.NewIdent(path[0]), Value: inner}
+}
+
+func hasPrefix(path, prefix []string) bool {
+	return len(prefix) <= len(path) && slices.Equal(path[:len(prefix)], prefix)
+}
+
+func trimElem(path []string) []string {
+	if len(path) > 0 && path[0] == "[]" {
+		return path[1:]
+	}
+	return path
+}
+
+// packageVar: the values of a package variable, through its initializer
+// and the writes of initialisation, when nothing else writes it.
+func (r *resolver) packageVar(v *types.Var, path []string) []value {
+	if v.Pkg() != r.p.pass.Pkg {
+		if isStd(v.Pkg().Path()) {
+			return unknown("is a variable of the standard library")
+		}
+		var vf varFact
+		r.p.pass.ImportObjectFact(v, &vf)
+		if vf.Written != "" || !r.p.analysed(v.Pkg()) {
+			return unknown("is a package variable of " + v.Pkg().Name() + " that can change")
+		}
+		return []value{{kind: vForeign, v: v, path: slices.Clone(path)}}
+	}
+	vi := r.p.vars[v]
+	if vi == nil || vi.written.IsValid() || vi.initFn == nil && len(vi.initSrcs) == 0 && vi.init == nil {
+		if vi != nil && !vi.written.IsValid() && vi.init == nil && len(vi.initWriters) == 0 {
+			return []value{{kind: vNil}}
+		}
+		return unknown("is a package variable that can change")
+	}
+	var out []value
+	if vi.init != nil && vi.initFn != nil {
+		fr := &frame{fi: vi.initFn, args: []ast.Expr{}}
+		out = append(out, r.selectPaths(r.values(vi.init, fr), path)...)
+	}
+	for _, s := range vi.initSrcs {
+		wfr := &frame{fi: s.fi, args: []ast.Expr{}}
+		vals := r.values(s.src.expr, wfr)
+		switch {
+		case hasPrefix(path, s.src.path):
+			out = append(out, r.selectPaths(vals, path[len(s.src.path):])...)
+		case hasPrefix(s.src.path, path):
+			out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(s.src.path[len(path):], s.src.expr)}}, fr: wfr})
+		}
+	}
+	if vi.init == nil && len(vi.initSrcs) == 0 {
+		return unknown("is a package variable set during initialisation in a way that cannot be traced")
+	}
+	return out
+}
+
+func (r *resolver) selector(x *ast.SelectorExpr, fr *frame) []value {
+	info := r.p.pass.TypesInfo
+	sel := info.Selections[x]
+	if sel == nil {
+		switch obj := info.Uses[x.Sel].(type) {
+		case *types.Func:
+			return []value{{kind: vFunc, fn: obj.Origin()}}
+		case *types.Var:
+			return r.packageVar(obj, nil)
+		}
+		return unknown("cannot be traced")
+	}
+	switch sel.Kind() {
+	case types.FieldVal:
+		return r.selectPath(r.values(x.X, fr), x.Sel.Name)
+	case types.MethodVal:
+		fn := sel.Obj().(*types.Func)
+		if isInterfaceMethod(fn) || isTypeParam(sel.Recv()) {
+			// A method value of an interface: the method of each dynamic type.
+			var out []value
+			for _, v := range r.values(x.X, fr) {
+				out = append(out, r.method(v, fn.Name(), x.X, fr)...)
+			}
+			return out
+		}
+		return []value{{kind: vFunc, fn: fn.Origin(), recv: x.X, fr: fr, targs: typeArgsOf(sel.Recv())}}
+	case types.MethodExpr:
+		fn := sel.Obj().(*types.Func)
+		if isInterfaceMethod(fn) {
+			return unknown("is an interface method expression")
+		}
+		return []value{{kind: vFunc, fn: fn.Origin(), targs: typeArgsOf(sel.Recv())}}
+	}
+	return unknown("cannot be traced")
+}
+
+// method is the method name of a value's dynamic type, as a function value.
+func (r *resolver) method(v value, name string, recv ast.Expr, fr *frame) []value {
+	switch v.kind {
+	case vComposite, vType:
+		if v.typ == nil || types.IsInterface(v.typ) {
+			return unknown("cannot be traced")
+		}
+		obj, _, _ := types.LookupFieldOrMethod(v.typ, true, r.p.pass.Pkg, name)
+		if fn, ok := obj.(*types.Func); ok && !isInterfaceMethod(fn) {
+			return []value{{kind: vFunc, fn: fn.Origin(), recv: recv, fr: fr, targs: typeArgsOf(v.typ)}}
+		}
+		return unknown("cannot be resolved")
+	case vNil:
+		return []value{v}
+	}
+	return unknown("is a method of a value whose type cannot be known")
+}
+
+// call: the values a call returns (result res; -1 when it has one).
+func (r *resolver) call(call *ast.CallExpr, fr *frame, res int) []value {
+	info := r.p.pass.TypesInfo
+	fun := ast.Unparen(call.Fun)
+	if tv, ok := info.Types[fun]; ok && tv.IsType() {
+		// A conversion: the same value, of the new type if it is concrete.
+		if len(call.Args) == 1 {
+			vals := r.values(call.Args[0], fr)
+			if !types.IsInterface(tv.Type) {
+				for i := range vals {
+					if vals[i].kind == vComposite || vals[i].kind == vType {
+						vals[i].typ = tv.Type
+					}
+				}
+				if _, isFunc := tv.Type.Underlying().(*types.Signature); !isFunc {
+					return vals
+				}
+			}
+			return vals
+		}
+	}
+	if b, ok := info.Uses[identOf(fun)].(*types.Builtin); ok {
+		switch b.Name() {
+		case "append":
+			var out []value
+			if len(call.Args) > 0 {
+				out = append(out, r.values(call.Args[0], fr)...)
+			}
+			var elts []ast.Expr
+			if call.Ellipsis.IsValid() {
+				for _, v := range r.values(call.Args[len(call.Args)-1], fr) {
+					out = append(out, v)
+				}
+			} else if len(call.Args) > 1 {
+				elts = call.Args[1:]
+			}
+			if len(elts) > 0 {
+				out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: elts}, fr: fr})
+			}
+			return out
+		case "new":
+			return []value{{kind: vType, typ: info.TypeOf(call)}}
+		}
+		return unknown("cannot be traced")
+	}
+	fn := r.p.staticCallee(call)
+	if fn != nil && fn.Pkg() == r.p.pass.Pkg {
+		if callee := r.p.funcs[fn]; callee != nil && callee.decl != nil && !callee.trusted {
+			cfr := &frame{fi: callee, args: call.Args, caller: fr, depth: fr.depth + 1}
+			if sel, ok := fun.(*ast.SelectorExpr); ok && info.Selections[sel] != nil {
+				cfr.recv = sel.X
+			}
+			return r.returns(callee, cfr, res)
+		}
+	}
+	t := info.TypeOf(call)
+	if tup, ok := t.(*types.Tuple); ok {
+		if res < 0 || res >= tup.Len() {
+			return unknown("cannot be traced")
+		}
+		t = tup.At(res).Type()
+	}
+	if res < 0 {
+		res = 0
+	}
+	if t != nil && !types.IsInterface(t) {
+		if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
+			return []value{{kind: vType, typ: t}}
+		}
+	}
+	return []value{{kind: vCall, call: call, res: res, fr: fr, fn: fn}}
+}
+
+// returns: the values a function of this package returns as result res,
+// over its return statements.
+func (r *resolver) returns(fi *fnInfo, fr *frame, res int) []value {
+	if res < 0 {
+		res = 0
+	}
+	var out []value
+	for _, ret := range fi.returns {
+		switch {
+		case len(ret.Results) == 0:
+			if res < len(fi.resultVars) && fi.resultVars[res] != nil {
+				out = append(out, r.localVar(fi.resultVars[res], fr, nil)...)
+			}
+		case len(ret.Results) == 1 && fi.nresults > 1:
+			if call, ok := ast.Unparen(ret.Results[0]).(*ast.CallExpr); ok {
+				out = append(out, r.call(call, fr, res)...)
+			}
+		case res < len(ret.Results):
+			out = append(out, r.values(ret.Results[res], fr)...)
+		}
+	}
+	return out
+}
+
+// selectPaths follows a path of fields and elements into values.
+func (r *resolver) selectPaths(vals []value, path []string) []value {
+	for _, step := range path {
+		vals = r.selectPath(vals, step)
+	}
+	return vals
+}
+
+// selectPath follows one field (or "[]", any element) into values.
+func (r *resolver) selectPath(vals []value, step string) []value {
+	var out []value
+	for _, v := range vals {
+		switch v.kind {
+		case vComposite:
+			found := false
+			for _, el := range v.comp.Elts {
+				kv, isKV := el.(*ast.KeyValueExpr)
+				switch {
+				case step == "[]" && isKV:
+					out = append(out, r.values(kv.Value, v.fr)...)
+					found = true
+				case step == "[]":
+					out = append(out, r.values(el, v.fr)...)
+					found = true
+				case isKV:
+					if id, ok := kv.Key.(*ast.Ident); ok && id.Name == step {
+						out = append(out, r.values(kv.Value, v.fr)...)
+						found = true
+					}
+				}
+			}
+			if !found && step != "[]" {
+				if i := fieldIndex(v.typ, step); i >= 0 && i < len(v.comp.Elts) && !hasKeys(v.comp) {
+					out = append(out, r.values(v.comp.Elts[i], v.fr)...)
+				} else {
+					out = append(out, value{kind: vNil}) // not set: its zero value
+				}
+			}
+		case vParam:
+			out = append(out, value{kind: vParam, param: v.param, path: append(slices.Clone(v.path), step)})
+		case vForeign:
+			out = append(out, value{kind: vForeign, v: v.v, path: append(slices.Clone(v.path), step)})
+		case vNil:
+			out = append(out, v)
+		case vUnknown:
+			out = append(out, v)
+		case vType:
+			if step == "[]" {
+				out = append(out, unknown("is an element whose value cannot be known")...)
+			} else {
+				out = append(out, unknown("is a field whose value cannot be known")...)
+			}
+		default:
+			out = append(out, unknown("cannot be traced")...)
+		}
+	}
+	return out
+}
+
+func hasKeys(c *ast.CompositeLit) bool {
+	for _, el := range c.Elts {
+		if _, ok := el.(*ast.KeyValueExpr); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldIndex is the index of a struct field by name, for literals written
+// without keys.
+func fieldIndex(t types.Type, name string) int {
+	if t == nil {
+		return -1
+	}
+	if ptr, ok := t.Underlying().(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
+	st, ok := t.Underlying().(*types.Struct)
+	if !ok {
+		return -1
+	}
+	for i := range st.NumFields() {
+		if st.Field(i).Name() == name {
+			return i
+		}
+	}
+	return -1
+}
