@@ -44,3 +44,21 @@ func TestFixAddsImports(t *testing.T) { run(t, "fiximports") }
 func TestWholeProgram(t *testing.T) {
 	run(t, "example.com/settings", "example.com/billing", "example.com/server")
 }
+
+// TestInterfaces: calls through exported interfaces of another package,
+// judged against what the factories return, or every implementation.
+func TestInterfaces(t *testing.T) {
+	run(t, "example.com/strategy", "example.com/ifaces", "example.com/ifacesclock")
+}
+
+// TestFunctionValues: function values in fields and elements of values
+// never written after initialisation, here and in another package.
+func TestFunctionValues(t *testing.T) { run(t, "example.com/ops", "funcvals") }
+
+// TestIterators: ranges over functions are calls of them with the loop
+// body as yield; map order is judged where the iterator is consumed.
+func TestIterators(t *testing.T) { run(t, "iterators") }
+
+// TestAliases: package state written through locals, parameters and
+// package-level pointers that refer to it.
+func TestAliases(t *testing.T) { run(t, "aliases") }

@@ -27,6 +27,9 @@ func (j *judge) discharge(fn *types.Func, o Obligation, targs []types.Type, args
 	case args.through:
 		j.fi.oblige(o)
 	case !args.known:
+		if isStd(fn.Pkg().Path()) {
+			return // called by the standard library with its own values, judged where they were made
+		}
 		j.problem(p.funcName(fn), "is passed as a value, and calls what it is given: cannot prove closed", KindDynamic)
 	default:
 		sig := fn.Type().(*types.Signature)
@@ -88,7 +91,18 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 			j.fi.oblige(Obligation{Param: v.param, Path: v.path, Ordered: ordered})
 		case vForeign:
 			j.foreignCall(v, args, depth)
+		case vLit:
+			if v.fr != nil && v.fr.fi != j.fi && v.fr.fi.decl == nil {
+				// A literal of an initializer: its code is judged here.
+				for _, r := range j.p.siteReasons(v.fr.fi, v.lit, false) {
+					j.p.blame(j.fi, r)
+					j.s.results = append(j.s.results, result{local: v.fr.fi, lit: v.lit})
+				}
+			}
 		case vUnknown:
+			if v.why == whyVarChanges {
+				continue // the read of the variable is reported where it is
+			}
 			if !reported {
 				subject, what := unknownCallee(j.p, e, v.why)
 				j.problem(subject, what, KindDynamic)

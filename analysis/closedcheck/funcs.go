@@ -90,7 +90,8 @@ type site struct {
 	yield    bool // a range over fnExpr: the loop body is what it is called with
 	ordered  bool // … and the body depends on the order it yields in
 	initOf   *types.Var
-	read     string // a package variable read, for the whole program to check
+	read     string       // a package variable read, for the whole program to check
+	lit      *ast.FuncLit // the innermost function literal the site is in
 
 	// For a call returning an iterator: whether what consumes the result
 	// keeps its order (a map order would then leak), and the call it is an
@@ -118,6 +119,10 @@ const (
 type result struct {
 	problem *Reason // a problem at this site (Chain starts with the subject)
 	local   *fnInfo // a call into the package, to report inside
+	// only the sites of local in this function literal (a function value
+	// written there), or outside every literal (an initializer's own code)
+	lit       *ast.FuncLit
+	outerOnly bool
 	foreign *Reason // a cause in another package, reached by a call here
 	subject string
 	via     *Reason // an implementation of an interface called here that is not closed (a note)

@@ -31,15 +31,23 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 	}
 	var sites []pending
 	causes := map[string]bool{}
-	visited := map[*fnInfo]bool{}
-	var visit func(f *fnInfo, chain []string)
-	visit = func(f *fnInfo, chain []string) {
-		if visited[f] {
+	type part struct {
+		f     *fnInfo
+		lit   *ast.FuncLit
+		outer bool
+	}
+	visited := map[part]bool{}
+	var visit func(f *fnInfo, chain []string, lit *ast.FuncLit, outer bool)
+	visit = func(f *fnInfo, chain []string, lit *ast.FuncLit, outer bool) {
+		if visited[part{f, lit, outer}] || visited[part{f, nil, false}] {
 			return
 		}
-		visited[f] = true
+		visited[part{f, lit, outer}] = true
 		chain = append(slices.Clone(chain), f.name)
 		for _, s := range f.sites {
+			if outer && s.lit != nil || lit != nil && (s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End()) {
+				continue
+			}
 			for _, r := range s.results {
 				switch {
 				case r.problem != nil:
@@ -47,7 +55,7 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 					full := p.local(append(slices.Clone(chain), r.problem.Chain...))
 					sites = append(sites, pending{s, fmt.Sprintf("%s: %s (flow %s: %s)", r.problem.Chain[0], r.problem.What, fd.Name.Name, strings.Join(full, " → ")), r.problem.key()})
 				case r.local != nil:
-					visit(r.local, chain)
+					visit(r.local, chain, r.lit, r.outerOnly)
 				case r.foreign != nil:
 					causes[r.foreign.key()] = true
 					full := p.local(append(slices.Clone(chain), r.foreign.Chain...))
@@ -58,7 +66,7 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 			}
 		}
 	}
-	visit(fi, nil)
+	visit(fi, nil, nil, false)
 	first := fi.v.reasons[0]
 	msg := fmt.Sprintf("flow %s is not closed: %s: %s, at %s", fd.Name.Name, strings.Join(p.local(first.Chain), " → "), first.What, first.Pos)
 	if n := max(len(causes), len(fi.v.reasons)); n > 1 {

@@ -215,6 +215,10 @@ func (p *pkgState) resolver(fi *fnInfo) *resolver {
 
 func unknown(why string) []value { return []value{{kind: vUnknown, why: why}} }
 
+// whyVarChanges: a value read from a package variable written after
+// initialisation (the read itself is reported).
+const whyVarChanges = "is a package variable that can change"
+
 // values returns what e, written in frame fr, can hold.
 func (r *resolver) values(e ast.Expr, fr *frame) []value {
 	r.steps++
@@ -461,7 +465,7 @@ func (r *resolver) packageVar(v *types.Var, path []string) []value {
 		if vi != nil && !vi.written.IsValid() && vi.init == nil && len(vi.initWriters) == 0 {
 			return []value{{kind: vNil}}
 		}
-		return unknown("is a package variable that can change")
+		return unknown(whyVarChanges)
 	}
 	var out []value
 	if vi.init != nil && vi.initFn != nil {

@@ -163,15 +163,16 @@ func (j *judge) problem(subject, why string, kind Kind) {
 
 // initTaint: reading a variable never written after initialisation is fine,
 // unless the initialisation itself is not closed (var region =
-// os.Getenv("REGION"), or an init function reading the clock).
+// os.Getenv("REGION"), or an init function reading the clock). Function
+// literals in an initializer run only when called: they are not part of it.
 func (j *judge) initTaint(v *types.Var) {
 	p := j.p
 	vi := p.vars[v]
 	var from *fnInfo
+	var r *Reason
 	if vi.initFn != nil {
-		p.verdict(vi.initFn)
-		if len(vi.initFn.v.reasons) > 0 {
-			from = vi.initFn
+		if rs := p.siteReasons(vi.initFn, nil, true); len(rs) > 0 {
+			from, r = vi.initFn, rs[0]
 		}
 	}
 	for _, w := range vi.initWriters {
@@ -181,16 +182,45 @@ func (j *judge) initTaint(v *types.Var) {
 			}
 			p.verdict(wi)
 			if len(wi.v.reasons) > 0 {
-				from = wi
+				from, r = wi, wi.v.reasons[0]
 			}
 		}
 	}
 	if from == nil {
 		return
 	}
-	r := from.v.reasons[0]
-	j.s.results = append(j.s.results, result{local: from}) // report the cause where it is
+	j.s.results = append(j.s.results, result{local: from, outerOnly: from == vi.initFn}) // report the cause where it is
 	j.problem("package variable "+v.Name(), "is initialised by code that is not closed ("+strings.Join(p.local(r.Chain), " → ")+": "+r.What+", at "+r.Pos+"), so it differs between incarnations", KindVar)
+}
+
+// siteReasons are the causes found at the sites of fi in a function
+// literal (lit), or outside every literal (outer), as reasons of fi.
+func (p *pkgState) siteReasons(fi *fnInfo, lit *ast.FuncLit, outer bool) []*Reason {
+	if fi.state == unvisited {
+		p.verdict(fi)
+	}
+	acc := &fnInfo{name: fi.name}
+	for _, s := range fi.sites {
+		switch {
+		case outer && s.lit != nil:
+			continue
+		case lit != nil && (s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End()):
+			continue
+		}
+		for _, r := range s.results {
+			switch {
+			case r.problem != nil:
+				p.blame(acc, r.problem)
+			case r.foreign != nil:
+				p.blame(acc, r.foreign)
+			case r.local != nil && !r.outerOnly && r.lit == nil:
+				for _, lr := range r.local.v.reasons {
+					p.blame(acc, lr)
+				}
+			}
+		}
+	}
+	return acc.v.reasons
 }
 
 const maxDepth = 8

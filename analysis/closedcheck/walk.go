@@ -36,9 +36,19 @@ func (w *walker) problem(pos token.Pos, what, why string, kind Kind) *site {
 	if w.p.suppressed(pos) {
 		return &site{}
 	}
-	s := &site{pos: pos, what: what, why: why, kind: kind}
+	s := &site{pos: pos, what: what, why: why, kind: kind, lit: w.innermostLit()}
 	w.fi.sites = append(w.fi.sites, s)
 	return s
+}
+
+// innermostLit is the function literal being walked, if any.
+func (w *walker) innermostLit() *ast.FuncLit {
+	for i := len(w.stack) - 1; i >= 0; i-- {
+		if lit, ok := w.stack[i].(*ast.FuncLit); ok {
+			return lit
+		}
+	}
+	return nil
 }
 
 func (w *walker) callSite(s *site) *site {
@@ -46,6 +56,7 @@ func (w *walker) callSite(s *site) *site {
 		return s
 	}
 	s.call = true
+	s.lit = w.innermostLit()
 	w.fi.sites = append(w.fi.sites, s)
 	return s
 }

@@ -210,17 +210,27 @@ func (w *writeWalk) call(call *ast.CallExpr) {
 				if pointerRecv(fn) {
 					w.receiverWrite(sel.X, "by "+name)
 				} else {
-					w.write(w.memOf(sel.X, 0), sel.X, "by "+name)
+					w.argWrite(sel.X, "by "+name)
 				}
 			}
 		case sig.Variadic() && idx == sig.Params().Len()-1:
 			for _, a := range call.Args[min(idx, len(call.Args)):] {
-				w.write(w.memOf(a, 0), a, "by "+name)
+				w.argWrite(a, "by "+name)
 			}
 		case idx < len(call.Args):
-			w.write(w.memOf(call.Args[idx], 0), call.Args[idx], "by "+name)
+			w.argWrite(call.Args[idx], "by "+name)
 		}
 	}
+}
+
+// argWrite: a callee writes what an argument refers to. An argument that
+// is a package variable itself is a direct write of it.
+func (w *writeWalk) argWrite(a ast.Expr, how string) {
+	if v, id := w.p.rootVar(a); v != nil && id != nil && shares(w.typeOf(a)) {
+		w.direct[id] = true
+		w.vars = append(w.vars, varWrite{v: v, pos: id.Pos()})
+	}
+	w.write(w.memOf(a, 0), a, how)
 }
 
 // receiverWrite: a method with a pointer receiver writes what its receiver
@@ -481,6 +491,8 @@ func describe(e ast.Expr) string {
 		return describe(x.X) + "[…]"
 	case *ast.StarExpr:
 		return "*" + describe(x.X)
+	case *ast.UnaryExpr:
+		return x.Op.String() + describe(x.X)
 	case *ast.CallExpr:
 		return describe(x.Fun) + "(…)"
 	}

@@ -1,6 +1,7 @@
 package maporder // want package:"analysed"
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -137,4 +138,171 @@ func Overwrite(fc flow.Context, m map[string]string) map[string]string { // want
 		inv[v] = k // two keys with one value: the last one wins, in random order
 	}
 	return inv
+}
+
+// IndexForm collects the keys by index, then sorts them.
+//
+//flowgen:flow
+func IndexForm(fc flow.Context, m map[string]int) []string {
+	keys := make([]string, len(m))
+	i := 0
+	for k := range m {
+		keys[i] = k
+		i++
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// IndexFormFiltered collects some keys by index, trims and sorts them.
+//
+//flowgen:flow
+func IndexFormFiltered(fc flow.Context, m map[string]int) []string {
+	keys := make([]string, len(m))
+	n := 0
+	for k, v := range m {
+		if v > 0 {
+			keys[n] = strings.ToLower(k)
+			n++
+		}
+	}
+	keys = keys[:n]
+	slices.Sort(keys)
+	return keys
+}
+
+// IndexFormUnsorted keeps map order.
+//
+//flowgen:flow
+func IndexFormUnsorted(fc flow.Context, m map[string]int) []string { // want `flow IndexFormUnsorted is not closed` IndexFormUnsorted:`open: maporder\.IndexFormUnsorted → range over a map`
+	keys := make([]string, len(m))
+	i := 0
+	for k := range m { // want `range over a map`
+		keys[i] = k
+		i++
+	}
+	return keys
+}
+
+// IndexFormPositions uses the counter for something else: order shows.
+//
+//flowgen:flow
+func IndexFormPositions(fc flow.Context, m map[string]int) ([]string, map[string]int) { // want `flow IndexFormPositions is not closed` IndexFormPositions:`open: maporder\.IndexFormPositions → range over a map`
+	keys := make([]string, len(m))
+	pos := map[string]int{}
+	i := 0
+	for k := range m { // want `range over a map`
+		keys[i] = k
+		pos[k] = i
+		i++
+	}
+	sort.Strings(keys)
+	return keys, pos
+}
+
+// Item is a line of an order.
+type Item struct {
+	SKU      string
+	Priority int
+}
+
+// ByPriority sorts values by a part of them: ties keep map order.
+//
+//flowgen:flow
+func ByPriority(fc flow.Context, m map[string]Item) []Item { // want `flow ByPriority is not closed` ByPriority:`open: maporder\.ByPriority → maps\.Values`
+	return slices.SortedFunc(maps.Values(m), func(a, b Item) int { return cmp.Compare(a.Priority, b.Priority) }) // want `maps.Values: yields in random order`
+}
+
+// ByPriorityThenSKU compares every field: ties are equal items.
+//
+//flowgen:flow
+func ByPriorityThenSKU(fc flow.Context, m map[string]Item) []Item {
+	return slices.SortedFunc(maps.Values(m), func(a, b Item) int {
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), strings.Compare(a.SKU, b.SKU))
+	})
+}
+
+// KeysByLength sorts keys by their length: keys of one length tie.
+//
+//flowgen:flow
+func KeysByLength(fc flow.Context, m map[string]bool) []string { // want `flow KeysByLength is not closed` KeysByLength:`open: maporder\.KeysByLength → maps\.Keys`
+	return slices.SortedFunc(maps.Keys(m), func(a, b string) int { return cmp.Compare(len(a), len(b)) }) // want `maps.Keys: yields in random order`
+}
+
+// KeysCompared sorts keys with a comparison of whole keys.
+//
+//flowgen:flow
+func KeysCompared(fc flow.Context, m map[string]bool) []string {
+	return slices.SortedFunc(maps.Keys(m), strings.Compare)
+}
+
+// Line is a map entry kept with its key.
+type Line struct {
+	Name string
+	Qty  int
+}
+
+// ByName collects entries with their key and sorts by it: keys are unique.
+//
+//flowgen:flow
+func ByName(fc flow.Context, m map[string]int) []Line {
+	var lines []Line
+	for k, v := range m {
+		lines = append(lines, Line{Name: k, Qty: v})
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Name < lines[j].Name })
+	return lines
+}
+
+// ByQty sorts by the quantity only: equal quantities keep map order.
+//
+//flowgen:flow
+func ByQty(fc flow.Context, m map[string]int) []Line { // want `flow ByQty is not closed` ByQty:`open: maporder\.ByQty → range over a map`
+	var lines []Line
+	for k, v := range m { // want `range over a map`
+		lines = append(lines, Line{Name: k, Qty: v})
+	}
+	slices.SortFunc(lines, func(a, b Line) int { return cmp.Compare(a.Qty, b.Qty) })
+	return lines
+}
+
+type byQty []Line
+
+func (b byQty) Len() int           { return len(b) }
+func (b byQty) Less(i, j int) bool { return b[i].Qty < b[j].Qty }
+func (b byQty) Swap(i, j int)      { b[i], b[j] = b[j], b[i] } // want Swap:`closed writes\[\-1\]`
+
+type byNameThenQty []Line
+
+func (b byNameThenQty) Len() int { return len(b) }
+func (b byNameThenQty) Less(i, j int) bool {
+	if b[i].Name != b[j].Name {
+		return b[i].Name < b[j].Name
+	}
+	return b[i].Qty < b[j].Qty
+}
+func (b byNameThenQty) Swap(i, j int) { b[i], b[j] = b[j], b[i] } // want Swap:`closed writes\[\-1\]`
+
+// SortInterface sorts with a Less that compares every field.
+//
+//flowgen:flow
+func SortInterface(fc flow.Context, m map[string]int) []Line {
+	var lines []Line
+	for k, v := range m {
+		lines = append(lines, Line{Name: k, Qty: v})
+	}
+	sort.Sort(byNameThenQty(lines))
+	return lines
+}
+
+// SortInterfacePartial sorts with a Less that compares the quantity only.
+//
+//flowgen:flow
+func SortInterfacePartial(fc flow.Context, m map[string]int) []Line { // want `flow SortInterfacePartial is not closed` SortInterfacePartial:`open: maporder\.SortInterfacePartial → range over a map`
+	var lines []Line
+	for k, v := range m { // want `range over a map`
+		lines = append(lines, Line{Name: k, Qty: v})
+	}
+	sort.Stable(byQty(lines))
+	return lines
 }
