@@ -1,9 +1,11 @@
 package closedcheck
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -66,21 +68,43 @@ type checker struct {
 
 func (c *checker) allowed(fullName string) bool { return slices.Contains(c.cfg.Allow, fullName) }
 
+// full is fn.FullName(), computed once per function.
+func (p *pkgState) full(fn *types.Func) string {
+	if s, ok := p.fullNames[fn]; ok {
+		return s
+	}
+	s := fn.FullName()
+	p.fullNames[fn] = s
+	return s
+}
+
+// configured reports whether the configuration allows fn (true, "") or
+// denies it (false, why).
+func (p *pkgState) configured(fn *types.Func) (allowed bool, denied string) {
+	if len(p.c.cfg.Allow) == 0 && len(p.c.cfg.Deny) == 0 {
+		return false, ""
+	}
+	name := p.full(fn)
+	return p.c.allowed(name), p.c.cfg.Deny[name]
+}
+
 // pkgState is the analysis of one package.
 type pkgState struct {
-	c        *checker
-	pass     *analysis.Pass
-	hosts    map[*types.TypeName]bool
-	flows    []*ast.FuncDecl
-	funcs    map[*types.Func]*fnInfo
-	initFns  []*fnInfo // variable initializers, judged like functions
-	all      []*fnInfo
-	initOnly map[*types.Func]bool
-	impls    map[string][]types.Type // implementations of interfaces, by key
-	vars     map[*types.Var]*varInfo
-	ignore   map[*token.File][]span // suppressed line ranges
-	pkgIndex map[string]*types.Package
-	stubs    map[string]*types.Var // variables of other packages known only by key
+	c         *checker
+	pass      *analysis.Pass
+	hosts     map[*types.TypeName]bool
+	flows     []*ast.FuncDecl
+	funcs     map[*types.Func]*fnInfo
+	initFns   []*fnInfo // variable initializers, judged like functions
+	all       []*fnInfo
+	initOnly  map[*types.Func]bool
+	impls     map[string][]types.Type // implementations of interfaces, by key
+	vars      map[*types.Var]*varInfo
+	ignore    map[*token.File][]span // suppressed line ranges
+	pkgIndex  map[string]*types.Package
+	stubs     map[string]*types.Var // variables of other packages known only by key
+	fullNames map[*types.Func]string
+	stdObls   map[*types.Func][]Obligation
 	// writes of other packages' variables (and of this one's by its tests)
 	foreignWrites []varWrite
 	// root: a main or test package, where the whole program is visible
@@ -92,7 +116,14 @@ type pkgState struct {
 
 type span struct{ from, to int } // lines, inclusive
 
-func (c *checker) run(pass *analysis.Pass) (any, error) {
+func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
+	defer func() {
+		// A bug here must not take down go vet with it: the package's
+		// analysis fails with the stack, and the others go on.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error analysing %s: %v\n%s", pass.Pkg.Path(), r, debug.Stack())
+		}
+	}()
 	path := pass.Pkg.Path()
 	if isStd(path) || isMembrane(path) || len(pass.Files) == 0 || strings.HasSuffix(path, ".test") {
 		// The table judges the standard library; flow is the membrane; a
@@ -101,7 +132,7 @@ func (c *checker) run(pass *analysis.Pass) (any, error) {
 	}
 	p := &pkgState{c: c, pass: pass, hosts: map[*types.TypeName]bool{}, funcs: map[*types.Func]*fnInfo{},
 		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[reportKey]bool{},
-		impls: map[string][]types.Type{}}
+		impls: map[string][]types.Type{}, fullNames: map[*types.Func]string{}, stdObls: map[*types.Func][]Obligation{}}
 	p.root = pass.Pkg.Name() == "main"
 	for _, f := range pass.Files {
 		p.root = p.root || p.isTestFile(f.Pos())
@@ -258,4 +289,3 @@ func (p *pkgState) isHost(t types.Type) bool {
 	}
 	return p.pass.ImportObjectFact(obj, &hostFact{})
 }
-

@@ -84,7 +84,7 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 		case vFunc:
 			var recv *recvInfo
 			if v.recv != nil {
-				recv = &recvInfo{vals: j.r0().values(v.recv, v.fr), static: j.p.pass.TypesInfo.TypeOf(v.recv)}
+				recv = &recvInfo{expr: v.recv, fr: v.fr, static: j.p.pass.TypesInfo.TypeOf(v.recv)}
 			}
 			j.applyCallee(v.fn, v.targs, args, recv, depth)
 		case vParam:
@@ -94,7 +94,7 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 		case vLit:
 			if v.fr != nil && v.fr.fi != j.fi && v.fr.fi.decl == nil {
 				// A literal of an initializer: its code is judged here.
-				for _, r := range j.p.siteReasons(v.fr.fi, v.lit, false) {
+				for _, r := range j.p.siteReasons(j.fi, v.fr.fi, v.lit, false) {
 					j.p.blame(j.fi, r)
 					j.s.results = append(j.s.results, result{local: v.fr.fi, lit: v.lit})
 				}
@@ -232,7 +232,7 @@ func (j *judge) methodOnValue(v value, method string, args argsInfo, depth int, 
 		j.unknownIface(fn.Type().(*types.Signature).Recv().Type(), method, args, depth)
 		return
 	}
-	j.applyCallee(fn.Origin(), typeArgsOf(v.typ), args, &recvInfo{vals: recv, static: v.typ}, depth)
+	j.applyCallee(fn.Origin(), typeArgsOf(v.typ), args, &recvInfo{vals: recv, static: v.typ, resolved: true}, depth)
 }
 
 // resultMethod judges a method of an interface a function of another
@@ -298,8 +298,8 @@ func (j *judge) receiver(fn *types.Func, o Obligation, recv *recvInfo, depth int
 	} else if r := fn.Type().(*types.Signature).Recv(); r != nil {
 		static = pathType(r.Type(), o.Path)
 	}
-	if recv != nil && len(recv.vals) > 0 {
-		vals := j.r0().selectPaths(recv.vals, o.Path)
+	if recv != nil && len(recv.values(j)) > 0 {
+		vals := j.r0().selectPaths(recv.values(j), o.Path)
 		if o.Method == "" {
 			j.callValue(&ast.SelectorExpr{X: ast.NewIdent("_"), Sel: ast.NewIdent(lastField(o.Path))}, vals, argsInfo{}, o.Ordered, depth)
 		} else {

@@ -23,6 +23,7 @@ type fnInfo struct {
 	tparams map[*types.TypeParam]int // receiver's type parameters, then the function's
 	locals  map[*types.Var]*local
 	trusted bool // generated, allowed, or ignored as a whole
+	denied  bool // denied by the configuration: its one site says so
 
 	returns    []*ast.ReturnStmt // its own, not those of literals in it
 	resultVars []*types.Var      // named results
@@ -38,6 +39,7 @@ type fnInfo struct {
 	mapOrder bool // returns an iterator literal that yields in map order
 
 	state     visit
+	usedPrev  bool // this round's verdict read one still in progress
 	v, prev   verdict
 	ifaceDone map[string]bool // interface methods judged for this flow in this round
 }
@@ -123,10 +125,10 @@ type result struct {
 	// written there), or outside every literal (an initializer's own code)
 	lit       *ast.FuncLit
 	outerOnly bool
-	foreign *Reason // a cause in another package, reached by a call here
-	subject string
-	via     *Reason // an implementation of an interface called here that is not closed (a note)
-	viaImpl string
+	foreign   *Reason // a cause in another package, reached by a call here
+	subject   string
+	via       *Reason // an implementation of an interface called here that is not closed (a note)
+	viaImpl   string
 }
 
 // collectFuncs makes an fnInfo for every function declaration and every
@@ -146,8 +148,14 @@ func (p *pkgState) collectFuncs() {
 			fi := p.newFunc(fn, fd, fd.Body)
 			fi.flow = slices.Contains(p.flows, fd)
 			p.funcs[fn] = fi
-			if generated || p.c.allowed(fn.FullName()) || hasIgnore(fd.Doc) {
+			allowed, denied := p.configured(fn)
+			if generated || allowed || hasIgnore(fd.Doc) {
 				fi.trusted = true
+				continue
+			}
+			if denied != "" {
+				fi.sites = append(fi.sites, &site{pos: fd.Name.Pos(), what: fi.name, why: denied, kind: KindConfig})
+				fi.denied = true
 				continue
 			}
 			sig := fn.Type().(*types.Signature)
@@ -237,7 +245,7 @@ func (p *pkgState) sortedVars() []*types.Var {
 // walkFuncs finds the sites of every function not trusted.
 func (p *pkgState) walkFuncs() {
 	for _, fi := range p.allFuncs() {
-		if fi.trusted {
+		if fi.trusted || fi.denied {
 			continue
 		}
 		w := &walker{p: p, fi: fi, seenVar: map[varLine]bool{}}

@@ -17,9 +17,9 @@ const logTimeFlags = 1 | 2 | 4 // Ldate | Ltime | Lmicroseconds
 
 // stdChecks judges calls of the standard library that are allowed, but not
 // in every use.
-func (w *walker) stdChecks(call *ast.CallExpr, fn *types.Func) {
+func (w *walker) stdChecks(call *ast.CallExpr, fn *types.Func, full string) {
 	args := call.Args
-	switch fn.FullName() {
+	switch full {
 	case "log.New":
 		if len(args) == 3 && w.timeFlags(args[2]) && w.kept(args[0]) {
 			w.problem(funPos(call), "log.New", "writes wall-clock timestamps into "+describe(args[0])+", which stays in the process: text the flow keeps is not console output; use flags 0, or log to os.Stderr", KindClock)

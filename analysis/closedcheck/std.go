@@ -236,7 +236,11 @@ func isMembrane(path string) bool {
 // of its value types that are allowed, then the table, then the package's
 // rule.
 func stdVerdict(fn *types.Func) (forbidden bool, reason string) {
-	full := fn.Origin().FullName()
+	return stdVerdictOf(fn, fn.Origin().FullName())
+}
+
+// stdVerdictOf is stdVerdict given the function's full name.
+func stdVerdictOf(fn *types.Func, full string) (forbidden bool, reason string) {
 	if recvT := recvTypeName(full); recvT != "" && stdMethodsAllowedOn[recvT] {
 		return false, ""
 	}

@@ -242,7 +242,7 @@ func (r *resolver) values(e ast.Expr, fr *frame) []value {
 		if x.Op == token.AND {
 			vals := r.values(x.X, fr)
 			for i := range vals {
-				if vals[i].kind == vComposite || vals[i].kind == vType {
+				if (vals[i].kind == vComposite || vals[i].kind == vType) && vals[i].typ != nil {
 					vals[i].typ = types.NewPointer(vals[i].typ)
 				}
 			}
@@ -710,11 +710,11 @@ func hasKeys(c *ast.CompositeLit) bool {
 // fieldIndex is the index of a struct field by name, for literals written
 // without keys.
 func fieldIndex(t types.Type, name string) int {
+	if ptr, ok := t.(*types.Pointer); ok {
+		t = ptr.Elem()
+	}
 	if t == nil {
 		return -1
-	}
-	if ptr, ok := t.Underlying().(*types.Pointer); ok {
-		t = ptr.Elem()
 	}
 	st, ok := t.Underlying().(*types.Struct)
 	if !ok {

@@ -93,21 +93,38 @@ func (p *pkgState) isTestFile(pos token.Pos) bool {
 // ones from their facts.
 func (p *pkgState) writes() {
 	fns := p.allFuncs()
-	for range 8 {
-		changed := false
-		for _, fi := range fns {
-			if fi.body == nil {
-				continue
-			}
-			w := &writeWalk{p: p, fi: fi}
-			w.run()
-			if !slices.Equal(w.params, fi.paramWrites) || !slices.Equal(w.aliases, fi.aliases) {
-				changed = true
-			}
-			fi.paramWrites, fi.aliases, fi.varWrites = w.params, w.aliases, w.vars
+	// A worklist: a function is walked again when a function of this
+	// package it calls turns out to write what it is given, or to return
+	// package memory.
+	callers := map[*fnInfo][]*fnInfo{}
+	work := slices.Clone(fns)
+	queued := map[*fnInfo]bool{}
+	for _, fi := range work {
+		queued[fi] = true
+	}
+	for steps := 0; len(work) > 0 && steps < 8*len(fns)+8; steps++ {
+		fi := work[0]
+		work = work[1:]
+		queued[fi] = false
+		if fi.body == nil {
+			continue
 		}
-		if !changed {
-			break
+		w := &writeWalk{p: p, fi: fi}
+		w.run()
+		changed := !slices.Equal(w.params, fi.paramWrites) || !slices.Equal(w.aliases, fi.aliases)
+		fi.paramWrites, fi.aliases, fi.varWrites = w.params, w.aliases, w.vars
+		for _, callee := range w.deps {
+			if !slices.Contains(callers[callee], fi) {
+				callers[callee] = append(callers[callee], fi)
+			}
+		}
+		if changed {
+			for _, c := range callers[fi] {
+				if !queued[c] {
+					queued[c] = true
+					work = append(work, c)
+				}
+			}
 		}
 	}
 	for _, fi := range fns {

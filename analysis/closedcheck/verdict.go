@@ -14,8 +14,11 @@ func (p *pkgState) verdicts() {
 	all := p.allFuncs()
 	for round := 0; round < 16; round++ {
 		for _, fi := range all {
+			if round > 0 && !fi.usedPrev {
+				continue // nothing it depends on was in progress: final
+			}
 			fi.prev = fi.v
-			fi.state, fi.v, fi.ifaceDone = unvisited, verdict{}, nil
+			fi.state, fi.v, fi.ifaceDone, fi.usedPrev = unvisited, verdict{}, nil, false
 			for _, s := range fi.sites {
 				s.results = nil
 			}
@@ -29,7 +32,7 @@ func (p *pkgState) verdicts() {
 		}
 		changed := false
 		for _, fi := range all {
-			if fi.v.size() != fi.prev.size() || fi.v.mapOrder != fi.prev.mapOrder {
+			if fi.usedPrev && (fi.v.size() != fi.prev.size() || fi.v.mapOrder != fi.prev.mapOrder) {
 				changed = true
 			}
 		}
@@ -37,6 +40,21 @@ func (p *pkgState) verdicts() {
 			return
 		}
 	}
+}
+
+// consult returns the verdict of a function of this package for a caller:
+// the previous round's while it is in progress (a cycle).
+func (p *pkgState) consult(caller, callee *fnInfo) verdict {
+	if callee.state == visiting {
+		p.cycle = true
+		caller.usedPrev = true
+		return callee.prev
+	}
+	p.verdict(callee)
+	if callee.usedPrev {
+		caller.usedPrev = true
+	}
+	return callee.v
 }
 
 func (p *pkgState) verdict(fi *fnInfo) {
@@ -97,10 +115,27 @@ type argsInfo struct {
 }
 
 // recvInfo is what a method is called on: the values of the receiver, if
-// traced, and its static type.
+// traced (from expr in frame fr, resolved when an obligation asks), and
+// its static type.
 type recvInfo struct {
-	vals   []value
-	static types.Type
+	vals     []value
+	expr     ast.Expr
+	fr       *frame
+	static   types.Type
+	resolved bool
+}
+
+// values resolves the receiver's values the first time they are needed.
+func (r *recvInfo) values(j *judge) []value {
+	if !r.resolved && r.expr != nil {
+		r.resolved = true
+		fr := r.fr
+		if fr == nil {
+			fr = &frame{fi: j.fi}
+		}
+		r.vals = j.r0().values(r.expr, fr)
+	}
+	return r.vals
 }
 
 func (j *judge) values(e ast.Expr) []value {
@@ -114,7 +149,7 @@ func (j *judge) recvOf(e ast.Expr) *recvInfo {
 	if e == nil {
 		return nil
 	}
-	return &recvInfo{vals: j.values(e), static: j.p.pass.TypesInfo.TypeOf(e)}
+	return &recvInfo{expr: e, static: j.p.pass.TypesInfo.TypeOf(e)}
 }
 
 func (fi *fnInfo) oblige(o Obligation) {
@@ -140,7 +175,7 @@ func (v *verdict) addRead(key string) {
 // to maxReasons).
 func (p *pkgState) blame(fi *fnInfo, r *Reason) {
 	for _, have := range fi.v.reasons {
-		if have.key() == r.key() {
+		if have.Pos == r.Pos && have.What == r.What {
 			return
 		}
 	}
@@ -171,18 +206,14 @@ func (j *judge) initTaint(v *types.Var) {
 	var from *fnInfo
 	var r *Reason
 	if vi.initFn != nil {
-		if rs := p.siteReasons(vi.initFn, nil, true); len(rs) > 0 {
+		if rs := p.siteReasons(j.fi, vi.initFn, nil, true); len(rs) > 0 {
 			from, r = vi.initFn, rs[0]
 		}
 	}
 	for _, w := range vi.initWriters {
 		if wi := p.funcs[w]; wi != nil && from == nil {
-			if wi.state == visiting {
-				continue
-			}
-			p.verdict(wi)
-			if len(wi.v.reasons) > 0 {
-				from, r = wi, wi.v.reasons[0]
+			if v := p.consult(j.fi, wi); len(v.reasons) > 0 {
+				from, r = wi, v.reasons[0]
 			}
 		}
 	}
@@ -195,10 +226,8 @@ func (j *judge) initTaint(v *types.Var) {
 
 // siteReasons are the causes found at the sites of fi in a function
 // literal (lit), or outside every literal (outer), as reasons of fi.
-func (p *pkgState) siteReasons(fi *fnInfo, lit *ast.FuncLit, outer bool) []*Reason {
-	if fi.state == unvisited {
-		p.verdict(fi)
-	}
+func (p *pkgState) siteReasons(caller, fi *fnInfo, lit *ast.FuncLit, outer bool) []*Reason {
+	p.consult(caller, fi)
 	acc := &fnInfo{name: fi.name}
 	for _, s := range fi.sites {
 		switch {
@@ -234,19 +263,28 @@ func (j *judge) applyCallee(fn *types.Func, targs []types.Type, args argsInfo, r
 		return false
 	}
 	path := fn.Pkg().Path()
-	if isMembrane(path) || p.c.allowed(fn.FullName()) {
+	if isMembrane(path) {
+		return false
+	}
+	if allowed, _ := p.configured(fn); allowed {
 		return false
 	}
 	var v verdict
 	var local *fnInfo
 	switch {
 	case isStd(path):
-		if bad, why := stdVerdict(fn); bad {
+		full := p.full(fn)
+		if bad, why := stdVerdictOf(fn, full); bad {
 			j.problem(stdName(fn), why, kindOf(fn))
 			return false
 		}
-		v.obligations = stdObligations(fn)
-		switch fn.FullName() {
+		obls, ok := p.stdObls[fn]
+		if !ok {
+			obls = stdObligations(fn, full)
+			p.stdObls[fn] = obls
+		}
+		v.obligations = obls
+		switch full {
 		case "maps.Keys", "maps.Values", "maps.All":
 			v.mapOrder = true
 		}
@@ -256,13 +294,7 @@ func (j *judge) applyCallee(fn *types.Func, targs []types.Type, args argsInfo, r
 			j.problem(p.funcName(fn), "has no Go body: cannot prove closed", KindDynamic)
 			return false
 		}
-		if callee.state == visiting {
-			v = callee.prev
-			p.cycle = true
-		} else {
-			p.verdict(callee)
-			v = callee.v
-		}
+		v = p.consult(fi, callee)
 		local = callee
 	default:
 		var ff funcFact
@@ -332,12 +364,7 @@ func (j *judge) orderedParam(call *ast.CallExpr, idx int) bool {
 		if callee == nil {
 			return true
 		}
-		if callee.state == visiting {
-			obls = callee.prev.obligations
-		} else {
-			j.p.verdict(callee)
-			obls = callee.v.obligations
-		}
+		obls = j.p.consult(j.fi, callee).obligations
 	} else {
 		var ff funcFact
 		j.p.pass.ImportObjectFact(fn, &ff)
@@ -360,7 +387,7 @@ var orderFreeStd = map[string]bool{"maps.Collect": true, "maps.Insert": true, "s
 
 // stdObligations: a standard function may call any function it is given,
 // and any method of the interfaces it is given.
-func stdObligations(fn *types.Func) []Obligation {
+func stdObligations(fn *types.Func, full string) []Obligation {
 	sig := fn.Type().(*types.Signature)
 	var out []Obligation
 	for i := range sig.Params().Len() {
@@ -374,7 +401,7 @@ func stdObligations(fn *types.Func) []Obligation {
 		}
 		switch u := t.Underlying().(type) {
 		case *types.Signature:
-			out = append(out, Obligation{Param: i, Path: path, Ordered: !orderFreeStd[fn.FullName()]})
+			out = append(out, Obligation{Param: i, Path: path, Ordered: !orderFreeStd[full]})
 		case *types.Interface:
 			if _, isTP := t.(*types.TypeParam); isTP {
 				continue // a constraint: judged at instantiation

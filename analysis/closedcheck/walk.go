@@ -318,20 +318,20 @@ func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, recv types.Type,
 		return // error.Error and the like; the membrane
 	}
 	origin := fn.Origin()
-	if p.c.allowed(origin.FullName()) {
+	if allowed, why := p.configured(origin); allowed {
 		return
-	}
-	if why, ok := p.c.cfg.Deny[origin.FullName()]; ok {
+	} else if why != "" {
 		w.problem(funPos(call), p.funcName(origin), why, KindConfig)
 		return
 	}
 	if isStd(fn.Pkg().Path()) {
-		if bad, why := stdVerdict(origin); bad {
+		full := p.full(origin)
+		if bad, why := stdVerdictOf(origin, full); bad {
 			s := w.problem(funPos(call), stdName(origin), why, kindOf(origin))
-			s.fix = w.fixFor(call, origin.FullName())
+			s.fix = w.fixFor(call, full)
 			return
 		}
-		w.stdChecks(call, origin)
+		w.stdChecks(call, origin, full)
 		// The standard library may call back what it is given: judged as a
 		// call with the obligations of its parameters.
 	}

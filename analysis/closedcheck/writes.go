@@ -20,6 +20,7 @@ type writeWalk struct {
 	direct  map[*ast.Ident]bool // identifiers of package variables written directly
 	seen    map[*types.Var]bool
 	stack   []ast.Node
+	deps    []*fnInfo // functions of this package whose writes or aliases were consulted
 }
 
 func (w *writeWalk) run() {
@@ -157,6 +158,7 @@ func (w *writeWalk) modelled(fn *types.Func) bool {
 func (w *writeWalk) calleeWrites(fn *types.Func) []int {
 	if fn.Pkg() == w.p.pass.Pkg {
 		if fi := w.p.funcs[fn]; fi != nil {
+			w.deps = append(w.deps, fi)
 			return fi.paramWrites
 		}
 		return nil
@@ -185,16 +187,16 @@ func (w *writeWalk) call(call *ast.CallExpr) {
 	if fn == nil || fn.Pkg() == nil {
 		return
 	}
-	name := w.p.funcName(fn)
 	if isStd(fn.Pkg().Path()) {
-		if stdMutators[fn.FullName()] && len(call.Args) > 0 {
+		full := w.p.full(fn)
+		if stdMutators[full] && len(call.Args) > 0 {
 			w.write(w.memOf(call.Args[0], 0), call.Args[0], "by "+stdName(fn))
 			if v, id := w.p.rootVar(call.Args[0]); v != nil && id != nil {
 				w.direct[id] = true
 				w.vars = append(w.vars, varWrite{v: v, pos: id.Pos()})
 			}
 		}
-		if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && pointerRecv(fn) && !readOnlyStd[recvTypeName(fn.FullName())] {
+		if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && pointerRecv(fn) && !readOnlyStd[recvTypeName(full)] {
 			w.receiverWrite(sel.X, "by "+stdName(fn))
 		}
 		return
@@ -202,8 +204,13 @@ func (w *writeWalk) call(call *ast.CallExpr) {
 	if !w.modelled(fn) {
 		return
 	}
+	writes := w.calleeWrites(fn)
+	if len(writes) == 0 {
+		return
+	}
+	name := w.p.funcName(fn)
 	sig := fn.Type().(*types.Signature)
-	for _, idx := range w.calleeWrites(fn) {
+	for _, idx := range writes {
 		switch {
 		case idx == -1:
 			if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && info.Selections[sel] != nil {
@@ -401,6 +408,7 @@ func (w *writeWalk) memOf(e ast.Expr, depth int) []*types.Var {
 		var keys []string
 		if fn.Pkg() == w.p.pass.Pkg {
 			if fi := w.p.funcs[fn]; fi != nil {
+				w.deps = append(w.deps, fi)
 				keys = fi.aliases
 			}
 		} else {

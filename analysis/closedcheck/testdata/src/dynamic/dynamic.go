@@ -65,7 +65,7 @@ type byTime []string
 
 func (b byTime) Len() int           { return len(b) }
 func (b byTime) Less(i, j int) bool { return time.Now().Unix()%2 == 0 } // want `time.Now` Less:`open: dynamic\.byTime\.Less → time\.Now`
-func (b byTime) Swap(i, j int)      { b[i], b[j] = b[j], b[i] } // want Swap:`closed writes\[\-1\]`
+func (b byTime) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }         // want Swap:`closed writes\[\-1\]`
 
 type service struct {
 	hook func() int64
