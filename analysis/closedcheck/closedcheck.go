@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -35,11 +36,12 @@ var Analyzer = NewAnalyzer(Config{})
 func NewAnalyzer(cfg Config) *analysis.Analyzer {
 	c := &checker{cfg: cfg}
 	a := &analysis.Analyzer{
-		Name:      "closedcheck",
-		Doc:       Doc,
-		URL:       "https://pkg.go.dev/github.com/asyncflow-go/asyncflow/analysis/closedcheck",
-		Run:       c.run,
-		FactTypes: []analysis.Fact{new(funcFact), new(packageFact), new(hostFact), new(varFact)},
+		Name:       "closedcheck",
+		Doc:        Doc,
+		URL:        "https://pkg.go.dev/github.com/asyncflow-go/asyncflow/analysis/closedcheck",
+		Run:        c.run,
+		FactTypes:  []analysis.Fact{new(funcFact), new(packageFact), new(hostFact), new(varFact)},
+		ResultType: reflect.TypeFor[*Result](),
 	}
 	a.Flags.Func("allow", "comma-separated functions (types.Func.FullName) to treat as closed", func(s string) error {
 		for _, f := range strings.Split(s, ",") {
@@ -50,6 +52,14 @@ func NewAnalyzer(cfg Config) *analysis.Analyzer {
 		return nil
 	})
 	return a
+}
+
+// Result is what the analysis of a package tells a driver.
+type Result struct {
+	// Unanalysed are the packages, not analysed (see Config.Analysed),
+	// whose code the package's flows reach: analysed too, the verdicts on
+	// those flows become exact.
+	Unanalysed []string
 }
 
 // Doc is the analyzer's documentation; the full rule list is in doc.go.
@@ -104,6 +114,7 @@ type pkgState struct {
 	pkgIndex  map[string]*types.Package
 	stubs     map[string]*types.Var // variables of other packages known only by key
 	fullNames map[*types.Func]string
+	impFacts  *[]ImplFact // implementations listed by the imports' package facts
 	stdObls   map[*types.Func][]Obligation
 	// writes of other packages' variables (and of this one's by its tests)
 	foreignWrites []varWrite
@@ -128,7 +139,7 @@ func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
 	if isStd(path) || isMembrane(path) || len(pass.Files) == 0 || strings.HasSuffix(path, ".test") {
 		// The table judges the standard library; flow is the membrane; a
 		// test binary's generated main holds no code of the user's.
-		return nil, nil
+		return &Result{}, nil
 	}
 	p := &pkgState{c: c, pass: pass, hosts: map[*types.TypeName]bool{}, funcs: map[*types.Func]*fnInfo{},
 		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[reportKey]bool{},
@@ -148,7 +159,24 @@ func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
 		p.reportFlow(fd)
 	}
 	p.wholeProgram()
-	return nil, nil
+	return p.result(), nil
+}
+
+// result lists the packages not analysed that the flows reach.
+func (p *pkgState) result() *Result {
+	r := &Result{}
+	for _, fd := range p.flows {
+		fn, _ := p.pass.TypesInfo.Defs[fd.Name].(*types.Func)
+		if fi := p.funcs[fn]; fi != nil {
+			for _, reason := range fi.v.reasons {
+				if reason.Missing != "" && !slices.Contains(r.Unanalysed, reason.Missing) {
+					r.Unanalysed = append(r.Unanalysed, reason.Missing)
+				}
+			}
+		}
+	}
+	slices.Sort(r.Unanalysed)
+	return r
 }
 
 func (p *pkgState) isGeneratedFile(pos token.Pos) bool {

@@ -105,7 +105,11 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 			}
 			if !reported {
 				subject, what := unknownCallee(j.p, e, v.why)
-				j.problem(subject, what, KindDynamic)
+				if v.missing != "" {
+					j.missingProblem(subject, v.why+": cannot prove closed", v.missing)
+				} else {
+					j.problem(subject, what, KindDynamic)
+				}
 				reported = true
 			}
 		}
@@ -409,6 +413,10 @@ func (j *judge) unknownIface(t types.Type, method string, args argsInfo, depth i
 		j.problem(typeName(t)+"."+method, "is called through an interface whose implementation cannot be known: cannot prove closed", KindDynamic)
 		return
 	}
+	if pkg := n.Obj().Pkg(); pkg != p.pass.Pkg && !isStd(pkg.Path()) && !p.analysed(pkg) {
+		j.missingProblem(typeName(t)+"."+method, "is called through an interface of a package closedcheck did not analyse: cannot prove closed", pkg.Path())
+		return
+	}
 	if impls, ok := p.localImplementations(n); ok {
 		for _, impl := range impls {
 			j.methodOnType(impl, method, args, depth+1)
@@ -419,26 +427,7 @@ func (j *judge) unknownIface(t types.Type, method string, args argsInfo, depth i
 		j.fi.oblige(Obligation{Iface: typeKey(n), Method: method})
 		return
 	}
-	key := typeKey(n) + "." + method
-	if j.fi.ifaceDone[key] {
-		return
-	}
-	if j.fi.ifaceDone == nil {
-		j.fi.ifaceDone = map[string]bool{}
-	}
-	j.fi.ifaceDone[key] = true
-	impls := p.implementations(n)
-	if len(impls) == 0 {
-		j.problem(typeName(t)+"."+method, "is called through an interface whose implementation cannot be known: cannot prove closed", KindDynamic)
-		return
-	}
-	for _, impl := range impls {
-		before := len(j.fi.v.reasons)
-		j.methodOnType(impl, method, args, depth+1)
-		if len(j.fi.v.reasons) > before {
-			j.s.results = append(j.s.results, result{via: j.fi.v.reasons[before], viaImpl: typeName(impl), subject: typeName(t) + "." + method})
-		}
-	}
+	j.allImpls(n, method, args, depth)
 }
 
 func typeKey(n *types.Named) string { return n.Obj().Pkg().Path() + "." + n.Obj().Name() }

@@ -203,6 +203,18 @@ type packageFact struct {
 	Flows    []FlowReads
 	Writes   []VarWrite
 	Reported []string // matches already reported at this package (a test package), as reportKey
+	// Impls are the types implementing exported interfaces (of the package
+	// or of those it imports), here and below: importers that cannot see a
+	// type (an unexported one) still judge calls that can reach it.
+	Impls []ImplFact
+}
+
+// ImplFact is a type implementing an interface, with the verdicts of its
+// methods of that interface that are not closed.
+type ImplFact struct {
+	Iface   string // "path.Name"
+	Type    string // "path.Name", "*path.Name" when only the pointer implements it
+	Methods []MethodVerdict
 }
 
 // FlowReads is a flow and the package variables its code reads.
@@ -230,6 +242,16 @@ func (f *packageFact) String() string {
 	}
 	for _, w := range f.Writes {
 		fmt.Fprintf(&b, " write(%s by %s)", w.Var, w.Pkg)
+	}
+	for _, im := range f.Impls {
+		fmt.Fprintf(&b, " impl(%s %s", im.Iface, im.Type)
+		for _, m := range im.Methods {
+			b.WriteString(" " + m.Name)
+			if len(m.Reasons) > 0 {
+				b.WriteString(": open")
+			}
+		}
+		b.WriteString(")")
 	}
 	return b.String()
 }

@@ -213,6 +213,8 @@ func (p *pkgState) wholeProgram() {
 			reported[r] = true
 		}
 	}
+	fact.Impls = append(p.ownImpls(), p.importedImpls()...)
+	fact.Impls = dedupe(fact.Impls, func(im ImplFact) string { return im.Iface + "\x00" + im.Type })
 	fact.Flows = dedupe(fact.Flows, func(f FlowReads) string { return f.Flow + "\x00" + f.Pos })
 	fact.Writes = dedupe(fact.Writes, func(w VarWrite) string { return w.Var + "\x00" + w.Pos })
 	if p.root {

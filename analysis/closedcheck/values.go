@@ -168,20 +168,21 @@ const (
 
 // value is one value an expression can hold.
 type value struct {
-	kind  valKind
-	fn    *types.Func
-	lit   *ast.FuncLit
-	comp  *ast.CompositeLit
-	typ   types.Type
-	param int
-	path  []string
-	call  *ast.CallExpr
-	res   int    // which result of call
-	why   string // for vUnknown
-	fr    *frame // where comp, call and recv are written
-	recv  ast.Expr
-	targs []types.Type
-	v     *types.Var // for vForeign
+	kind    valKind
+	fn      *types.Func
+	lit     *ast.FuncLit
+	comp    *ast.CompositeLit
+	typ     types.Type
+	param   int
+	path    []string
+	call    *ast.CallExpr
+	res     int    // which result of call
+	why     string // for vUnknown
+	fr      *frame // where comp, call and recv are written
+	recv    ast.Expr
+	targs   []types.Type
+	v       *types.Var // for vForeign
+	missing string     // for vUnknown: the package not analysed that would tell
 }
 
 // frame is the function an expression is in, with the arguments it was
@@ -455,7 +456,10 @@ func (r *resolver) packageVar(v *types.Var, path []string) []value {
 		}
 		var vf varFact
 		r.p.pass.ImportObjectFact(v, &vf)
-		if vf.Written != "" || !r.p.analysed(v.Pkg()) {
+		if !r.p.analysed(v.Pkg()) {
+			return []value{{kind: vUnknown, why: "is a variable of a package closedcheck did not analyse", missing: v.Pkg().Path()}}
+		}
+		if vf.Written != "" {
 			return unknown("is a package variable of " + v.Pkg().Name() + " that can change")
 		}
 		return []value{{kind: vForeign, v: v, path: slices.Clone(path)}}

@@ -196,6 +196,14 @@ func (j *judge) problem(subject, why string, kind Kind) {
 	j.p.blame(j.fi, r)
 }
 
+// missingProblem records a problem that analysing another package would
+// settle.
+func (j *judge) missingProblem(subject, why, missing string) {
+	r := &Reason{Chain: []string{subject}, What: why, Pos: j.p.position(j.s.pos), Kind: KindUnanalysed, Missing: missing}
+	j.s.results = append(j.s.results, result{problem: r})
+	j.p.blame(j.fi, r)
+}
+
 // initTaint: reading a variable never written after initialisation is fine,
 // unless the initialisation itself is not closed (var region =
 // os.Getenv("REGION"), or an init function reading the clock). Function
