@@ -63,12 +63,12 @@ func (w *writeWalk) visit(n ast.Node) {
 		}
 	case *ast.UnaryExpr:
 		if n.Op == token.AND && w.escapes(n) {
-			w.write(w.storageOf(n.X, 0), n.X, "its address is taken")
+			w.escape(n.X, "its address is taken")
 		}
 	case *ast.SliceExpr:
 		// Slicing an array variable shares its storage.
 		if t, ok := w.typeOf(n.X).Underlying().(*types.Array); ok && t != nil && w.escapes(n) {
-			w.write(w.storageOf(n.X, 0), n.X, "it is sliced")
+			w.escape(n.X, "it is sliced")
 		}
 	case *ast.ReturnStmt:
 		for _, r := range n.Results {
@@ -81,6 +81,16 @@ func (w *writeWalk) visit(n ast.Node) {
 	case *ast.CallExpr:
 		w.call(n)
 	}
+}
+
+// escape records that the storage of x can be written where the walk does
+// not follow: a package variable at its root is written directly.
+func (w *writeWalk) escape(x ast.Expr, how string) {
+	if v, id := w.p.rootVar(x); v != nil && id != nil {
+		w.direct[id] = true
+		w.vars = append(w.vars, varWrite{v: v, pos: id.Pos()})
+	}
+	w.write(w.storageOf(x, 0), x, how)
 }
 
 // store records a write of an lvalue.
