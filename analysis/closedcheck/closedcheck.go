@@ -151,6 +151,7 @@ func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
 	p.directives()
 	p.collectVars()
 	p.collectFuncs()
+	p.computeStores()
 	p.writes()
 	p.walkFuncs()
 	p.verdicts()

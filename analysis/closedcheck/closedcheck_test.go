@@ -62,3 +62,10 @@ func TestIterators(t *testing.T) { run(t, "iterators") }
 // TestAliases: package state written through locals, parameters and
 // package-level pointers that refer to it.
 func TestAliases(t *testing.T) { run(t, "aliases") }
+
+// TestCorpus: flows after public workflow samples and after the
+// non-determinism bugs users report, each closed or not as its comments say.
+func TestCorpus(t *testing.T) {
+	run(t, "corpus/fulfil", "corpus/sagalib", "corpus/saga", "corpus/subscribe", "corpus/batch",
+		"corpus/dsl", "corpus/dslext", "corpus/pricing", "corpus/ops")
+}

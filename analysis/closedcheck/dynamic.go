@@ -236,6 +236,19 @@ func (j *judge) methodOnValue(v value, method string, args argsInfo, depth int, 
 		j.unknownIface(fn.Type().(*types.Signature).Recv().Type(), method, args, depth)
 		return
 	}
+	// A method on a value it is already being judged on (a tree a
+	// recursive factory builds): what it adds is found there.
+	if len(recv) == 1 && recv[0].comp != nil {
+		k := activeKey{fn, recv[0].comp}
+		if j.active[k] {
+			return
+		}
+		if j.active == nil {
+			j.active = map[activeKey]bool{}
+		}
+		j.active[k] = true
+		defer delete(j.active, k)
+	}
 	j.applyCallee(fn.Origin(), typeArgsOf(v.typ), args, &recvInfo{vals: recv, static: v.typ, resolved: true}, depth)
 }
 

@@ -107,6 +107,16 @@ func pathString(path []string) string {
 	return b.String()
 }
 
+// Store is a value a function stores into memory it is given: at DstPath
+// of parameter Dst (-1: the receiver), the value at SrcPath of parameter
+// Src, or (Src == -2) a value that cannot be traced.
+type Store struct {
+	Dst     int
+	DstPath []string
+	Src     int
+	SrcPath []string
+}
+
 // ResultMethods is what calling methods on an interface a function returns
 // amounts to, over every type the function can return there.
 type ResultMethods struct {
@@ -137,6 +147,9 @@ type funcFact struct {
 	Reads []string
 	// Writes are the parameters (-1: the receiver) it writes through.
 	Writes []int
+	// Stores say what it stores in what it is given (c.steps = append(c.steps, f)):
+	// callers trace what ends up there.
+	Stores []Store
 	// Aliases are the package variables whose memory what it returns shares.
 	Aliases []string
 	// MapOrder says it returns an iterator that yields in map order.
@@ -165,6 +178,9 @@ func (f *funcFact) String() string {
 	}
 	if len(f.Writes) > 0 {
 		fmt.Fprintf(&b, " writes%v", f.Writes)
+	}
+	for _, s := range f.Stores {
+		fmt.Fprintf(&b, " stores(%d%s ← %d%s)", s.Dst, pathString(s.DstPath), s.Src, pathString(s.SrcPath))
 	}
 	if len(f.Aliases) > 0 {
 		b.WriteString(" aliases(" + strings.Join(f.Aliases, " ") + ")")

@@ -32,11 +32,13 @@ type fnInfo struct {
 	// What it writes (see writes).
 	lvalues     map[*ast.Ident]bool
 	paramWrites []int
+	stores      []Store
 	aliases     []string
 	varWrites   []varWrite
 
 	sites    []*site
-	mapOrder bool // returns an iterator literal that yields in map order
+	invoked  map[*ast.FuncLit]bool // literals called where they are written: func() {…}()
+	mapOrder bool                  // returns an iterator literal that yields in map order
 
 	state     visit
 	usedPrev  bool // this round's verdict read one still in progress
@@ -130,6 +132,10 @@ type result struct {
 	via       *Reason // an implementation of an interface called here that is not closed (a note)
 	viaImpl   string
 }
+
+// outer reports whether a site runs when the function does: it is not in a
+// function literal, or in one called where it is written.
+func (fi *fnInfo) outer(s *site) bool { return s.lit == nil || fi.invoked[s.lit] }
 
 // collectFuncs makes an fnInfo for every function declaration and every
 // package variable's initializer.
@@ -251,7 +257,7 @@ func (p *pkgState) walkFuncs() {
 		w := &walker{p: p, fi: fi, seenVar: map[varLine]bool{}}
 		w.walk(fi.body)
 		for _, vw := range fi.varWrites {
-			if vw.how != "" && !w.initializing() {
+			if vw.how != "" && !vw.rooted && !w.initializing() {
 				w.aliasWrite(vw)
 			}
 		}

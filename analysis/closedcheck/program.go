@@ -39,11 +39,12 @@ func (p *pkgState) exportFacts() {
 			Obligations: fi.v.obligations,
 			Reads:       p.visibleReads(fi.v.reads),
 			Writes:      fi.paramWrites,
+			Stores:      fi.stores,
 			Aliases:     fi.aliases,
 			MapOrder:    fi.v.mapOrder,
 			Results:     p.summaries(fi),
 		}
-		if len(ff.Reasons)+len(ff.Obligations)+len(ff.Reads)+len(ff.Writes)+len(ff.Aliases)+len(ff.Results) > 0 || ff.MapOrder {
+		if len(ff.Reasons)+len(ff.Obligations)+len(ff.Reads)+len(ff.Writes)+len(ff.Stores)+len(ff.Aliases)+len(ff.Results) > 0 || ff.MapOrder {
 			p.pass.ExportObjectFact(fi.obj, ff)
 		}
 	}

@@ -45,7 +45,7 @@ func (p *pkgState) reportFlow(fd *ast.FuncDecl) {
 		visited[part{f, lit, outer}] = true
 		chain = append(slices.Clone(chain), f.name)
 		for _, s := range f.sites {
-			if outer && s.lit != nil || lit != nil && (s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End()) {
+			if outer && !f.outer(s) || lit != nil && (s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End()) {
 				continue
 			}
 			for _, r := range s.results {

@@ -29,6 +29,14 @@ type local struct {
 	addressed bool // its address is taken: it can change through the pointer
 	bumped    bool // incremented, or assigned by an operator
 	litParam  bool // a parameter of a function literal: its arguments are not traced
+	// uses are calls it is given to (as receiver: index -1): what their
+	// callees store in it is a value it holds.
+	uses []use
+}
+
+type use struct {
+	call *ast.CallExpr
+	arg  int
 }
 
 // assignedOnce returns the one value a local variable is ever given.
@@ -146,6 +154,27 @@ func (p *pkgState) collectLocals(fi *fnInfo, body ast.Node) {
 					l.addressed = true
 				}
 			}
+		case *ast.CallExpr:
+			given := func(e ast.Expr) *local {
+				e = ast.Unparen(e)
+				if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+					e = ast.Unparen(u.X)
+				}
+				if id, ok := e.(*ast.Ident); ok {
+					return get(id)
+				}
+				return nil
+			}
+			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && info.Selections[sel] != nil {
+				if l := given(sel.X); l != nil {
+					l.uses = append(l.uses, use{n, -1})
+				}
+			}
+			for i, a := range n.Args {
+				if l := given(a); l != nil {
+					l.uses = append(l.uses, use{n, i})
+				}
+			}
 		}
 		return true
 	})
@@ -235,6 +264,8 @@ func (r *resolver) values(e ast.Expr, fr *frame) []value {
 	info := r.p.pass.TypesInfo
 	e = ast.Unparen(e)
 	switch x := e.(type) {
+	case *valueExpr:
+		return x.vals
 	case *ast.FuncLit:
 		return []value{{kind: vLit, lit: x, fr: fr}}
 	case *ast.CompositeLit:
@@ -349,14 +380,18 @@ func (r *resolver) localVar(v *types.Var, fr *frame, path []string) []value {
 			}
 			return out
 		}
-		// Never assigned: its zero value.
-		if t := v.Type(); len(path) == 0 && !types.IsInterface(t) {
+		// Never assigned: its zero value, and what calls store in it.
+		if l != nil {
+			out = append(out, r.stored(l, v.Type(), fr, path)...)
+		}
+		if t := v.Type(); !types.IsInterface(t) {
 			if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
-				return append(out, value{kind: vType, typ: t})
+				return append(out, r.selectPaths([]value{{kind: vComposite, comp: &ast.CompositeLit{}, typ: t, fr: fr}}, path)...)
 			}
 		}
 		return append(out, value{kind: vNil})
 	}
+	out = append(out, r.stored(l, v.Type(), fr, path)...)
 	if l.litParam {
 		return append(out, unknown("is a parameter of a function literal, whose argument cannot be known")...)
 	}
@@ -398,7 +433,7 @@ func (r *resolver) localVar(v *types.Var, fr *frame, path []string) []value {
 			// x.f.g = e, asking for x.f: a composite holds e at .g; the value
 			// asked for is a mix, so what is asked of it is traced via the
 			// other sources and this one.
-			out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(s.path[len(path):], s.expr)}}, fr: fr})
+			out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(s.path[len(path):], &valueExpr{vals: vals})}}, typ: pathType(v.Type(), path), fr: fr})
 		}
 	}
 	return out
@@ -483,7 +518,7 @@ func (r *resolver) packageVar(v *types.Var, path []string) []value {
 		case hasPrefix(path, s.src.path):
 			out = append(out, r.selectPaths(vals, path[len(s.src.path):])...)
 		case hasPrefix(s.src.path, path):
-			out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(s.src.path[len(path):], s.src.expr)}}, fr: wfr})
+			out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(s.src.path[len(path):], s.src.expr)}}, typ: pathType(v.Type(), path), fr: wfr})
 		}
 	}
 	if vi.init == nil && len(vi.initSrcs) == 0 {
@@ -730,4 +765,40 @@ func fieldIndex(t types.Type, name string) int {
 		}
 	}
 	return -1
+}
+
+// stored: the values calls store in a local it is given to, at path.
+func (r *resolver) stored(l *local, t types.Type, fr *frame, path []string) []value {
+	var out []value
+	for _, u := range l.uses {
+		for _, st := range r.p.storesOf(u.call) {
+			if st.Dst != u.arg {
+				continue
+			}
+			var vals []value
+			switch {
+			case st.Src == -2:
+				vals = unknown("is stored by a call in a way that cannot be traced")
+			case st.Src == -1:
+				if sel, ok := ast.Unparen(u.call.Fun).(*ast.SelectorExpr); ok {
+					vals = r.selectPaths(r.values(sel.X, fr), st.SrcPath)
+				}
+			case st.Src < len(u.call.Args):
+				vals = r.selectPaths(r.values(u.call.Args[st.Src], fr), st.SrcPath)
+			}
+			switch {
+			case hasPrefix(path, st.DstPath):
+				out = append(out, r.selectPaths(vals, path[len(st.DstPath):])...)
+			case hasPrefix(st.DstPath, path):
+				out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(st.DstPath[len(path):], &valueExpr{vals: vals})}}, typ: pathType(t, path), fr: fr})
+			}
+		}
+	}
+	return out
+}
+
+// valueExpr stands in a synthetic composite for values already found.
+type valueExpr struct {
+	ast.Expr
+	vals []value
 }

@@ -38,6 +38,9 @@ type varWrite struct {
 	v   *types.Var
 	pos token.Pos
 	how string // "" for a direct write; else how it is written (through an alias, by a call)
+	// rooted: the expression written through starts with the variable (a
+	// pointer variable's method): the identifier's judgement reports it.
+	rooted bool
 }
 
 // stdMutators write to the slice or map given as their first argument.

@@ -104,6 +104,13 @@ type judge struct {
 	s    *site
 	r    *resolver
 	summ bool // summarising a result: parameter obligations pass through
+	// methods being judged on composite values, against cycles
+	active map[activeKey]bool
+}
+
+type activeKey struct {
+	fn   *types.Func
+	comp *ast.CompositeLit
 }
 
 // argsInfo is what a callee is called with.
@@ -239,7 +246,7 @@ func (p *pkgState) siteReasons(caller, fi *fnInfo, lit *ast.FuncLit, outer bool)
 	acc := &fnInfo{name: fi.name}
 	for _, s := range fi.sites {
 		switch {
-		case outer && s.lit != nil:
+		case outer && !fi.outer(s):
 			continue
 		case lit != nil && (s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End()):
 			continue

@@ -236,7 +236,11 @@ func (w *walker) call(call *ast.CallExpr) {
 		}
 		return
 	}
-	if _, ok := fun.(*ast.FuncLit); ok {
+	if lit, ok := fun.(*ast.FuncLit); ok {
+		if w.fi.invoked == nil {
+			w.fi.invoked = map[*ast.FuncLit]bool{}
+		}
+		w.fi.invoked[lit] = true
 		return // its body is walked as part of this function
 	}
 	if w.yieldCall(fun) {

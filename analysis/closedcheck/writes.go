@@ -106,16 +106,16 @@ func (w *writeWalk) store(lhs ast.Expr, pos token.Pos) {
 
 // write records that memory reached from vars is written at e.
 func (w *writeWalk) write(vars []*types.Var, e ast.Expr, how string) {
-	root, _ := w.p.rootVar(e)
+	root, id := w.p.rootVar(e)
 	for _, v := range vars {
 		if idx, ok := w.fi.params[v]; ok {
 			w.params = append(w.params, idx)
 			continue
 		}
-		if v.Parent() != v.Pkg().Scope() || v == root {
+		if v.Parent() != v.Pkg().Scope() || v == root && w.direct[id] {
 			continue // the direct write is recorded with its identifier
 		}
-		w.vars = append(w.vars, varWrite{v: v, pos: e.Pos(), how: how})
+		w.vars = append(w.vars, varWrite{v: v, pos: e.Pos(), how: how, rooted: v == root})
 	}
 }
 
