@@ -40,7 +40,7 @@ func NewAnalyzer(cfg Config) *analysis.Analyzer {
 		Doc:        Doc,
 		URL:        "https://pkg.go.dev/github.com/asyncflow-go/asyncflow/analysis/closedcheck",
 		Run:        c.run,
-		FactTypes:  []analysis.Fact{new(funcFact), new(packageFact), new(hostFact), new(varFact)},
+		FactTypes:  []analysis.Fact{new(funcFact), new(packageFact), new(hostFact), new(varFact), new(typeFact)},
 		ResultType: reflect.TypeFor[*Result](),
 	}
 	a.Flags.Func("allow", "comma-separated functions (types.Func.FullName) to treat as closed", func(s string) error {
@@ -115,7 +115,9 @@ type pkgState struct {
 	stubs     map[string]*types.Var // variables of other packages known only by key
 	fullNames map[*types.Func]string
 	impFacts  *[]ImplFact // implementations listed by the imports' package facts
-	stdObls   map[*types.Func][]Obligation
+	// values stored in function-valued fields of the package's types
+	fieldStores map[string][]fieldStore
+	stdObls     map[*types.Func][]Obligation
 	// writes of other packages' variables (and of this one's by its tests)
 	foreignWrites []varWrite
 	// root: a main or test package, where the whole program is visible
@@ -153,6 +155,7 @@ func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
 	p.collectFuncs()
 	p.computeStores()
 	p.writes()
+	p.collectFieldStores()
 	p.walkFuncs()
 	p.verdicts()
 	p.exportFacts()

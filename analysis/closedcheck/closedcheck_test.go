@@ -69,3 +69,6 @@ func TestCorpus(t *testing.T) {
 	run(t, "corpus/fulfil", "corpus/sagalib", "corpus/saga", "corpus/subscribe", "corpus/batch",
 		"corpus/dsl", "corpus/dslext", "corpus/pricing", "corpus/ops")
 }
+
+// TestCorpusMore: more flows after samples, most of them closed.
+func TestCorpusMore(t *testing.T) { run(t, "corpus/clientlib", "corpus/client", "corpus/cart") }

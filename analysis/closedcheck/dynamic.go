@@ -92,13 +92,16 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 		case vForeign:
 			j.foreignCall(v, args, depth)
 		case vLit:
-			if v.fr != nil && v.fr.fi != j.fi && v.fr.fi.decl == nil {
-				// A literal of an initializer: its code is judged here.
+			if v.fr != nil && v.fr.fi != j.fi {
+				// A literal written elsewhere (an initializer's table, a
+				// field set by another function): its code runs here.
 				for _, r := range j.p.siteReasons(j.fi, v.fr.fi, v.lit, false) {
 					j.p.blame(j.fi, r)
 					j.s.results = append(j.s.results, result{local: v.fr.fi, lit: v.lit})
 				}
 			}
+		case vField:
+			j.fieldCall(v, depth)
 		case vUnknown:
 			if v.why == whyVarChanges {
 				continue // the read of the variable is reported where it is

@@ -102,7 +102,7 @@ func (w *walker) kept(e ast.Expr) bool {
 				return true
 			}
 			v := w.localVar(x.X)
-			return v != nil && v.Parent() != v.Pkg().Scope() && isStruct(v.Type())
+			return v != nil && isStruct(v.Type())
 		case *ast.CallExpr:
 			if b, ok := info.Uses[identOf(x.Fun)].(*types.Builtin); ok && b.Name() == "new" {
 				return true

@@ -14,6 +14,7 @@ import (
 // exportFacts exports what importers must know: the facts of functions
 // that say something, and of exported variables.
 func (p *pkgState) exportFacts() {
+	p.exportFieldFacts()
 	for _, v := range p.sortedVars() {
 		vi := p.vars[v]
 		if !v.Exported() {

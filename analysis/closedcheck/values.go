@@ -193,6 +193,7 @@ const (
 	vParam                    // a parameter of the function judged, and a path into it
 	vCall                     // result of a call whose code is the callee's
 	vForeign                  // what another package's variable holds at path (its fact says)
+	vField                    // what the code of typ's package stores at path of a value of typ
 )
 
 // value is one value an expression can hold.
@@ -725,11 +726,19 @@ func (r *resolver) selectPath(vals []value, step string) []value {
 		case vUnknown:
 			out = append(out, v)
 		case vType:
+			// A value a function made (a constructor's result): what its
+			// fields hold is what the code of its type's package stores.
+			if n := structNamed(v.typ); n != nil && step != "[]" {
+				out = append(out, value{kind: vField, typ: n, path: []string{step}})
+				continue
+			}
 			if step == "[]" {
 				out = append(out, unknown("is an element whose value cannot be known")...)
 			} else {
 				out = append(out, unknown("is a field whose value cannot be known")...)
 			}
+		case vField:
+			out = append(out, value{kind: vField, typ: v.typ, path: append(slices.Clone(v.path), step)})
 		default:
 			out = append(out, unknown("cannot be traced")...)
 		}

@@ -74,6 +74,12 @@ func (p *pkgState) verdict(fi *fnInfo) {
 			j.initTaint(s.initOf)
 		case s.read != "":
 			fi.v.addRead(s.read)
+		case s.stored != nil:
+			for _, v := range j.values(s.stored) {
+				if v.kind == vParam {
+					fi.oblige(Obligation{Param: v.param, Path: v.path})
+				}
+			}
 		case s.callee != nil:
 			args := argsInfo{exprs: s.args, known: true, ellipsis: s.ellipsis}
 			if j.applyCallee(s.callee, s.targs, args, j.recvOf(s.recvExpr), 0) {

@@ -266,10 +266,12 @@ func (w *writeWalk) receiverWrite(x ast.Expr, how string) {
 	w.write(w.memOf(x, 0), x, how)
 }
 
-// readOnlyStd are standard types whose pointer methods do not change them.
+// readOnlyStd are standard types whose pointer methods do not change what
+// a flow reads of them: compiled values, and loggers (their effect is
+// output).
 var readOnlyStd = map[string]bool{
 	"*regexp.Regexp": true, "*strings.Replacer": true, "*time.Location": true, "*net/url.URL": true,
-	"*text/template.Template": false, "*math/big.Int": false,
+	"*text/template.Template": true, "*html/template.Template": true, "*log.Logger": true, "*log/slog.Logger": true,
 }
 
 func pointerRecv(fn *types.Func) bool {

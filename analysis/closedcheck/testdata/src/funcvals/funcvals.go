@@ -28,7 +28,7 @@ func Dispatch(fc flow.Context, op string, n int) int { // want Dispatch:`closed 
 }
 
 // Options configure a retry loop with closures.
-type Options struct {
+type Options struct { // want Options:`fields \.Backoff: open`
 	Attempts int
 	Backoff  func(attempt int) time.Duration
 	OnRetry  func(attempt int, err error)

@@ -63,7 +63,7 @@ type Order struct {
 }
 
 var (
-	ErrEmpty    = errors.New("empty order") // want ErrEmpty:"sentinel"
+	ErrEmpty    = errors.New("empty order")      // want ErrEmpty:"sentinel"
 	ErrDeclined = errors.New("payment declined") // want ErrDeclined:"sentinel"
 	coupons     = map[string]int64{"WELCOME10": 10, "VIP20": 20}
 	skuPattern  = regexp.MustCompile(`^[A-Z]{3}-[0-9]{4}$`)

@@ -173,7 +173,7 @@ func JoinedSorted(fc flow.Context, t Tickets, id string, labels map[string]strin
 // audit is a log kept in memory with timestamps.
 var (
 	auditBuf bytes.Buffer
-	audit    = log.New(&auditBuf, "audit ", log.LstdFlags)
+	audit    = log.New(&auditBuf, "audit ", log.LstdFlags) // want `log.New: writes wall-clock timestamps into &auditBuf`
 )
 
 // Audited writes the in-memory log into the ticket.

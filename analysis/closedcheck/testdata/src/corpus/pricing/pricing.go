@@ -99,7 +99,7 @@ func QuoteEvening(fc flow.Context, q Quotes, sku string, qty int) (int64, error)
 }
 
 // Options tune a quote; the hooks are closures.
-type Options struct {
+type Options struct { // want Options:`fields \.Round: open`
 	Round    func(int64) int64
 	OnQuote  func(sku string, cents int64)
 	MinCents int64

@@ -14,7 +14,7 @@ type Saga struct {
 }
 
 // Add registers a compensation.
-func (s *Saga) Add(name string, undo func(ctx context.Context) error) { // want Add:`closed writes\[\-1\] stores\(\-1\.steps\[\] ← 1\) stores\(\-1\.names\[\] ← 0\)`
+func (s *Saga) Add(name string, undo func(ctx context.Context) error) { // want Add:`closed calls\(param 1 \) writes\[\-1\] stores\(\-1\.steps\[\] ← 1\) stores\(\-1\.names\[\] ← 0\)`
 	s.steps = append(s.steps, undo)
 	s.names = append(s.names, name)
 }
