@@ -88,6 +88,10 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 			}
 			j.applyCallee(v.fn, v.targs, args, recv, depth)
 		case vParam:
+			if len(v.path) > maxStorePath {
+				j.problem("function value", "is reached through too many fields to resolve: cannot prove closed", KindDynamic)
+				continue
+			}
 			j.fi.oblige(Obligation{Param: v.param, Path: v.path, Ordered: ordered})
 		case vForeign:
 			j.foreignCall(v, args, depth)
@@ -210,6 +214,10 @@ func (j *judge) callMethod(vals []value, method string, static types.Type, args 
 			}
 			j.methodOnValue(v, method, args, depth, []value{v})
 		case vParam:
+			if len(v.path) > maxStorePath {
+				fallback = true
+				continue
+			}
 			j.fi.oblige(Obligation{Param: v.param, Path: v.path, Method: method})
 		case vCall:
 			if !j.resultMethod(v, method, args, depth) {

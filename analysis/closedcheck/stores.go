@@ -16,6 +16,12 @@ import (
 func (v *valueExpr) Pos() token.Pos { return token.NoPos }
 func (v *valueExpr) End() token.Pos { return token.NoPos }
 
+// Bounds on what a function's stores say.
+const (
+	maxStorePath = 6
+	maxStores    = 24
+)
+
 // storesOf returns the stores of the function a call calls.
 func (p *pkgState) storesOf(call *ast.CallExpr) []Store {
 	fn := p.staticCallee(call)
@@ -89,6 +95,29 @@ func (p *pkgState) storesIn(fi *fnInfo) []Store {
 	r := p.resolver(fi)
 	root := &frame{fi: fi}
 	var out []Store
+	put := func(s Store) {
+		// Paths are bounded (a recursive function storing into what it
+		// passes itself would grow them), and so is the number of stores:
+		// past either, a store of something that cannot be traced.
+		if len(s.DstPath) > maxStorePath {
+			s.DstPath, s.Src, s.SrcPath = s.DstPath[:maxStorePath], -2, nil
+		}
+		if len(s.SrcPath) > maxStorePath {
+			s.Src, s.SrcPath = -2, nil
+		}
+		if slices.ContainsFunc(out, func(o Store) bool {
+			return o.Dst == s.Dst && o.Src == s.Src && slices.Equal(o.DstPath, s.DstPath) && slices.Equal(o.SrcPath, s.SrcPath)
+		}) {
+			return
+		}
+		if len(out) >= maxStores {
+			s.DstPath, s.Src, s.SrcPath = nil, -2, nil
+			if slices.ContainsFunc(out, func(o Store) bool { return o.Dst == s.Dst && o.Src == -2 && len(o.DstPath) == 0 }) {
+				return
+			}
+		}
+		out = append(out, s)
+	}
 	add := func(dst int, dstPath []string, e ast.Expr, srcPath ...string) {
 		for _, v := range r.selectPaths(r.values(e, root), srcPath) {
 			s := Store{Dst: dst, DstPath: slices.Clone(dstPath), Src: -2}
@@ -98,11 +127,7 @@ func (p *pkgState) storesIn(fi *fnInfo) []Store {
 			case vLit, vNil:
 				continue // a literal's code is judged where the function is called
 			}
-			if !slices.ContainsFunc(out, func(o Store) bool {
-				return o.Dst == s.Dst && o.Src == s.Src && slices.Equal(o.DstPath, s.DstPath) && slices.Equal(o.SrcPath, s.SrcPath)
-			}) {
-				out = append(out, s)
-			}
+			put(s)
 		}
 	}
 	info := p.pass.TypesInfo
@@ -158,7 +183,7 @@ func (p *pkgState) storesIn(fi *fnInfo) []Store {
 				path = append(path, st.DstPath...)
 				switch {
 				case st.Src == -2:
-					out = append(out, Store{Dst: dst, DstPath: path, Src: -2})
+					put(Store{Dst: dst, DstPath: path, Src: -2})
 				case st.Src == -1:
 					if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok {
 						add(dst, path, sel.X, st.SrcPath...)
