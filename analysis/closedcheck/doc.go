@@ -5,25 +5,34 @@
 // //flowgen:host) and the flow package. A flow that is not closed is the one
 // way a correct upgrade gets stuck for no reason — or replays "successfully"
 // against a different world. closedcheck checks each flow and every function,
-// method and function literal it reaches by static calls, across packages.
+// method and function literal it reaches, across packages.
 //
 // Run it on its own or through go vet:
 //
 //	closedcheck ./...
 //	go vet -vettool=$(which closedcheck) ./...
 //
-// flowgen runs it before generating and refuses a flow that is not closed.
+// Both print the same diagnostics, as file:line:col: message with paths
+// relative to the current directory, and exit with status 1 when a flow is
+// not closed. go vet analyses every dependency from source, one process per
+// package. On its own, closedcheck loads the packages named from source and
+// their dependencies from export data: a dependency the flows turn out to
+// reach is then loaded from source too, and the analysis runs again (see
+// package driver). flowgen runs it before generating and refuses a flow
+// that is not closed.
 //
 // # Diagnostics
 //
 // For each flow that is not closed there is a summary at its declaration,
-// with the chain of calls from the flow to the first cause and its position:
+// with the chain of calls from the flow to the first cause and its position,
+// and how many more causes there are:
 //
 //	flow Payout is not closed: Payout → fee → time.Now: reads the wall clock; use flow.Now(fc), at payout/fee.go:12:9
 //
 // and a diagnostic at every cause in the flow's package, or, for a cause in
-// another package, at the call that leads to it. Code no flow reaches is
-// never reported.
+// another package, at the call that leads to it — one for each cause behind
+// that call, so that fixing one does not reveal the next in another run.
+// Code no flow reaches is never reported.
 //
 // # Rules
 //
@@ -35,23 +44,7 @@
 //   - The sync and sync/atomic packages: any function, method or type
 //     method of theirs called (Mutex.Lock, WaitGroup.Wait, Once.Do,
 //     atomic.AddInt64, atomic.Int64.Add, sync.Map…).
-//   - Package-level variables that can change: reading or writing one of
-//     the flow's own package that is written anywhere after initialisation
-//     (assigned, incremented, an element or field assigned, its address
-//     taken — including by calling a pointer-receiver method on it —, an
-//     array sliced, or passed to delete, clear, copy, sort.* or slices.Sort*
-//     and friends). Writes in init functions, and in functions only init
-//     calls, are initialisation. A variable never written after
-//     initialisation — a lookup table, a compiled regexp, a sentinel error —
-//     is fine.
-//   - Exported package variables, of any package: code in a package the flow
-//     does not import (main, say) may write them, and facts cannot see that,
-//     so they are "cannot prove closed". The exception is an error sentinel
-//     — a variable of an error type (errors.New, fmt.Errorf, or a value of
-//     an error type of its own) — never written in its package.
-//   - A variable never written after initialisation whose initialisation is
-//     not closed: var region = os.Getenv("REGION"), or a variable an init
-//     function sets from the clock. It differs between incarnations.
+//   - Package state that can change: see Package variables below.
 //   - Wall clocks and timers: time.Now, Since, Until, Sleep, After,
 //     AfterFunc, NewTimer, NewTicker, Tick, Timer and Ticker methods,
 //     time.Local and Time.Local (the host's zone), time.LoadLocation (the
@@ -68,101 +61,217 @@
 //     forms) and AfterFunc inside a flow: a flow uses its flow.Context and
 //     races flow.After instead of deadlines.
 //   - log.Fatal* (they end the host), log.Panic* and Logger.Fatal*/Panic*
-//     (they unwind it), log.SetOutput, SetFlags, SetPrefix and
-//     slog.SetDefault, SetLogLoggerLevel (they change the host's logger).
-//   - Iteration in random order: range over a map, and maps.Keys, maps.Values
-//     and maps.All unless sorted first (slices.Sorted, slices.SortedFunc, or
-//     slices.Collect followed by a sort), or turned back into a map
-//     (maps.Collect, maps.Insert); reflect's MapKeys and MapRange. A fix
-//     rewrites a range over a map with ordered keys to a range over
-//     slices.Sorted(maps.Keys(m)).
-//   - Calls whose target cannot be known: through an exported interface that
-//     is not a host interface (see below), through a function value that cannot be
-//     resolved (a struct field, a map element, the result of an unknown
-//     call, a package variable that can change), through a type parameter
-//     whose instantiation is not known.
+//     (they unwind it), log.SetOutput, SetFlags, SetPrefix, slog.SetDefault,
+//     SetLogLoggerLevel and log.Default().SetOutput (they change the host's
+//     logger).
+//   - Loggers that keep wall-clock timestamps in the process: see Console
+//     output below.
+//   - Iteration in random order: see Map order below.
+//   - Calls whose target cannot be known: see Calls through values below.
 //   - Functions without a Go body, and functions of packages closedcheck
 //     did not analyse.
 //
 // Allowed:
 //
 //   - Console output: fmt's Print functions, log's Print functions and
-//     loggers, log/slog, writes to os.Stdout and os.Stderr. Console output
-//     is not an effect and is never logged.
+//     loggers, log/slog, writes to os.Stdout and os.Stderr.
 //   - The rest of the standard library: strings, strconv, bytes, sort,
-//     slices, maps (sorted), math, errors, unicode, encoding/*, crypto hashes,
-//     regexp, text/template, net/url, net/netip, net/mail, time arithmetic
-//     and formatting, context.WithValue and WithCancel, …
+//     slices, maps (in an order-free way), math, errors, unicode,
+//     encoding/* (encoding/json and fmt print maps in key order), crypto
+//     hashes, regexp, text/template, net/url, net/netip, net/mail, time
+//     arithmetic and formatting, context.WithValue and WithCancel, …
 //   - Local seeded random sources: rand.New(rand.NewSource(seed)) and
 //     rand.New(rand.NewPCG(a, b)), and their methods. They are deterministic
 //     given their seed; a seed taken from the clock is reported at the clock.
-//   - Generics, closures over locals, method values on local values,
-//     defer, recover and panic (a panic fails the activation with its stack).
-//   - Host interfaces (including through an interface embedding one), the
-//     flow package, and code flowgen generates (flowgen_gen.go).
+//   - Generics, closures, methods, defer, recover and panic (a panic fails
+//     the activation with its stack).
+//   - Host interfaces (including through an interface or a struct embedding
+//     one), the flow package (and flow/codec, flow/flowimpl), and code
+//     flowgen generates (flowgen_gen.go).
+//
+// # Package variables
+//
+// Reading or writing a package variable that can change between
+// incarnations makes a flow not closed. Which variables can change:
+//
+//   - One its own package writes after initialisation: assigned,
+//     incremented, an element or field assigned, its address taken where
+//     the analysis cannot follow it (given to the standard library, stored
+//     in a structure), a pointer method that writes its receiver called on
+//     it, an array sliced, passed to delete, clear, copy, sort.* or
+//     slices.Sort* and friends, or to a function that writes what it is
+//     given. Writes in init functions, and in functions only init calls, are
+//     initialisation.
+//   - Writes through aliases count: a local holding the variable's memory
+//     (x := pkgSlice; x[0] = 1, c := pkgStruct; c.Tags[0] = "x"), a
+//     package-level pointer to it (var live = &cfg; live.Limit = 1), what a
+//     function returning its memory gives (Current().Limit = 1). A copy of a
+//     value without pointers is not an alias (c := pkgStruct; c.Limit = 1
+//     leaves pkgStruct as it is). Which parameters a function writes through
+//     and which package memory it returns travel in facts.
+//   - One never written after initialisation whose initialisation is not
+//     closed: var region = os.Getenv("REGION"), a variable an init function
+//     sets from the clock, a function literal called in an initializer that
+//     reads the environment. (A function literal an initializer only stores,
+//     a table of handlers say, is judged where it is called.)
+//   - Error sentinels (variables of an error type never written) are fine.
+//
+// Exported variables nothing visible writes — configuration defaults,
+// compiled regular expressions, tables, constant-like names — are closed to
+// read, wherever the flow is. But a flow only runs inside a program, and
+// every package linked into a program is a dependency of its main (or test)
+// package: there the whole program is visible. So the analysis records, as
+// facts, which variables each flow reads that other packages could write,
+// and which packages write variables of other packages (and which tests
+// write their own package's); at a main or test package, a flow reading a
+// variable its program writes is reported, at the write when the package
+// makes it, else at the import through which it comes:
+//
+//	cmd/app/main.go:11:22: flow Capped reads config.Cap, which package main writes at app/main.go:11:22: the value differs between incarnations; pass it to the flow as an argument (the flow is at shop/shop.go:36:6)
+//
+// A variable's own package writing it (a setter) is reported at the flow,
+// as for unexported variables. What a library analysed without any main or
+// test package that links it loses: writes made by programs that are not in
+// the analysed set are not seen, and its flows' reads of exported variables
+// are taken as closed. Writes by packages outside the standalone command's
+// source set (dependencies seen through export data only) are not seen
+// either; go vet sees them.
 //
 // # Calls through values, interfaces and type parameters
 //
-// A function reached from a flow is judged by what it does; what it does
-// with what it is given is an obligation its callers discharge:
+// The analysis traces what a function value or an interface value can be,
+// through locals (every value assigned, not only the first), parameters
+// (the caller's arguments), fields and elements of composite literals,
+// range values, the return statements of the package's functions, package
+// variables never written after initialisation (their initializer and what
+// initialisation stores in them), and what callees store into what they
+// are given (a saga's s.Add(undo) makes undo an element of s's steps, a
+// registry's Register(name, h) a handler of it). What it cannot trace is
+// judged as follows:
 //
-//   - A function that calls a function parameter carries that obligation in
-//     its fact; at each call, the argument is resolved: a function literal
-//     (judged where it is written), a named function or method value (judged
-//     as a call), a local variable assigned once, or the caller's own
-//     parameter (the obligation moves up).
-//   - A function that calls a method of an interface parameter carries that
-//     obligation; at each call, the method of the argument's concrete type
-//     is judged.
-//   - A generic function that calls a method through a type parameter
-//     carries that obligation; at each instantiation, the method of the type
-//     argument is judged.
-//   - The standard library may call any function and any interface method it
-//     is given (sort.Sort calls Len, Less and Swap; fmt.Fprintf calls Write):
-//     the concrete methods given to it are judged. Parameters of type any
-//     are not followed (fmt may call String, Error or Format).
-//
-// A call through an unexported interface of the flow's own package is judged
-// against every type of the package that implements it (a strategy chosen at
-// run time): closed if each implementation's method is.
+//   - A function value: a function literal is judged where it is written
+//     (and, written in another function and called here, here too); a named
+//     function or method is judged as a call; a parameter is an obligation
+//     its callers discharge with what they pass. A function value held by a
+//     field of a value another package made (a client a constructor
+//     returned) is what that package's code stores in that field, from its
+//     type's fact; a function parameter stored in a field is an obligation
+//     of the function storing it, as if it called it. Anything else — a
+//     field of a struct the flow is given, a package variable that can
+//     change, a table whose contents cannot be known — is "cannot prove
+//     closed".
+//   - A method through an interface: the methods of the dynamic types the
+//     value can have — from composite literals, conversions, the return
+//     statements of factories in this package, or, for factories of other
+//     packages, their facts (the verdict of each method of the interface
+//     they return, over the types they return). Where the value's origin
+//     cannot be traced (a parameter of the flow, an element of a slice it is
+//     given, a field of a tree's node), an unexported interface of the
+//     package is judged against its types implementing it, and an exported
+//     one against every implementation the program shows — the types of
+//     every package visible from the flow's, and those the package facts
+//     list (with unexported types an importer cannot see) — at the flow:
+//     the obligation moves up the call chain to it, since the flow's package
+//     sees more implementations than a library's. An interface no visible
+//     type implements is "cannot prove closed". Recursive interfaces (a
+//     tree whose nodes call the same method on their children) are judged
+//     once per method.
+//   - A method through a type parameter: an obligation resolved at each
+//     instantiation.
+//   - The standard library may call any function and any interface method
+//     it is given (sort.Sort calls Len, Less and Swap; fmt.Fprintf calls
+//     Write): the concrete methods given to it are judged. Parameters of
+//     type any are not followed (fmt may call String, Error or Format).
 //
 // Interfaces of the standard library (io.Writer, hash.Hash, context.Context,
 // error, …) are trusted: a value of one can only reach a flow through code
-// closedcheck has judged — a standard constructor, a variable, a host result
-// (which crosses by copy and cannot be an interface). These methods are
-// trusted on any interface, being conventionally pure: Error() string,
-// String() string, GoString() string, Unwrap() error, Unwrap() []error,
-// Is(error) bool.
+// closedcheck has judged. These methods are trusted on any interface, being
+// conventionally pure: Error() string, String() string, GoString() string,
+// Unwrap() error, Unwrap() []error, Is(error) bool.
 //
-// # Map iteration that is fine
+// # Iterators
 //
-// A range over a map is not reported when its result cannot depend on the
+// A range over a function (iter.Seq, iter.Seq2, or any func(yield func(…)
+// bool)) is a call of the function with the loop body as yield: the
+// iterator's code is judged as a call, and the body where it is written.
+// Calls of yield inside an iterator literal are the loop bodies of its
+// consumers. An iterator over a slice is closed. An iterator literal that
+// yields a map's entries (for k, v := range m { if !yield(k, v) { return }
+// }) yields in map order: the function returning it says so in its fact,
+// and the order is judged where the iterator is consumed — an order-free
+// loop (the bodies accepted over maps, below), a sort (slices.Sorted,
+// slices.SortedFunc with a comparator that erases the order),
+// slices.Collect followed by such a sort, maps.Collect or maps.Insert erase
+// it; a function given the iterator erases it if its own range over it is
+// order-free; anything else keeps it and is reported. maps.Keys, maps.Values
+// and maps.All are such iterators.
+//
+// # Map order
+//
+// A range over a map is reported unless its result cannot depend on the
 // order:
 //
 //	for range m { n++ }                       // no key or value used
 //	for k := range m { keys = append(keys, k) }
 //	sort.Strings(keys)                         // collected, then sorted
+//	for k := range m { keys[i] = k; i++ }      // collected by index, then sorted
+//	sort.Strings(keys)
 //	for k, v := range m {
 //		total += v                             // integer accumulation
 //		seen[v] = true                         // a constant under any key
 //		byKey[k] = v * 2                       // keyed by the range key
 //		if v > 10 { count++ }                  // under a pure condition
+//		hi = max(hi, v)                        // an extreme
 //		delete(m, k)
 //	}
 //
-// Floating-point sums are order dependent (rounding) and reported, as are
-// writes keyed by anything but the range key (two keys with one value: the
-// last write wins, at random), early returns and breaks, and host calls.
+// The index form needs the counter bumped once, in the same block as the
+// element is stored, and used for nothing else in the loop. Floating-point
+// sums are order dependent (rounding) and reported, as are writes keyed by
+// anything but the range key (two keys with one value: the last write wins,
+// at random), an argmax (ties pick whichever comes first), early returns and
+// breaks, and host calls. A fix rewrites a range over a map with ordered
+// keys to a range over slices.Sorted(maps.Keys(m)).
+//
+// # Sorting
+//
+// A sort erases the order a slice was filled in only if elements it cannot
+// tell apart are equal: sort.Strings, sort.Ints, sort.Float64s,
+// slices.Sort, sort.StringSlice and the like compare whole elements; a
+// comparator (slices.SortFunc, slices.SortedFunc, sort.Slice, the Less of a
+// sort.Interface of this package) erases the order when it compares the
+// whole element, every field of a struct element, or the field the map's
+// key was stored in (which is unique). A comparator that compares part of
+// each element — a priority, a length — can tie, and ties keep the map's
+// random order: the map's iteration is reported. Stable sorts are judged
+// the same way.
+//
+// # Console output
+//
+// Console output is not an effect: it leaves the process and replay never
+// reads it back. Text the flow keeps is different: a logger writing into a
+// buffer, a builder or a value of the program's own (log.New(&buf, prefix,
+// log.LstdFlags), a Logger given such a writer by SetOutput or time flags by
+// SetFlags, slog.NewTextHandler or NewJSONHandler on one without a
+// ReplaceAttr that may drop slog.TimeKey) puts the wall clock into data the
+// flow can read, and is reported. Flags without Ldate, Ltime or
+// Lmicroseconds, and writers the analysis cannot trace, are not.
 //
 // # Facts
 //
 // Verdicts cross packages as analysis facts. A function has a fact only when
-// it says something: the function is not closed (the chain to its first
-// cause), or it carries obligations for its callers. Each analysed package
-// has a package fact, so a function of an analysed package without a fact
-// is closed, and one of a package closedcheck did not analyse is "cannot
-// prove closed". Host interfaces and exported error sentinels have facts
-// of their own.
+// it says something: it is not closed (every cause, the first one first),
+// carries obligations for its callers, reads variables the whole program
+// must check, writes or stores into what it is given, returns package
+// memory, returns an iterator in map order, or returns interfaces whose
+// methods are not closed. Each analysed package has a package fact, so a
+// function of an analysed package without a fact is closed, and one of a
+// package closedcheck did not analyse is "cannot prove closed". The package
+// fact also carries, for the packages below it, the flows' reads and the
+// writes the whole program checks, and the implementations of exported
+// interfaces. Host interfaces, exported variables (sentinels, variables
+// their package writes, tables of functions) and struct types with function
+// fields have facts of their own.
 //
 // # Suppression
 //
@@ -182,12 +291,17 @@
 //
 // Known limits, each a deliberate trade between false alarms and misses:
 //
-//   - Writes to a package variable through another package cannot be seen;
-//     hence the rule on exported variables. Writes through an alias made
-//     inside the package (p := &v; *p = 1 is seen as the address escaping;
-//     x := sliceVar; x[0] = 1 is not seen).
-//   - A package-level slice or map passed to a user function that modifies
-//     it is not seen as written (known standard mutators are).
+//   - The whole-program rule sees the programs in the analysed set only (see
+//     Package variables).
+//   - Writes through pointers the analysis loses track of: a package
+//     variable's address stored in a structure of another package, or
+//     kept by a function value; unsafe.
+//   - Function values stored in a field of a struct by code of another
+//     package than the type's (an exported field set by an importer) are not
+//     seen by the type's fact.
+//   - A function value given to a function literal's parameter is not
+//     traced: a call of it is "cannot prove closed" (the yield of an
+//     iterator literal excepted).
 //   - Calls within a cycle of recursive functions are resolved in rounds;
 //     obligations that only appear through a cycle may be missed.
 //   - Parameters of type any given to the standard library are not followed:
@@ -196,10 +310,11 @@
 //   - A trusted standard interface could hold a user type with effects if
 //     the value was built by user code (var w io.Writer = myWriter{}): calls
 //     through it are trusted.
-//   - reflect can do anything; only MapKeys and MapRange are reported.
+//   - reflect can do anything; only Call, CallSlice, MapKeys and MapRange
+//     are reported.
 //   - An unexported interface is assumed to be implemented only by types of
-//     its package; an exported function taking it could be given another
-//     package's type.
+//     its package; implementations are looked for among named types (a type
+//     of the standard library implementing a user's interface is not).
 //   - Third-party helpers that return map keys unsorted (golang.org/x/exp
 //     maps.Keys) are reported even when the caller sorts the result.
 //   - Console output interleaves differently on replay: it is not an effect.

@@ -168,3 +168,156 @@ func compareStrings(a, b string) int {
 	}
 	return 0
 }
+
+// unknownIface judges a call of method through an interface whose value
+// cannot be traced: host, standard and well-known methods are fine; an
+// unexported interface of this package has its implementations here; an
+// exported one is judged against every implementation the program shows,
+// at the flow (the obligation moves up to it).
+func (j *judge) unknownIface(t types.Type, method string, args argsInfo, depth int) {
+	p := j.p
+	if t == nil {
+		j.problem(method, "is called on a value whose type cannot be known: cannot prove closed", KindDynamic)
+		return
+	}
+	if p.interfaceOK(t, method) {
+		return
+	}
+	if !types.IsInterface(t) {
+		j.methodOnType(t, method, args, depth)
+		return
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.TypeArgs().Len() > 0 || n.Obj().Pkg() == nil {
+		j.problem(typeName(t)+"."+method, "is called through an interface whose implementation cannot be known: cannot prove closed", KindDynamic)
+		return
+	}
+	if pkg := n.Obj().Pkg(); pkg != p.pass.Pkg && !isStd(pkg.Path()) && !p.analysed(pkg) {
+		j.missingProblem(typeName(t)+"."+method, "is called through an interface of a package closedcheck did not analyse: cannot prove closed", pkg.Path())
+		return
+	}
+	if impls, ok := p.localImplementations(n); ok {
+		for _, impl := range impls {
+			j.methodOnType(impl, method, args, depth+1)
+		}
+		return
+	}
+	if !j.fi.flow || j.summ {
+		j.fi.oblige(Obligation{Iface: typeKey(n), Method: method})
+		return
+	}
+	j.allImpls(n, method, args, depth)
+}
+
+func typeKey(n *types.Named) string { return n.Obj().Pkg().Path() + "." + n.Obj().Name() }
+
+// lookupType finds a named type by key among the packages visible.
+func (p *pkgState) lookupType(key string) types.Type {
+	i := len(key) - 1
+	for i >= 0 && key[i] != '.' {
+		i--
+	}
+	if i <= 0 {
+		return nil
+	}
+	pkg := p.packageByPath(key[:i])
+	if pkg == nil {
+		return nil
+	}
+	tn, ok := pkg.Scope().Lookup(key[i+1:]).(*types.TypeName)
+	if !ok {
+		return nil
+	}
+	return tn.Type()
+}
+
+// interfaceOK: calls through host interfaces, trusted interfaces and
+// well-known methods need no resolution.
+func (p *pkgState) interfaceOK(t types.Type, method string) bool {
+	if !types.IsInterface(t) {
+		return false
+	}
+	if p.isHost(t) || trustedInterface(t) {
+		return true
+	}
+	obj, _, _ := types.LookupFieldOrMethod(t, true, p.pass.Pkg, method)
+	if fn, ok := obj.(*types.Func); ok {
+		if wellKnownMethod(fn) {
+			return true
+		}
+		if recv := fn.Type().(*types.Signature).Recv(); recv != nil && (p.isHost(recv.Type()) || trustedInterface(recv.Type())) {
+			return true
+		}
+	}
+	return false
+}
+
+// localImplementations returns the types of this package implementing an
+// unexported interface declared in it (each type T, or *T if only it does).
+func (p *pkgState) localImplementations(n *types.Named) ([]types.Type, bool) {
+	if n.Obj().Pkg() != p.pass.Pkg || n.Obj().Exported() || n.TypeParams().Len() > 0 {
+		return nil, false
+	}
+	return p.implsIn(n, []*types.Package{p.pass.Pkg}), true
+}
+
+// implementations returns the types of every package visible from this
+// one (but the standard library's: a value of one can only come from code
+// closedcheck judges) that implement an interface.
+func (p *pkgState) implementations(n *types.Named) []types.Type {
+	if p.pkgIndex == nil {
+		p.packageByPath(p.pass.Pkg.Path())
+	}
+	var pkgs []*types.Package
+	for path, pkg := range p.pkgIndex {
+		if !isStd(path) && !isMembrane(path) {
+			pkgs = append(pkgs, pkg)
+		}
+	}
+	slices.SortFunc(pkgs, func(a, b *types.Package) int {
+		switch {
+		case a.Path() < b.Path():
+			return -1
+		case a.Path() > b.Path():
+			return 1
+		}
+		return 0
+	})
+	return p.implsIn(n, pkgs)
+}
+
+func (p *pkgState) implsIn(n *types.Named, pkgs []*types.Package) []types.Type {
+	key := typeKey(n)
+	if impls, ok := p.impls[key]; ok {
+		return impls
+	}
+	iface, ok := n.Underlying().(*types.Interface)
+	if !ok {
+		return nil
+	}
+	var impls []types.Type
+	for _, pkg := range pkgs {
+		scope := pkg.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || tn.IsAlias() || types.IsInterface(tn.Type()) {
+				continue
+			}
+			if nt, ok := tn.Type().(*types.Named); ok && nt.TypeParams().Len() > 0 {
+				continue
+			}
+			switch {
+			case types.Implements(tn.Type(), iface):
+				impls = append(impls, tn.Type())
+			case types.Implements(types.NewPointer(tn.Type()), iface):
+				impls = append(impls, types.NewPointer(tn.Type()))
+			}
+		}
+	}
+	p.impls[key] = impls
+	return impls
+}
+
+func typeName(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string { return p.Name() })
+}

@@ -201,9 +201,7 @@ func (p *pkgState) wholeProgram() {
 		if !p.pass.ImportPackageFact(imp, &pf) {
 			continue
 		}
-		for _, f := range pf.Flows {
-			fact.Flows = append(fact.Flows, f)
-		}
+		fact.Flows = append(fact.Flows, pf.Flows...)
 		for _, w := range pf.Writes {
 			k := w.Var + "\x00" + w.Pos
 			if _, ok := carrier[k]; !ok {

@@ -232,14 +232,9 @@ func isMembrane(path string) bool {
 	return path == directive.FlowPkg || strings.HasPrefix(path, directive.FlowPkg+"/")
 }
 
-// stdVerdict judges a function or method of the standard library: methods
-// of its value types that are allowed, then the table, then the package's
-// rule.
-func stdVerdict(fn *types.Func) (forbidden bool, reason string) {
-	return stdVerdictOf(fn, fn.Origin().FullName())
-}
-
-// stdVerdictOf is stdVerdict given the function's full name.
+// stdVerdictOf judges a function or method of the standard library, given
+// its full name: methods of its value types that are allowed, then the
+// table, then the package's rule.
 func stdVerdictOf(fn *types.Func, full string) (forbidden bool, reason string) {
 	if recvT := recvTypeName(full); recvT != "" && stdMethodsAllowedOn[recvT] {
 		return false, ""

@@ -228,3 +228,39 @@ func (p *pkgState) reachesCaller(fi *fnInfo, dst int, path []string, lhs ast.Exp
 	}
 	return false
 }
+
+// stored: the values calls store in a local it is given to, at path.
+func (r *resolver) stored(l *local, t types.Type, fr *frame, path []string) []value {
+	var out []value
+	for _, u := range l.uses {
+		for _, st := range r.p.storesOf(u.call) {
+			if st.Dst != u.arg {
+				continue
+			}
+			var vals []value
+			switch {
+			case st.Src == -2:
+				vals = unknown("is stored by a call in a way that cannot be traced")
+			case st.Src == -1:
+				if sel, ok := ast.Unparen(u.call.Fun).(*ast.SelectorExpr); ok {
+					vals = r.selectPaths(r.values(sel.X, fr), st.SrcPath)
+				}
+			case st.Src < len(u.call.Args):
+				vals = r.selectPaths(r.values(u.call.Args[st.Src], fr), st.SrcPath)
+			}
+			switch {
+			case hasPrefix(path, st.DstPath):
+				out = append(out, r.selectPaths(vals, path[len(st.DstPath):])...)
+			case hasPrefix(st.DstPath, path):
+				out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(st.DstPath[len(path):], &valueExpr{vals: vals})}}, typ: pathType(t, path), fr: fr})
+			}
+		}
+	}
+	return out
+}
+
+// valueExpr stands in a synthetic composite for values already found.
+type valueExpr struct {
+	ast.Expr
+	vals []value
+}

@@ -14,172 +14,6 @@ import (
 // parameters of callees, fields and elements of composite literals, and
 // package variables never written after initialisation.
 
-// source is one value given to a local variable.
-type source struct {
-	expr     ast.Expr
-	result   int      // the result of a call that has several; -1 when expr is the value
-	rangeOf  ast.Expr // the value (or key, with rangeKey) of a range over rangeOf
-	rangeKey bool
-	path     []string // for x.f = e and x[k] = e: where in the variable e goes
-}
-
-// local is what a local variable (or a parameter) is given in its function.
-type local struct {
-	srcs      []source
-	addressed bool // its address is taken: it can change through the pointer
-	bumped    bool // incremented, or assigned by an operator
-	litParam  bool // a parameter of a function literal: its arguments are not traced
-	// uses are calls it is given to (as receiver: index -1): what their
-	// callees store in it is a value it holds.
-	uses []use
-}
-
-type use struct {
-	call *ast.CallExpr
-	arg  int
-}
-
-// assignedOnce returns the one value a local variable is ever given.
-func (fi *fnInfo) assignedOnce(v *types.Var) ast.Expr {
-	l := fi.locals[v]
-	if l == nil || l.addressed || l.bumped || len(l.srcs) != 1 || l.srcs[0].path != nil || l.srcs[0].rangeOf != nil {
-		return nil
-	}
-	return l.srcs[0].expr
-}
-
-// collectLocals records every value given to the function's locals and
-// parameters.
-func (p *pkgState) collectLocals(fi *fnInfo, body ast.Node) {
-	info := p.pass.TypesInfo
-	get := func(id *ast.Ident) *local {
-		obj := info.Defs[id]
-		if obj == nil {
-			obj = info.Uses[id]
-		}
-		v, ok := obj.(*types.Var)
-		if !ok || v.IsField() || v.Pkg() == nil || v.Parent() == v.Pkg().Scope() {
-			return nil
-		}
-		l := fi.locals[v]
-		if l == nil {
-			l = &local{}
-			fi.locals[v] = l
-		}
-		return l
-	}
-	assign := func(lhs, rhs ast.Expr, result int) {
-		var path []string
-		e := ast.Unparen(lhs)
-		for {
-			switch x := e.(type) {
-			case *ast.SelectorExpr:
-				if _, isPkg := info.Uses[identOf(x.X)].(*types.PkgName); isPkg {
-					return
-				}
-				path = append([]string{x.Sel.Name}, path...)
-				e = ast.Unparen(x.X)
-				continue
-			case *ast.IndexExpr:
-				path = append([]string{"[]"}, path...)
-				e = ast.Unparen(x.X)
-				continue
-			case *ast.StarExpr:
-				e = ast.Unparen(x.X)
-				continue
-			case *ast.Ident:
-				if l := get(x); l != nil {
-					l.srcs = append(l.srcs, source{expr: rhs, result: result, path: path})
-				}
-			}
-			return
-		}
-	}
-	ast.Inspect(body, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.FuncLit:
-			for _, f := range n.Type.Params.List {
-				for _, id := range f.Names {
-					if l := get(id); l != nil {
-						l.litParam = true
-					}
-				}
-			}
-		case *ast.ValueSpec:
-			for i, id := range n.Names {
-				switch {
-				case len(n.Values) == len(n.Names):
-					assign(id, n.Values[i], -1)
-				case len(n.Values) == 1:
-					assign(id, n.Values[0], i)
-				default:
-					get(id) // the zero value
-				}
-			}
-		case *ast.AssignStmt:
-			for i, lhs := range n.Lhs {
-				switch {
-				case n.Tok != token.DEFINE && n.Tok != token.ASSIGN:
-					if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
-						if l := get(id); l != nil {
-							l.bumped = true
-						}
-					}
-				case len(n.Rhs) == len(n.Lhs):
-					assign(lhs, n.Rhs[i], -1)
-				case len(n.Rhs) == 1:
-					assign(lhs, n.Rhs[0], i)
-				}
-			}
-		case *ast.IncDecStmt:
-			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok {
-				if l := get(id); l != nil {
-					l.bumped = true
-				}
-			}
-		case *ast.RangeStmt:
-			if id, ok := n.Key.(*ast.Ident); ok {
-				if l := get(id); l != nil {
-					l.srcs = append(l.srcs, source{rangeOf: n.X, rangeKey: true})
-				}
-			}
-			if id, ok := n.Value.(*ast.Ident); ok {
-				if l := get(id); l != nil {
-					l.srcs = append(l.srcs, source{rangeOf: n.X})
-				}
-			}
-		case *ast.UnaryExpr:
-			if id, ok := ast.Unparen(n.X).(*ast.Ident); ok && n.Op == token.AND {
-				if l := get(id); l != nil {
-					l.addressed = true
-				}
-			}
-		case *ast.CallExpr:
-			given := func(e ast.Expr) *local {
-				e = ast.Unparen(e)
-				if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
-					e = ast.Unparen(u.X)
-				}
-				if id, ok := e.(*ast.Ident); ok {
-					return get(id)
-				}
-				return nil
-			}
-			if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && info.Selections[sel] != nil {
-				if l := given(sel.X); l != nil {
-					l.uses = append(l.uses, use{n, -1})
-				}
-			}
-			for i, a := range n.Args {
-				if l := given(a); l != nil {
-					l.uses = append(l.uses, use{n, i})
-				}
-			}
-		}
-		return true
-	})
-}
-
 // valKind is the kind of a value.
 type valKind uint8
 
@@ -456,33 +290,6 @@ func isParamOf(fi *fnInfo, v *types.Var) bool {
 	return false
 }
 
-// nest builds the key-value chain for a path written into: .f.g = e as
-// f: {g: e}. Elements become keyless.
-func nest(path []string, e ast.Expr) ast.Expr {
-	if len(path) == 0 {
-		return e
-	}
-	inner := nest(path[1:], e)
-	if len(path) > 1 {
-		inner = &ast.CompositeLit{Elts: []ast.Expr{inner}}
-	}
-	if path[0] == "[]" {
-		return inner
-	}
-	return &ast.KeyValueExpr{Key: ast.NewIdent(path[0]), Value: inner}
-}
-
-func hasPrefix(path, prefix []string) bool {
-	return len(prefix) <= len(path) && slices.Equal(path[:len(prefix)], prefix)
-}
-
-func trimElem(path []string) []string {
-	if len(path) > 0 && path[0] == "[]" {
-		return path[1:]
-	}
-	return path
-}
-
 // packageVar: the values of a package variable, through its initializer
 // and the writes of initialisation, when nothing else writes it.
 func (r *resolver) packageVar(v *types.Var, path []string) []value {
@@ -584,6 +391,10 @@ func (r *resolver) method(v value, name string, recv ast.Expr, fr *frame) []valu
 
 // call: the values a call returns (result res; -1 when it has one).
 func (r *resolver) call(call *ast.CallExpr, fr *frame, res int) []value {
+	r.steps++
+	if r.steps > maxSteps || fr.depth > maxDepth {
+		return unknown("is passed through too many hands to resolve")
+	}
 	info := r.p.pass.TypesInfo
 	fun := ast.Unparen(call.Fun)
 	if tv, ok := info.Types[fun]; ok && tv.IsType() {
@@ -612,9 +423,7 @@ func (r *resolver) call(call *ast.CallExpr, fr *frame, res int) []value {
 			}
 			var elts []ast.Expr
 			if call.Ellipsis.IsValid() {
-				for _, v := range r.values(call.Args[len(call.Args)-1], fr) {
-					out = append(out, v)
-				}
+				out = append(out, r.values(call.Args[len(call.Args)-1], fr)...)
 			} else if len(call.Args) > 1 {
 				elts = call.Args[1:]
 			}
@@ -677,137 +486,4 @@ func (r *resolver) returns(fi *fnInfo, fr *frame, res int) []value {
 		}
 	}
 	return out
-}
-
-// selectPaths follows a path of fields and elements into values.
-func (r *resolver) selectPaths(vals []value, path []string) []value {
-	for _, step := range path {
-		vals = r.selectPath(vals, step)
-	}
-	return vals
-}
-
-// selectPath follows one field (or "[]", any element) into values.
-func (r *resolver) selectPath(vals []value, step string) []value {
-	var out []value
-	for _, v := range vals {
-		switch v.kind {
-		case vComposite:
-			found := false
-			for _, el := range v.comp.Elts {
-				kv, isKV := el.(*ast.KeyValueExpr)
-				switch {
-				case step == "[]" && isKV:
-					out = append(out, r.values(kv.Value, v.fr)...)
-					found = true
-				case step == "[]":
-					out = append(out, r.values(el, v.fr)...)
-					found = true
-				case isKV:
-					if id, ok := kv.Key.(*ast.Ident); ok && id.Name == step {
-						out = append(out, r.values(kv.Value, v.fr)...)
-						found = true
-					}
-				}
-			}
-			if !found && step != "[]" {
-				if i := fieldIndex(v.typ, step); i >= 0 && i < len(v.comp.Elts) && !hasKeys(v.comp) {
-					out = append(out, r.values(v.comp.Elts[i], v.fr)...)
-				} else {
-					out = append(out, value{kind: vNil}) // not set: its zero value
-				}
-			}
-		case vParam:
-			out = append(out, value{kind: vParam, param: v.param, path: append(slices.Clone(v.path), step)})
-		case vForeign:
-			out = append(out, value{kind: vForeign, v: v.v, path: append(slices.Clone(v.path), step)})
-		case vNil:
-			out = append(out, v)
-		case vUnknown:
-			out = append(out, v)
-		case vType:
-			// A value a function made (a constructor's result): what its
-			// fields hold is what the code of its type's package stores.
-			if n := structNamed(v.typ); n != nil && step != "[]" {
-				out = append(out, value{kind: vField, typ: n, path: []string{step}})
-				continue
-			}
-			if step == "[]" {
-				out = append(out, unknown("is an element whose value cannot be known")...)
-			} else {
-				out = append(out, unknown("is a field whose value cannot be known")...)
-			}
-		case vField:
-			out = append(out, value{kind: vField, typ: v.typ, path: append(slices.Clone(v.path), step)})
-		default:
-			out = append(out, unknown("cannot be traced")...)
-		}
-	}
-	return out
-}
-
-func hasKeys(c *ast.CompositeLit) bool {
-	for _, el := range c.Elts {
-		if _, ok := el.(*ast.KeyValueExpr); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// fieldIndex is the index of a struct field by name, for literals written
-// without keys.
-func fieldIndex(t types.Type, name string) int {
-	if ptr, ok := t.(*types.Pointer); ok {
-		t = ptr.Elem()
-	}
-	if t == nil {
-		return -1
-	}
-	st, ok := t.Underlying().(*types.Struct)
-	if !ok {
-		return -1
-	}
-	for i := range st.NumFields() {
-		if st.Field(i).Name() == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// stored: the values calls store in a local it is given to, at path.
-func (r *resolver) stored(l *local, t types.Type, fr *frame, path []string) []value {
-	var out []value
-	for _, u := range l.uses {
-		for _, st := range r.p.storesOf(u.call) {
-			if st.Dst != u.arg {
-				continue
-			}
-			var vals []value
-			switch {
-			case st.Src == -2:
-				vals = unknown("is stored by a call in a way that cannot be traced")
-			case st.Src == -1:
-				if sel, ok := ast.Unparen(u.call.Fun).(*ast.SelectorExpr); ok {
-					vals = r.selectPaths(r.values(sel.X, fr), st.SrcPath)
-				}
-			case st.Src < len(u.call.Args):
-				vals = r.selectPaths(r.values(u.call.Args[st.Src], fr), st.SrcPath)
-			}
-			switch {
-			case hasPrefix(path, st.DstPath):
-				out = append(out, r.selectPaths(vals, path[len(st.DstPath):])...)
-			case hasPrefix(st.DstPath, path):
-				out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(st.DstPath[len(path):], &valueExpr{vals: vals})}}, typ: pathType(t, path), fr: fr})
-			}
-		}
-	}
-	return out
-}
-
-// valueExpr stands in a synthetic composite for values already found.
-type valueExpr struct {
-	ast.Expr
-	vals []value
 }
