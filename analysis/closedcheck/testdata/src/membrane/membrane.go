@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
 //flowgen:host
@@ -47,3 +48,11 @@ func Pay(fc flow.Context, l Ledger, to string, cents int64) (string, error) {
 }
 
 func accounts(l Ledger) Accounts { return l }
+
+// ViaImpl calls what generated code calls: flow/flowimpl is the membrane.
+//
+//flowgen:flow
+func ViaImpl(fc flow.Context) error {
+	_, err := flowimpl.Call(fc, "ledger", "Balance")
+	return err
+}
