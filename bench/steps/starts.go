@@ -11,26 +11,31 @@ import (
 
 // loneStarts times n starts, each issued alone: the flow of the one before
 // has finished (its outcome waited for) before the next is issued. The flow
-// makes one step.
-func loneStarts(ctx context.Context, path string, n int) ([]time.Duration, error) {
+// makes one step. Each start follows a bare commit on b, timed too, so the
+// two are compared on the same disk at the same moments.
+func loneStarts(ctx context.Context, path string, b *bare, n int) (starts, bares []time.Duration, err error) {
 	rt, _, steps, _, err := open(ctx, path, runtime.Options{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rt.Close(ctx)
-	out := make([]time.Duration, 0, n)
 	for range n {
+		d, err := b.commit(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		bares = append(bares, d)
 		t0 := time.Now()
 		v, err := steps.Start(ctx, benchflows.NoopRef("noop"), 1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out = append(out, time.Since(t0))
+		starts = append(starts, time.Since(t0))
 		if _, err := runtime.Wait(ctx, rt, v); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return starts, bares, nil
 }
 
 // oneAtATime runs flows flows of calls steps each, started one at a time by
