@@ -43,11 +43,15 @@ type guest interface {
 	Issue(target Ref, method string, args []byte) int
 	Await(keys []AwaitKey, race bool) int
 	Settlement(key AwaitKey) ([]byte, error)
+	Rejection(key AwaitKey) error
 	Now() time.Time
 	After(d time.Duration) VowID
 	Patched(id string) bool
 	Random() uint64
 	UUID() [16]byte
+	Receive(mailbox string) VowID
+	SetStatus(name string, value []byte)
+	StartChild(flow string, args []byte) (ActivationID, VowID)
 	Diverge(reason string)
 }
 

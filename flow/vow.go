@@ -126,7 +126,7 @@ func All(fc Context, as ...Awaitable) error {
 	}
 	g.Await(keys, false)
 	for _, k := range keys {
-		if _, err := g.Settlement(k); err != nil {
+		if err := g.Rejection(k); err != nil {
 			return err
 		}
 	}

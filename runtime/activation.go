@@ -95,7 +95,9 @@ const (
 // but not yet left is revived once it has.
 func (rt *Runtime) wake(id flow.ActivationID, mode reviveMode) {
 	rt.mu.Lock()
-	if rt.closing {
+	if rt.closing || !rt.started {
+		// Before Start nothing runs: a settlement has made its waiters
+		// running in the store, and Start revives them.
 		rt.mu.Unlock()
 		return
 	}

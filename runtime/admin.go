@@ -52,7 +52,16 @@ type ActivationInfo struct {
 	LastGen                                int64            // last incarnation that wrote its row or its log
 	LastBuild                              string           // and its build
 	Failure                                *diag.Diagnostic // why it is stuck, while failed
-	Waits                                  []flow.VowID     // filled by Get and Find
+	// Parent is the activation that started this one as its child; zero
+	// for one a host started.
+	Parent flow.ActivationID
+	Waits  []flow.VowID // filled by Get and Find
+	// Filled by Get and Find: the activations it started as its children,
+	// what it published, and the messages sent to it that it has not
+	// received.
+	Children []flow.ActivationID
+	Statuses []Published
+	Mailbox  []Message
 
 	live bool // a runtime filled in Registered and Resident
 }
@@ -164,7 +173,8 @@ func (ad *Admin) buildOf(gen int64) string {
 func (ad *Admin) info(a store.Activation) ActivationInfo {
 	info := ActivationInfo{ID: a.ID, Flow: a.Flow, StartKey: a.StartKey, Outcome: a.Outcome,
 		Created: a.Created, StateSince: a.StateSince, Finished: a.Finished, Changed: a.Changed,
-		CreatedGen: a.CreatedGen, CreatedBuild: ad.buildOf(a.CreatedGen), Gen: a.Gen, LastGen: a.LastGen, LastBuild: ad.buildOf(a.LastGen)}
+		CreatedGen: a.CreatedGen, CreatedBuild: ad.buildOf(a.CreatedGen), Gen: a.Gen, LastGen: a.LastGen, LastBuild: ad.buildOf(a.LastGen),
+		Parent: a.Parent}
 	replaying := false
 	if rt := ad.rt; rt != nil {
 		rt.mu.Lock()
@@ -285,8 +295,10 @@ func (ad *Admin) Get(ctx context.Context, id flow.ActivationID) (ActivationInfo,
 func (ad *Admin) withWaits(ctx context.Context, row store.Activation) (ActivationInfo, error) {
 	info := ad.info(row)
 	var err error
-	info.Waits, err = ad.st.Waits(ctx, row.ID)
-	return info, err
+	if info.Waits, err = ad.st.Waits(ctx, row.ID); err != nil {
+		return info, err
+	}
+	return info, ad.talk(ctx, &info)
 }
 
 // Find returns the activation ref names: its id, the id of its outcome vow,

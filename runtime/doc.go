@@ -49,6 +49,24 @@
 // is the encoded bytes. flow.After and flow.Sleep make timer vows the runtime
 // fulfils when their deadline passes, after a restart too.
 //
+// # Signals, statuses and children
+//
+// A flow declares the messages it accepts with flow.Signal[T] parameters
+// and the values it publishes with flow.Status[T] parameters; flowgen gives
+// its handle typed methods for both, by activation id or start key (ByID,
+// ByKey). A send is durable when it returns and is delivered in order, once
+// (with an idempotency key, once however often it is sent); it needs no
+// Start, so a short-lived program can send to a flow another incarnation
+// runs. A status is read from the store: no flow code runs and nothing is
+// woken. Send and ReadStatus do the same by id, untyped by flowgen.
+//
+// A flow starts another flow as its child with the generated Child…
+// function: the child is an activation of its own, with its own log and its
+// own upgrade fate, an id derived from the parent's, and its outcome a vow
+// the parent awaits. Admin shows the lineage (ActivationInfo.Parent,
+// Admin.Children). Calling a flow's function directly from another flow
+// runs it inline, in the caller's log.
+//
 // # Operating
 //
 // Admin lists activations newest first (filters by state, flow, build and

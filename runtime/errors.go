@@ -40,7 +40,8 @@ var ErrUnknownActivation = errors.New("no such activation")
 // failed.
 var ErrNotFailed = errors.New("activation is not failed")
 
-// ErrFinished is returned by Admin.Cancel for an activation that is done.
+// ErrFinished is returned by Admin.Cancel for an activation that is done,
+// and by a send to one: a finished activation takes no more messages.
 var ErrFinished = errors.New("activation already finished")
 
 // ErrUnknownState is returned for a state name that is none of the State
@@ -58,6 +59,14 @@ var ErrAmbiguous = errors.New("several activations have this start key; name one
 // code or registry (Retry, Wake, WakeAll, Unregistered) on an Admin that has
 // a store alone: reach the running process instead.
 var ErrNoRuntime = errors.New("needs a running process with the flows registered")
+
+// ErrSendConflict is returned by a send with an idempotency key that was
+// taken before with another message.
+var ErrSendConflict = errors.New("this idempotency key was sent before with another message")
+
+// ErrOtherFlow is returned when an activation named by id through a flow's
+// handle is an activation of another flow.
+var ErrOtherFlow = errors.New("the activation is not one of the flow")
 
 // ErrUnregistered is returned when an operation needs the flow of an
 // activation that this incarnation has not registered.

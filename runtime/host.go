@@ -71,27 +71,53 @@ func (rt *Runtime) target(ctx context.Context, ref flow.Ref) (any, flowimpl.Disp
 	return nil, nil, fmt.Errorf("%w: %s is not provided in this incarnation", flow.ErrUnknownService, ref)
 }
 
-// Append implements membrane.Host: the entry becomes a store.Append and a
-// timer a timer vow, in one submission. After a cancellation or during
-// shutdown it appends nothing and ends the guest.
-func (a *activation) Append(e membrane.Entry, timer *membrane.Timer) membrane.Commit {
-	ops := []store.Op{&store.Append{Act: a.id, Entry: store.Entry{Step: e.Step, Kind: int(e.Kind), Gen: e.Gen, At: a.rt.clock.Now(), Payload: e.Payload}}}
-	if timer != nil {
-		ops = append(ops, &store.CreateVow{ID: timer.Vow, Kind: store.TimerVow, Gen: a.rt.gen, Deadline: timer.Deadline})
+// Append implements membrane.Host: the entry becomes a store.Append, and
+// what it brings the op that makes it (a timer vow, a receiver, a
+// publication, a child activation), in one submission. After a
+// cancellation or during shutdown it appends nothing and ends the guest.
+func (a *activation) Append(e membrane.Entry, with membrane.With) membrane.Commit {
+	rt := a.rt
+	now := rt.clock.Now()
+	ops := []store.Op{&store.Append{Act: a.id, Entry: store.Entry{Step: e.Step, Kind: int(e.Kind), Gen: e.Gen, At: now, Payload: e.Payload}}}
+	var child *store.CreateActivation
+	switch {
+	case with.Timer != nil:
+		ops = append(ops, &store.CreateVow{ID: with.Timer.Vow, Kind: store.TimerVow, Gen: rt.gen, Deadline: with.Timer.Deadline})
+	case with.Receiver != nil:
+		ops = append(ops, &store.Receive{Act: a.id, Name: with.Receiver.Mailbox, Vow: with.Receiver.Vow, Gen: rt.gen})
+	case with.Status != nil:
+		ops = append(ops, &store.Publish{Act: a.id, Name: with.Status.Name, Payload: with.Status.Value, Gen: rt.gen})
+	case with.Child != nil:
+		c := with.Child
+		child = &store.CreateActivation{Activation: store.Activation{ID: c.ID, Flow: c.Flow, Args: c.Args, Outcome: c.Outcome,
+			CreatedGen: rt.gen, Created: now, Parent: a.id}}
+		ops = append(ops, child)
 	}
 	a.mu.Lock()
 	if a.dead {
 		a.mu.Unlock()
 		return nil
 	}
-	p := a.rt.st.Submit(ops...)
+	p := rt.st.Submit(ops...)
 	a.mu.Unlock()
 	a.countStep()
-	if timer != nil {
+	switch {
+	case with.Timer != nil:
 		// The timer loop looks again once the timer exists.
 		go func() {
 			if p.Wait() == nil {
-				a.rt.kickTimers()
+				rt.kickTimers()
+			}
+		}()
+	case child != nil:
+		// The child runs once it exists, if this incarnation runs its flow;
+		// otherwise a later incarnation that does revives it.
+		go func() {
+			if p.Wait() != nil || child.Existing != nil {
+				return
+			}
+			if fd, ok := rt.flowNamed(child.Activation.Flow); ok {
+				rt.launch(&child.Activation, fd, nil, false)
 			}
 		}()
 	}

@@ -28,7 +28,8 @@ func NewVow[T any](ctx context.Context, rt *Runtime) (flow.Vow[T], error) {
 // Resolve fulfils a vow with a value. Flows waiting on it are woken (replayed
 // if they are not resident). A vow settles once: settling it again returns
 // ErrAlreadySettled. Only vows made by NewVow are the host's to settle: an
-// activation's outcome or a flow's timer gives ErrRuntimeVow.
+// activation's outcome, a flow's timer or a receiver of its messages gives
+// ErrRuntimeVow.
 func Resolve[T any](ctx context.Context, rt *Runtime, v flow.Vow[T], value T) error {
 	b, err := codec.Marshal(value)
 	if err == nil {
@@ -67,6 +68,8 @@ func (rt *Runtime) settle(ctx context.Context, how string, id flow.VowID, state 
 		return fmt.Errorf("runtime: %s vow %s: %w: it is an activation's outcome, settled when its flow returns (Admin.Cancel gives an activation up)", how, id, ErrRuntimeVow)
 	case op.Kind == store.TimerVow:
 		return fmt.Errorf("runtime: %s vow %s: %w: it is a flow's timer, settled when its deadline passes", how, id, ErrRuntimeVow)
+	case op.Kind == store.ReceiverVow:
+		return fmt.Errorf("runtime: %s vow %s: %w: it is a receiver in a flow's mailbox, settled by the next message sent to it (Send)", how, id, ErrRuntimeVow)
 	case !op.Settled:
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrAlreadySettled)
 	}

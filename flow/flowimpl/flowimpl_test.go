@@ -33,12 +33,24 @@ func (r *recorder) Issue(target flow.Ref, method string, args []byte) int {
 }
 func (r *recorder) Await(keys []flow.AwaitKey, race bool) int    { return -1 }
 func (r *recorder) Settlement(key flow.AwaitKey) ([]byte, error) { return nil, nil }
+func (r *recorder) Rejection(key flow.AwaitKey) error            { return nil }
 func (r *recorder) Now() time.Time                               { return time.Time{} }
 func (r *recorder) After(d time.Duration) flow.VowID             { return flow.VowID{} }
 func (r *recorder) Patched(id string) bool                       { return false }
 func (r *recorder) Random() uint64                               { return 7 }
 func (r *recorder) UUID() [16]byte                               { return [16]byte{0: 1, 6: 0x40, 8: 0x80} }
-func (r *recorder) Diverge(reason string)                        { r.reasons = append(r.reasons, reason) }
+func (r *recorder) Receive(mailbox string) flow.VowID {
+	r.calls = append(r.calls, "receive "+mailbox)
+	return flow.VowID{3}
+}
+func (r *recorder) SetStatus(name string, value []byte) {
+	r.calls = append(r.calls, "status "+name+" = "+codec.Format(value))
+}
+func (r *recorder) StartChild(name string, args []byte) (flow.ActivationID, flow.VowID) {
+	r.calls = append(r.calls, "child "+name+"("+codec.FormatTuple(args)+")")
+	return flow.ActivationID{4}, flow.VowID{5}
+}
+func (r *recorder) Diverge(reason string) { r.reasons = append(r.reasons, reason) }
 
 var _ flowimpl.Guest = (*recorder)(nil)
 

@@ -29,8 +29,12 @@ type Guest interface {
 	// it returns the index of the winner of a race and -1 otherwise.
 	Await(keys []flow.AwaitKey, race bool) int
 	// Settlement returns the settlement of a key Await has observed: the
-	// encoded value, or the rejection.
+	// encoded value, or the rejection. Reading the value of a message
+	// takes it: the next Receive of its mailbox is for the message after.
 	Settlement(key flow.AwaitKey) ([]byte, error)
+	// Rejection returns the rejection of a key Await has observed, or nil
+	// if it was fulfilled. Unlike Settlement, it takes no message.
+	Rejection(key flow.AwaitKey) error
 	// Now returns the current time, logged.
 	Now() time.Time
 	// After returns a vow the runtime fulfils with its deadline after d.
@@ -42,6 +46,16 @@ type Guest interface {
 	// UUID returns 16 random bytes, logged, with the version and variant
 	// bits of a version 4 UUID.
 	UUID() [16]byte
+	// Receive returns the vow the next message of the activation's mailbox
+	// settles: the same one until the guest has read its value with
+	// Settlement.
+	Receive(mailbox string) flow.VowID
+	// SetStatus publishes the encoded value under name.
+	SetStatus(name string, value []byte)
+	// StartChild starts an activation of the flow with durable name flow,
+	// with the encoded argument tuple args, as a child of the running one,
+	// and returns the child's id and outcome vow.
+	StartChild(flow string, args []byte) (flow.ActivationID, flow.VowID)
 	// Diverge reports that the guest cannot go on consistently with its log,
 	// for instance because a logged value does not decode into the type the
 	// code now expects. It does not return.
@@ -194,4 +208,34 @@ func Tuple(d *codec.Decoder, what string, n, want int) bool {
 		return false
 	}
 	return true
+}
+
+// Signal returns the signal of the running flow with durable name name;
+// generated run functions pass it to the flow for its Signal parameter.
+func Signal[T any](name string) flow.Signal[T] {
+	var s flow.Signal[T]
+	bridge.SetName(&s, name)
+	return s
+}
+
+// Status returns the status of the running flow with durable name name;
+// generated run functions pass it to the flow for its Status parameter.
+func Status[T any](name string) flow.Status[T] {
+	var s flow.Status[T]
+	bridge.SetName(&s, name)
+	return s
+}
+
+// StartChild starts an activation of the flow with durable name name as a
+// child of the running flow, with the encoded argument tuple args, and
+// returns its outcome; generated Child… functions call it. Replaying, it
+// returns the logged child's outcome and starts nothing. It panics outside
+// a flow, and if args failed to encode.
+func StartChild[T any](ctx context.Context, name string, args *codec.Encoder) flow.Vow[T] {
+	g := mustGuest(ctx)
+	if err := args.Err(); err != nil {
+		panic(fmt.Errorf("child %s: the arguments do not encode: %w", name, err))
+	}
+	_, outcome := g.StartChild(name, args.Bytes())
+	return flow.VowOf[T](outcome)
 }

@@ -3,6 +3,7 @@ package flowimpl
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
@@ -34,13 +35,35 @@ type FlowDef struct {
 	Run func(fc flow.Context, args []byte) (result []byte, err error)
 }
 
-// Starter starts activations of one registered flow.
+// Starter starts activations of one registered flow, and talks to them.
 type Starter interface {
 	// StartFlow starts an activation with the encoded argument tuple and
 	// returns the id of its outcome vow. With a non-empty id it starts at
 	// most one activation per flow and id: a repeated call with the same
 	// arguments returns the same outcome.
 	StartFlow(ctx context.Context, id string, args []byte) (flow.VowID, error)
+	// Send puts the encoded message payload into the mailbox signal of an
+	// activation of the flow, durably before it returns. With a non-empty
+	// key, the message is taken once however often it is sent.
+	Send(ctx context.Context, to Recipient, signal, key string, payload []byte) error
+	// Status returns the encoded value an activation of the flow published
+	// under name, and false if it published none. It runs none of the
+	// flow's code.
+	Status(ctx context.Context, to Recipient, name string) (value []byte, ok bool, err error)
+}
+
+// Recipient names an activation of a flow: by its id or, if Key is not
+// empty, by the start key it was started with (StartWithID).
+type Recipient struct {
+	ID  flow.ActivationID
+	Key string
+}
+
+func (r Recipient) String() string {
+	if r.Key != "" {
+		return "start key " + strconv.Quote(r.Key)
+	}
+	return r.ID.String()
 }
 
 // Dispatcher calls a method of a host object with an encoded argument tuple
@@ -88,6 +111,30 @@ func Start[T any](ctx context.Context, f Flow, id string, args *codec.Encoder) (
 	}
 	v, err := f.s.StartFlow(ctx, id, args.Bytes())
 	return flow.VowOf[T](v), err
+}
+
+// Send sends v to the mailbox signal of the activation of f that to names;
+// with a non-empty key it is taken once. Generated Send… methods call it.
+func Send[T any](ctx context.Context, f Flow, to Recipient, signal, key string, v T) error {
+	b, err := codec.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("send %s to %s of %s: %w", signal, to, f.name, err)
+	}
+	return f.s.Send(ctx, to, signal, key, b)
+}
+
+// ReadStatus returns what the activation of f that to names published under
+// name, and false if it published nothing; generated status readers call it.
+func ReadStatus[T any](ctx context.Context, f Flow, to Recipient, name string) (T, bool, error) {
+	var t T
+	b, ok, err := f.s.Status(ctx, to, name)
+	if err != nil || !ok {
+		return t, false, err
+	}
+	if err := codec.Unmarshal(b, &t); err != nil {
+		return t, false, fmt.Errorf("status %s of %s of %s: %s does not decode: %w", name, to, f.name, codec.Format(b), err)
+	}
+	return t, true, nil
 }
 
 // PutStartRef writes a host-interface argument given to Start for the

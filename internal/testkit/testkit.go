@@ -161,14 +161,17 @@ func (r *Recorder) Save(ctx context.Context, rec Record) (Record, error) {
 }
 
 // Handle starts activations of a flow taking one argument.
-type Handle[A, R any] struct{ f flowimpl.Flow }
+type Handle[A, R any] struct {
+	f    flowimpl.Flow
+	name string
+}
 
 // Register registers a closure as the flow name, taking a Teller (passed as
 // a service reference) and one argument of type A, returning R. Unlike a
 // generated handle, it lets a test register another version of a flow under
 // the same name in the next incarnation.
 func Register[A, R any](r flowimpl.Registry, name string, f func(fc flow.Context, t Teller, a A) (R, error)) Handle[A, R] {
-	return Handle[A, R]{f: flowimpl.Register(r, name, func(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	return Handle[A, R]{name: name, f: flowimpl.Register(r, name, func(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 		d := args.Decoder(fc, 2)
 		t := flowimpl.ReadProxy(d, TellerHost)
 		var a A
@@ -182,6 +185,14 @@ func Register[A, R any](r flowimpl.Registry, name string, f func(fc flow.Context
 	})}
 }
 
+func (h Handle[A, R]) args(t Teller, a A) *codec.Encoder {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutStartRef(&e, "t", t, TellerHost.Name)
+	e.Value(a)
+	return &e
+}
+
 // Start starts an activation.
 func (h Handle[A, R]) Start(ctx context.Context, t Teller, a A) (flow.Vow[R], error) {
 	return h.StartWithID(ctx, "", t, a)
@@ -189,9 +200,23 @@ func (h Handle[A, R]) Start(ctx context.Context, t Teller, a A) (flow.Vow[R], er
 
 // StartWithID starts at most one activation per id.
 func (h Handle[A, R]) StartWithID(ctx context.Context, id string, t Teller, a A) (flow.Vow[R], error) {
-	var e codec.Encoder
-	e.PutList(2)
-	flowimpl.PutStartRef(&e, "t", t, TellerHost.Name)
-	e.Value(a)
-	return flowimpl.Start[R](ctx, h.f, id, &e)
+	return flowimpl.Start[R](ctx, h.f, id, h.args(t, a))
+}
+
+// Child starts an activation of the flow as a child of the running flow fc,
+// as a generated Child… function does.
+func (h Handle[A, R]) Child(fc flow.Context, t Teller, a A) flow.Vow[R] {
+	return flowimpl.StartChild[R](fc, h.name, h.args(t, a))
+}
+
+// Send sends v to the mailbox signal of the activation to names, as a
+// generated Send… method does.
+func (h Handle[A, R]) Send(ctx context.Context, to flowimpl.Recipient, signal, key string, v any) error {
+	return flowimpl.Send(ctx, h.f, to, signal, key, v)
+}
+
+// Status reads what the activation to names published under name, as a
+// generated status reader does.
+func Status[T, A, R any](ctx context.Context, h Handle[A, R], to flowimpl.Recipient, name string) (T, bool, error) {
+	return flowimpl.ReadStatus[T](ctx, h.f, to, name)
 }

@@ -1,6 +1,7 @@
 // Package store defines what the runtime needs of a durable log store:
-// activations, their logs, vows, waits, timers and incarnations, behind the
-// [Store] interface. It holds the interface and its types only; the
+// activations, their logs, vows, waits, timers and incarnations, the
+// mailboxes of messages sent to activations, what activations published,
+// and which activation started which, behind the [Store] interface. It holds the interface and its types only; the
 // implementations live in their own packages — sqlitestore (embedded SQLite,
 // the default) and pgstore (PostgreSQL) — and every one of them passes the
 // conformance suite in storetest.

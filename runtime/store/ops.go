@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -14,8 +15,10 @@ type Op interface{ op() }
 // CreateActivation inserts a running activation and its pending outcome vow
 // (of kind OutcomeVow), unless an activation with the id exists; then
 // nothing is written and Existing holds the stored one, whatever its state.
+// An activation with a Parent is a child: Children lists it under its
+// parent.
 type CreateActivation struct {
-	Activation Activation // ID, Flow, StartKey, Args, Outcome, CreatedGen, Created (also its StateSince)
+	Activation Activation // ID, Flow, StartKey, Args, Outcome, CreatedGen, Created (also its StateSince), Parent
 	Existing   *Activation
 }
 
@@ -86,10 +89,12 @@ type SetState struct {
 }
 
 // Finish settles an activation's outcome vow, marks it done (finished and in
-// that state since At), clears its failure and deletes its waits and, unless
-// KeepLog, its log: what happens when a flow returns, or is cancelled.
-// Waiters are the activations woken by the outcome. Finished is false, and
-// nothing is written, if the activation is done already or does not exist.
+// that state since At), clears its failure and deletes its waits, its
+// mailbox (messages no receiver took are dropped; receivers left pending
+// stay so) and, unless KeepLog, its log: what happens when a flow returns,
+// or is cancelled. What it published stays. Waiters are the activations
+// woken by the outcome. Finished is false, and nothing is written, if the
+// activation is done already or does not exist.
 type Finish struct {
 	Act     flow.ActivationID
 	State   VowState // VowFulfilled or VowRejected
@@ -104,8 +109,8 @@ type Finish struct {
 }
 
 // Purge deletes done activations that finished before Before, oldest
-// first, up to Limit of them (0 means DefaultLimit): their rows, logs and
-// outcome vows. Purged is how many it deleted; fewer than the limit means
+// first, up to Limit of them (0 means DefaultLimit): their rows, logs,
+// outcome vows and what they published. Purged is how many it deleted; fewer than the limit means
 // none is left to purge. Once purged, an activation is not found, and its
 // start key may start a new one.
 type Purge struct {
@@ -136,6 +141,88 @@ type Fired struct {
 	Waiters []flow.ActivationID
 }
 
+// Send puts a message into an activation's mailbox Name, durably and after
+// every message sent to it before. If a receiver waits in that mailbox, the
+// earliest one takes it: its vow is fulfilled with Payload and its waiters
+// woken, running since At, as SettleVow does. Otherwise the message waits for the next
+// Receive. With a Key, the message is taken once: a later Send with the same
+// activation, mailbox and key writes nothing (Duplicate, or Conflict if its
+// payload differs), even after the message was received. A Send to an
+// activation that is done, does not exist, or (with Flow set) is of another
+// flow writes nothing.
+type Send struct {
+	Act     flow.ActivationID
+	Flow    string // the flow the activation must be of; empty: any
+	Name    string
+	Key     string // idempotency key; empty: none
+	Payload []byte
+	Gen     int64
+	At      time.Time
+
+	Result  SendResult
+	Seq     int64      // the message's place, for Queued and Delivered
+	Vow     flow.VowID // the receiver it settled, for Delivered
+	Waiters []flow.ActivationID
+}
+
+// SendResult says what became of a Send.
+type SendResult int
+
+// Send results.
+const (
+	Queued           SendResult = iota + 1 // in the mailbox, for the next receiver
+	Delivered                              // taken by a receiver that waited
+	Duplicate                              // its key was taken with the same payload; nothing written
+	Conflict                               // its key was taken with another payload; nothing written
+	Finished                               // the activation is done; nothing written
+	NoSuchActivation                       // nothing written
+	OtherFlow                              // the activation is of another flow; nothing written
+)
+
+func (r SendResult) String() string {
+	switch r {
+	case Queued:
+		return "queued"
+	case Delivered:
+		return "delivered"
+	case Duplicate:
+		return "duplicate"
+	case Conflict:
+		return "conflict"
+	case Finished:
+		return "finished"
+	case NoSuchActivation:
+		return "no such activation"
+	case OtherFlow:
+		return "other flow"
+	}
+	return "sendresult(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Receive creates Vow, a pending vow of kind ReceiverVow, as a receiver in
+// an activation's mailbox Name: the next message of that mailbox fulfils it. If messages
+// wait there, the earliest does so at once (Delivered) and leaves the
+// mailbox; otherwise the receiver waits behind the mailbox's earlier ones,
+// for a Send. An id that exists already fails the submission.
+type Receive struct {
+	Act  flow.ActivationID
+	Name string
+	Vow  flow.VowID
+	Gen  int64
+
+	Delivered bool
+	Seq       int64 // the message's place, when Delivered
+}
+
+// Publish sets what an activation published under Name to Payload: the last
+// publication wins. It stays after the activation is done.
+type Publish struct {
+	Act     flow.ActivationID
+	Name    string
+	Payload []byte
+	Gen     int64
+}
+
 func (*CreateActivation) op() {}
 func (*Append) op()           {}
 func (*CreateVow) op()        {}
@@ -145,3 +232,6 @@ func (*SetState) op()         {}
 func (*Finish) op()           {}
 func (*FireTimers) op()       {}
 func (*Purge) op()            {}
+func (*Send) op()             {}
+func (*Receive) op()          {}
+func (*Publish) op()          {}

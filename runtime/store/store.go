@@ -64,6 +64,9 @@ const (
 	HostVow    VowKind = 0 // made for the host (runtime.NewVow); the host settles it
 	OutcomeVow VowKind = 1 // an activation's outcome; settled when the activation finishes
 	TimerVow   VowKind = 2 // a durable timer; settled when its deadline passes
+	// ReceiverVow is a receiver in an activation's mailbox; settled by the
+	// message it takes.
+	ReceiverVow VowKind = 3
 )
 
 func (k VowKind) String() string {
@@ -74,6 +77,8 @@ func (k VowKind) String() string {
 		return "outcome vow"
 	case TimerVow:
 		return "timer vow"
+	case ReceiverVow:
+		return "receiver vow"
 	}
 	return "vowkind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -99,6 +104,9 @@ type Activation struct {
 	CreatedGen int64
 	Gen        int64  // incarnation of the last state change
 	Failure    []byte // diagnostic while failed
+	// Parent is the activation that started this one as its child; zero
+	// for an activation a host started.
+	Parent flow.ActivationID
 
 	// Created is when it was started; StateSince when it entered its
 	// current state (a change to the state it is in keeps it); Finished
@@ -126,6 +134,24 @@ type Vow struct {
 	State   VowState
 	Payload []byte // the value or the error, once settled
 	Gen     int64  // incarnation that created or settled it
+}
+
+// Message is a signal sent to an activation and not yet received: it waits
+// in the activation's mailbox Name for a receiver.
+type Message struct {
+	Seq     int64  // its place among the messages sent to the activation, from 1
+	Name    string // the mailbox
+	Key     string // the sender's idempotency key, if any
+	Payload []byte
+	Gen     int64 // incarnation that sent it
+}
+
+// Status is a value an activation published under a name; a later
+// publication under the name replaces it.
+type Status struct {
+	Name    string
+	Payload []byte
+	Gen     int64 // incarnation that published it
 }
 
 // Incarnation is one run of a host program on the store.
@@ -214,6 +240,17 @@ type Store interface {
 	// NextDeadline returns the earliest deadline of a timer not yet fired,
 	// if there is one.
 	NextDeadline(ctx context.Context) (time.Time, bool, error)
+	// Children returns the activations parent started as its children, in
+	// id order.
+	Children(ctx context.Context, parent flow.ActivationID) ([]Activation, error)
+	// Mailbox returns the messages sent to an activation that no receiver
+	// has taken yet, in the order they were sent.
+	Mailbox(ctx context.Context, act flow.ActivationID) ([]Message, error)
+	// Status returns what an activation published under name, or
+	// ErrNotFound if it published nothing under it.
+	Status(ctx context.Context, act flow.ActivationID, name string) (Status, error)
+	// Statuses returns everything an activation published, in name order.
+	Statuses(ctx context.Context, act flow.ActivationID) ([]Status, error)
 	// Incarnation returns one incarnation, or ErrNotFound.
 	Incarnation(ctx context.Context, gen int64) (Incarnation, error)
 	// Check verifies the store's integrity and returns what is wrong.

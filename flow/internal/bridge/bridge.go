@@ -1,5 +1,5 @@
 // Package bridge carries what package flow lends package flowimpl without
-// exporting it to flow authors: the context keys both read, and two
+// exporting it to flow authors: the context keys both read, and the
 // constructors of flow's sealed types. Package flow fills the constructors
 // in its init; flowimpl imports flow, so they are set before flowimpl runs.
 package bridge
@@ -21,4 +21,6 @@ var (
 	// SetFuture makes future, a *flow.Future[T], stand for the future numbered
 	// n of the running activation.
 	SetFuture func(future any, n int)
+	// SetName names v, a *flow.Signal[T] or a *flow.Status[T].
+	SetName func(v any, name string)
 )

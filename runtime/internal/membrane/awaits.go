@@ -7,14 +7,31 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
 
-// Settlement implements flowimpl.Guest.
+// Settlement implements flowimpl.Guest. Reading a message takes it: its
+// mailbox's next receiver is for the message after.
 func (m *Membrane) Settlement(k flow.AwaitKey) ([]byte, error) {
+	o := m.settlement(k)
+	if k.Future == 0 {
+		m.taken(k.Vow)
+	}
+	return m.answer(o)
+}
+
+// Rejection implements flowimpl.Guest.
+func (m *Membrane) Rejection(k flow.AwaitKey) error {
+	if o := m.settlement(k); !o.ok {
+		return o.guestError()
+	}
+	return nil
+}
+
+func (m *Membrane) settlement(k flow.AwaitKey) outcome {
 	m.check()
 	o, ok := m.observed[k]
 	if !ok {
 		panic("flow: Settlement of " + k.String() + ", which has not been awaited")
 	}
-	return m.answer(o)
+	return o
 }
 
 // Await implements flowimpl.Guest.
@@ -124,9 +141,9 @@ func (m *Membrane) observe(k flow.AwaitKey, o outcome) {
 //go:noinline
 func (m *Membrane) observeLive(k flow.AwaitKey, o outcome) {
 	if k.Future > 0 {
-		m.append(&entry{kind: KindResult, future: k.Future, out: o}, true, nil)
+		m.append(&entry{kind: KindResult, future: k.Future, out: o}, true, With{})
 	} else {
-		m.append(&entry{kind: KindVow, vow: k.Vow, out: o}, true, nil)
+		m.append(&entry{kind: KindVow, vow: k.Vow, out: o}, true, With{})
 	}
 	m.observe(k, o)
 }

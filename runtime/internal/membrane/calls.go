@@ -71,7 +71,7 @@ func (m *Membrane) Call(target flow.Ref, method string, args []byte) ([]byte, er
 		m.abandon()
 	}
 	m.check()
-	m.append(&entry{kind: KindCall, target: target, method: method, args: args, out: out}, true, nil)
+	m.append(&entry{kind: KindCall, target: target, method: method, args: args, out: out}, true, With{})
 	return m.answer(out)
 }
 
@@ -191,7 +191,7 @@ func (m *Membrane) Issue(target flow.Ref, method string, args []byte) int {
 		m.consume()
 		return f.n
 	}
-	m.append(&entry{kind: KindIssue, future: f.n, target: target, method: method, args: args}, false, nil)
+	m.append(&entry{kind: KindIssue, future: f.n, target: target, method: method, args: args}, false, With{})
 	m.launch(f)
 	return f.n
 }

@@ -18,7 +18,9 @@
 //
 // The files follow the crossings: this one holds the engine's core and its
 // log cursor; calls.go host calls and futures; awaits.go awaiting vows and
-// futures; markers.go flow.Now, flow.After and flow.Patched; failure.go
-// replay failures and diagnostics; inbox.go the events that reach a parked
-// guest; entry.go the log's encoding.
+// futures; markers.go flow.Now, flow.After, flow.Patched, flow.Random and
+// flow.UUID; signals.go mailboxes (Signal.Next) and publications
+// (Status.Set); children.go child activations; failure.go replay failures
+// and diagnostics; inbox.go the events that reach a parked guest; entry.go
+// the log's encoding.
 package membrane

@@ -48,7 +48,7 @@ type dryHost struct {
 func (h *dryHost) Invoke(flow.CallInfo, []byte) ([]byte, bool, error) {
 	panic("membrane: dry run called a host")
 }
-func (h *dryHost) Append(Entry, *Timer) Commit               { panic("membrane: dry run appended") }
+func (h *dryHost) Append(Entry, With) Commit                 { panic("membrane: dry run appended") }
 func (h *dryHost) Watch([]flow.VowID, bool) (Watched, error) { panic("membrane: dry run watched") }
 func (h *dryHost) Parked(bool)                               {}
 func (h *dryHost) Evict() bool                               { return false }

@@ -21,6 +21,7 @@ const (
 	KindResult Kind = 3 // a future's outcome, when the guest observed it: future, outcome
 	KindVow    Kind = 4 // a vow's settlement, when the guest observed it: vow, outcome
 	KindMarker Kind = 5 // a value the membrane provided: name, data
+	KindChild  Kind = 6 // a child activation started: flow, args, child id, outcome vow
 )
 
 func (k Kind) String() string {
@@ -35,6 +36,8 @@ func (k Kind) String() string {
 		return "vow"
 	case KindMarker:
 		return "marker"
+	case KindChild:
+		return "child"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -107,10 +110,12 @@ type entry struct {
 	target flow.Ref // KindCall, KindIssue
 	method string
 	args   []byte
-	out    outcome    // KindCall, KindResult, KindVow
-	vow    flow.VowID // KindVow
-	marker string     // KindMarker
-	data   []byte     // KindMarker
+	out    outcome           // KindCall, KindResult, KindVow
+	vow    flow.VowID        // KindVow; the outcome vow for KindChild
+	marker string            // KindMarker
+	data   []byte            // KindMarker
+	flow   string            // KindChild, with args
+	child  flow.ActivationID // KindChild
 }
 
 func encodeEntry(en *entry) []byte {
@@ -135,6 +140,11 @@ func encodeEntry(en *entry) []byte {
 	case KindMarker:
 		e.PutString(en.marker)
 		e.Value(codec.Raw(en.data))
+	case KindChild:
+		e.PutString(en.flow)
+		e.Value(codec.Raw(en.args))
+		e.PutVow(en.child)
+		e.PutVow(en.vow)
 	}
 	return e.Bytes()
 }
@@ -162,6 +172,11 @@ func decodeEntry(r Entry) (*entry, error) {
 	case KindMarker:
 		en.marker = d.ReadString()
 		en.data = d.ReadRaw()
+	case KindChild:
+		en.flow = d.ReadString()
+		en.args = d.ReadRaw()
+		en.child = d.ReadVow()
+		en.vow = d.ReadVow()
 	default:
 		return nil, fmt.Errorf("unknown entry kind %d", int(r.Kind))
 	}
@@ -187,8 +202,14 @@ func (en *entry) String() string {
 		return "vow:" + en.vow.String() + " settled → " + en.out.String()
 	case KindMarker:
 		return markerString(en.marker, en.data)
+	case KindChild:
+		return childString(en.flow, en.args) + " = activation " + en.child.String() + ", outcome vow:" + en.vow.String()
 	}
 	return "entry of kind " + en.kind.String()
+}
+
+func childString(flowName string, args []byte) string {
+	return "child " + flowName + "(" + codec.FormatTuple(args) + ")"
 }
 
 func callString(target flow.Ref, method string, args []byte) string {
@@ -210,6 +231,16 @@ func markerString(name string, data []byte) string {
 	case markerDecided:
 		if ids, err := decodeIDs(data); err == nil {
 			return "replay decided " + decisionsString(ids) + " (no marker where asked)"
+		}
+	case markerReceive:
+		name, vow, err := decodeReceive(data)
+		if err == nil {
+			return "flow.Signal(" + strconv.Quote(name) + ").Next() = vow:" + vow.String()
+		}
+	case markerStatus:
+		name, value, err := decodeStatus(data)
+		if err == nil {
+			return "flow.Status(" + strconv.Quote(name) + ").Set(" + codec.Format(value) + ")"
 		}
 	}
 	return "marker " + name + " " + codec.Format(data)

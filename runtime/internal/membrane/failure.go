@@ -25,6 +25,7 @@ type crossing struct {
 	dur    time.Duration
 	keys   []flow.AwaitKey
 	patch  string
+	name   string // the mailbox, status or child flow
 }
 
 type crossingOp int
@@ -39,10 +40,13 @@ const (
 	opRandom                        // flow.Random
 	opUUID                          // flow.UUID
 	opPatched                       // flow.Patched
+	opReceive                       // Signal.Next
+	opStatus                        // Status.Set
+	opChild                         // a child started
 )
 
 // calls reports whether the crossing is a host call.
-func (c crossing) calls() bool { return c.op == opCall || c.op == opIssue }
+func (c crossing) calls() bool { return c.op == opCall || c.op == opIssue || c.op == opChild }
 
 func (c crossing) String() string {
 	switch c.op {
@@ -64,6 +68,12 @@ func (c crossing) String() string {
 		return "flow.UUID()"
 	case opPatched:
 		return "flow.Patched(" + strconv.Quote(c.patch) + ")"
+	case opReceive:
+		return "flow.Signal(" + strconv.Quote(c.name) + ").Next()"
+	case opStatus:
+		return "flow.Status(" + strconv.Quote(c.name) + ").Set(" + codec.Format(c.args) + ")"
+	case opChild:
+		return childString(c.name, c.args)
 	}
 	return "crossing " + strconv.Itoa(int(c.op))
 }
@@ -203,7 +213,7 @@ func (m *Membrane) diverge(en *entry, problem diag.Problem, did crossing) {
 // mismatch fails the replay for a crossing of another kind than the logged
 // entry, with the problem that says which way they differ.
 func (m *Membrane) mismatch(en *entry, did crossing) {
-	loggedCall := en.kind == KindCall || en.kind == KindIssue
+	loggedCall := en.kind == KindCall || en.kind == KindIssue || en.kind == KindChild
 	switch {
 	case loggedCall && did.calls():
 		m.diverge(en, diag.OtherCall, did)

@@ -25,8 +25,11 @@ type fakeHost struct {
 	now         time.Time
 	commit      func() Commit // the Commit of each append; nil: durable at once
 
+	mailboxes map[string][][]byte // messages waiting, by mailbox
+
 	calls     []flow.CallInfo
 	appended  []Entry
+	with      []With // what each append brought
 	timers    []Timer
 	watched   [][]flow.VowID
 	failed    []*diag.Diagnostic
@@ -48,6 +51,7 @@ func newHost() *fakeHost {
 			},
 		},
 		unavailable: map[string]bool{},
+		mailboxes:   map[string][][]byte{},
 		vows:        map[flow.VowID]*Settlement{},
 		now:         time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
 	}
@@ -73,7 +77,7 @@ func (h *fakeHost) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, error)
 	return res, false, err
 }
 
-func (h *fakeHost) Append(e Entry, timer *Timer) Commit {
+func (h *fakeHost) Append(e Entry, with With) Commit {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.commit != nil {
@@ -85,9 +89,20 @@ func (h *fakeHost) Append(e Entry, timer *Timer) Commit {
 		return c
 	}
 	h.appended = append(h.appended, e)
-	if timer != nil {
-		h.timers = append(h.timers, *timer)
-		h.vows[timer.Vow] = nil
+	h.with = append(h.with, with)
+	if t := with.Timer; t != nil {
+		h.timers = append(h.timers, *t)
+		h.vows[t.Vow] = nil
+	}
+	if r := with.Receiver; r != nil {
+		h.vows[r.Vow] = nil
+		if q := h.mailboxes[r.Mailbox]; len(q) > 0 {
+			h.vows[r.Vow] = &Settlement{Value: q[0]}
+			h.mailboxes[r.Mailbox] = q[1:]
+		}
+	}
+	if c := with.Child; c != nil {
+		h.vows[c.Outcome] = nil
 	}
 	return done{}
 }

@@ -36,7 +36,7 @@ func (m *Membrane) Now() time.Time {
 	t := m.host.Now().Round(0)
 	var e codec.Encoder
 	e.PutTime(t)
-	m.append(&entry{kind: KindMarker, marker: markerNow, data: e.Bytes()}, true, nil)
+	m.append(&entry{kind: KindMarker, marker: markerNow, data: e.Bytes()}, true, With{})
 	// Hand the guest what replay will hand it: the decoded reading.
 	t, _ = decodeTime(e.Bytes())
 	return t
@@ -78,14 +78,14 @@ func (m *Membrane) After(dur time.Duration) flow.VowID {
 	e.PutInt(int64(dur))
 	e.PutVow(id)
 	e.PutTime(deadline)
-	m.append(&entry{kind: KindMarker, marker: markerAfter, data: e.Bytes()}, true, &Timer{Vow: id, Deadline: deadline})
+	m.append(&entry{kind: KindMarker, marker: markerAfter, data: e.Bytes()}, true, With{Timer: &Timer{Vow: id, Deadline: deadline}})
 	return id
 }
 
 // Random implements flowimpl.Guest.
 func (m *Membrane) Random() uint64 {
 	m.check()
-	if en := m.replayMarker(markerRandom, opRandom); en != nil {
+	if en := m.replayMarker(markerRandom, opRandom, ""); en != nil {
 		d := codec.NewDecoder(en.data)
 		u := d.ReadUint(64)
 		if d.Done() != nil {
@@ -99,7 +99,7 @@ func (m *Membrane) Random() uint64 {
 	u := binary.BigEndian.Uint64(b[:])
 	var e codec.Encoder
 	e.PutUint(u)
-	m.append(&entry{kind: KindMarker, marker: markerRandom, data: e.Bytes()}, true, nil)
+	m.append(&entry{kind: KindMarker, marker: markerRandom, data: e.Bytes()}, true, With{})
 	return u
 }
 
@@ -107,7 +107,7 @@ func (m *Membrane) Random() uint64 {
 func (m *Membrane) UUID() [16]byte {
 	m.check()
 	var u [16]byte
-	if en := m.replayMarker(markerUUID, opUUID); en != nil {
+	if en := m.replayMarker(markerUUID, opUUID, ""); en != nil {
 		d := codec.NewDecoder(en.data)
 		b := d.ReadBytes()
 		if d.Done() != nil || len(b) != len(u) {
@@ -122,16 +122,17 @@ func (m *Membrane) UUID() [16]byte {
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
 	var e codec.Encoder
 	e.PutBytes(u[:])
-	m.append(&entry{kind: KindMarker, marker: markerUUID, data: e.Bytes()}, true, nil)
+	m.append(&entry{kind: KindMarker, marker: markerUUID, data: e.Bytes()}, true, With{})
 	return u
 }
 
-// replayMarker returns the next log entry, which must be the marker name
-// the crossing op asks for, or nil when live.
-func (m *Membrane) replayMarker(name string, op crossingOp) *entry {
+// replayMarker returns the next log entry, which must be the marker marker
+// the crossing op (on the mailbox or status name) asks for, or nil when
+// live.
+func (m *Membrane) replayMarker(marker string, op crossingOp, name string) *entry {
 	en := m.next()
-	if en != nil && (en.kind != KindMarker || en.marker != name) {
-		m.mismatch(en, crossing{op: op})
+	if en != nil && (en.kind != KindMarker || en.marker != marker) {
+		m.mismatch(en, crossing{op: op, name: name})
 	}
 	return en
 }

@@ -19,10 +19,11 @@ type Host interface {
 	// panic in the host method propagates to the membrane.
 	Invoke(info flow.CallInfo, args []byte) (result []byte, cut bool, err error)
 	// Append queues an entry to be made durable after everything appended
-	// before, with timer, if not nil, created in the same transaction. It
-	// returns nil when the activation may append nothing more (it is
-	// cancelled, or the runtime shuts down).
-	Append(e Entry, timer *Timer) Commit
+	// before, with what it brings into the store (a timer, a receiver, a
+	// publication, a child activation) in the same transaction. It returns
+	// nil when the activation may append nothing more (it is cancelled, or
+	// the runtime shuts down).
+	Append(e Entry, with With) Commit
 	// Watch checks vows and, if none is settled, records that the activation
 	// waits for them (suspended, if suspend).
 	Watch(vows []flow.VowID, suspend bool) (Watched, error)
@@ -54,11 +55,44 @@ type Entry struct {
 	Payload []byte
 }
 
+// With is what an appended entry brings into the store, in the same
+// transaction: at most one thing, or nothing.
+type With struct {
+	Timer    *Timer    // flow.After: a durable timer
+	Receiver *Receiver // Signal.Next: a receiver in a mailbox
+	Status   *Status   // Status.Set: a publication
+	Child    *Child    // a child activation started
+}
+
 // Timer is a durable timer an appended entry brings: a pending vow the
 // runtime fulfils with its deadline once the deadline has passed.
 type Timer struct {
 	Vow      flow.VowID
 	Deadline time.Time
+}
+
+// Receiver is a pending vow that the next message sent to the activation's
+// mailbox Mailbox fulfils; a message waiting there fulfils it at once.
+type Receiver struct {
+	Mailbox string
+	Vow     flow.VowID
+}
+
+// Status is a value the activation publishes under Name, replacing what it
+// published under it before.
+type Status struct {
+	Name  string
+	Value []byte
+}
+
+// Child is an activation of the flow Flow the activation starts as its
+// child, with the encoded argument tuple Args and the outcome vow Outcome.
+// The runtime runs it once the entry is durable, if it runs that flow.
+type Child struct {
+	ID      flow.ActivationID
+	Flow    string
+	Args    []byte
+	Outcome flow.VowID
 }
 
 // Commit is an append on its way to durability.
@@ -133,15 +167,16 @@ type Membrane struct {
 	step int64 // next step number to append
 	live bool
 
-	calls    int // host calls so far (sync and async): the call index
-	futures  []*future
-	arrivals int
-	observed map[flow.AwaitKey]outcome
-	patched  map[string]bool
-	decided  map[string]int // patch ids taken as true without a marker, by source
-	open     []string       // patch ids answered false for want of a marker
-	notes    []patchNote    // Patched answers while replaying, for diagnostics
-	dry      bool
+	calls     int // host calls so far (sync and async): the call index
+	futures   []*future
+	arrivals  int
+	observed  map[flow.AwaitKey]outcome
+	patched   map[string]bool
+	decided   map[string]int // patch ids taken as true without a marker, by source
+	open      []string       // patch ids answered false for want of a marker
+	notes     []patchNote    // Patched answers while replaying, for diagnostics
+	dry       bool
+	receivers map[string]flow.VowID // each mailbox's latest receiver
 
 	lastInfo Commit    // the last appended entry that brought the world's information in
 	head     *callHead // of the last call replayCall compared; nil once live
@@ -157,15 +192,16 @@ type Membrane struct {
 // New returns the membrane for one run.
 func New(c Config) *Membrane {
 	m := &Membrane{
-		host:     c.Host,
-		act:      c.Activation,
-		flow:     c.Flow,
-		raw:      c.Log,
-		step:     int64(len(c.Log)),
-		observed: map[flow.AwaitKey]outcome{},
-		patched:  map[string]bool{},
-		decided:  map[string]int{},
-		dry:      c.Dry,
+		host:      c.Host,
+		act:       c.Activation,
+		flow:      c.Flow,
+		raw:       c.Log,
+		step:      int64(len(c.Log)),
+		observed:  map[flow.AwaitKey]outcome{},
+		patched:   map[string]bool{},
+		decided:   map[string]int{},
+		dry:       c.Dry,
+		receivers: map[string]flow.VowID{},
 	}
 	m.inbox.signal = make(chan struct{}, 1)
 	m.logRef.Store(&m.raw)
@@ -309,10 +345,10 @@ func (m *Membrane) goLive(reissue bool) {
 
 // append logs an entry. informative entries carry something from the world
 // into the guest, and must be durable before the guest's next effect.
-func (m *Membrane) append(en *entry, informative bool, timer *Timer) Commit {
+func (m *Membrane) append(en *entry, informative bool, with With) Commit {
 	en.step = m.step
 	gen, _ := m.host.Incarnation()
-	c := m.host.Append(Entry{Step: m.step, Kind: en.kind, Gen: gen, Payload: encodeEntry(en)}, timer)
+	c := m.host.Append(Entry{Step: m.step, Kind: en.kind, Gen: gen, Payload: encodeEntry(en)}, with)
 	if c == nil {
 		m.abandon() // cancelled or shutting down: nothing more is logged
 	}

@@ -154,7 +154,7 @@ func (m *Membrane) recordDecisions() {
 		return
 	}
 	slices.Sort(ids)
-	m.append(&entry{kind: KindMarker, marker: markerDecided, data: encodeIDs(ids)}, false, nil)
+	m.append(&entry{kind: KindMarker, marker: markerDecided, data: encodeIDs(ids)}, false, With{})
 	for _, id := range ids {
 		m.decided[id] = decidedLogged
 	}
@@ -201,7 +201,7 @@ func (m *Membrane) Patched(id string) bool {
 		return m.replayPatched(id)
 	}
 	m.next() // goes live if the log is used up
-	m.append(&entry{kind: KindMarker, marker: markerPatched, data: encodeID(id)}, false, nil)
+	m.append(&entry{kind: KindMarker, marker: markerPatched, data: encodeID(id)}, false, With{})
 	m.patched[id] = true
 	return true
 }

@@ -24,7 +24,7 @@ type stmt struct {
 const (
 	qAppend = `INSERT INTO entries (act, step, kind, gen, at_ns, payload)
 		SELECT * FROM unnest($1::bytea[], $2::int8[], $3::int4[], $4::int8[], $5::int8[], $6::bytea[])`
-	qCreateAct   = `SELECT * FROM create_activation($1, $2, $3, $4, $5, $6, $7)`
+	qCreateAct   = `SELECT * FROM create_activation($1, $2, $3, $4, $5, $6, $7, $8)`
 	qInsertVow   = `INSERT INTO vows (id, kind, state, gen) VALUES ($1, $2, 0, $3)`
 	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES ($1, $2)`
 	qSettle      = `SELECT settled, missing, kind, waiters FROM settle_vow($1, $2, $3, $4, $5, $6)`
@@ -38,6 +38,10 @@ const (
 		WHERE t.deadline = d.deadline AND t.vow = d.vow
 		RETURNING t.deadline, t.vow`
 	qSettleTimers = `SELECT ord, settled, waiters FROM settle_timers($1, $2, $3, $4)`
+	qSend         = `SELECT result, seq, vow, waiters FROM send_message($1, $2, $3, $4, $5, $6, $7)`
+	qReceive      = `SELECT delivered, seq FROM receive($1, $2, $3, $4)`
+	qPublish      = `INSERT INTO statuses (act, name, payload, gen) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (act, name) DO UPDATE SET payload = excluded.payload, gen = excluded.gen`
 )
 
 // appendStmt writes a run of appends with one statement.
@@ -117,11 +121,14 @@ func opStmts(op store.Op) []stmt {
 		return []stmt{appendStmt([]*store.Append{op})}
 	case *store.CreateActivation:
 		a := &op.Activation
-		var key any
+		var key, parent any
 		if a.StartKey != "" {
 			key = a.StartKey
 		}
-		return []stmt{{sql: qCreateAct, args: []any{a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, nsOf(a.Created)},
+		if !a.Parent.IsZero() {
+			parent = a.Parent[:]
+		}
+		return []stmt{{sql: qCreateAct, args: []any{a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, nsOf(a.Created), parent},
 			scan: func(row pgx.Row) error {
 				op.Existing = nil
 				ex, err := scanActivation(row)
@@ -215,8 +222,48 @@ func opStmts(op store.Op) []stmt {
 				op.Waiters, err = activationIDs(raw)
 				return err
 			}}}
+	case *store.Send:
+		return []stmt{sendStmt(op)}
+	case *store.Receive:
+		return []stmt{{sql: qReceive, args: []any{op.Act[:], op.Name, op.Vow[:], op.Gen},
+			scan: func(row pgx.Row) error {
+				op.Delivered, op.Seq = false, 0
+				return row.Scan(&op.Delivered, &op.Seq)
+			}}}
+	case *store.Publish:
+		return []stmt{{sql: qPublish, args: []any{op.Act[:], op.Name, notNil(op.Payload), op.Gen}}}
 	}
 	panic(fmt.Sprintf("pgstore: unknown op %T", op))
+}
+
+func sendStmt(op *store.Send) stmt {
+	var key any
+	if op.Key != "" {
+		key = op.Key
+	}
+	return stmt{sql: qSend, args: []any{op.Act[:], op.Flow, op.Name, key, notNil(op.Payload), op.Gen, nsOf(op.At)},
+		scan: func(row pgx.Row) error {
+			op.Result, op.Seq, op.Vow, op.Waiters = 0, 0, flow.VowID{}, nil
+			var result int32
+			var vow []byte
+			var raw [][]byte
+			if err := row.Scan(&result, &op.Seq, &vow, &raw); err != nil {
+				return err
+			}
+			op.Result = store.SendResult(result)
+			if op.Result < store.Queued || op.Result > store.OtherFlow {
+				return fmt.Errorf("%w: send answered %d", store.ErrCorrupt, result)
+			}
+			if op.Result != store.Delivered {
+				return nil
+			}
+			var err error
+			if op.Vow, err = idFrom(vow, "receiver vow"); err != nil {
+				return err
+			}
+			op.Waiters, err = activationIDs(raw)
+			return err
+		}}
 }
 
 // fireTimers fires due timers: it takes them, skipping those another
@@ -326,6 +373,12 @@ func opName(op store.Op) string {
 		return "fire timers"
 	case *store.Purge:
 		return "purge"
+	case *store.Send:
+		return "send"
+	case *store.Receive:
+		return "receive"
+	case *store.Publish:
+		return "publish"
 	}
 	return fmt.Sprintf("%T", op)
 }

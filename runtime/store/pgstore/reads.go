@@ -13,11 +13,13 @@ import (
 )
 
 // actColumns are the columns scanActivation reads, from activations as a:
-// the row, then the time and incarnation of its last log entry.
+// the row, then the time and incarnation of its last log entry, then its
+// parent.
 const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.created_gen, a.gen, a.failure,
 	a.created_ns, a.state_ns, a.finished_ns,
 	(SELECT e.at_ns FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
-	(SELECT e.gen FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1)`
+	(SELECT e.gen FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
+	a.parent`
 
 // reading checks a read may go ahead. The caller names the store.
 func (s *Store) reading(ctx context.Context) error {
@@ -43,13 +45,13 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 // scanActivation reads a row of actColumns.
 func scanActivation(r pgx.Row) (store.Activation, error) {
 	var a store.Activation
-	var id, outcome []byte
+	var id, outcome, parent []byte
 	var key *string
 	var state int16
 	var created, since int64
 	var finished, lastAt, lastGen *int64
 	if err := r.Scan(&id, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure,
-		&created, &since, &finished, &lastAt, &lastGen); err != nil {
+		&created, &since, &finished, &lastAt, &lastGen, &parent); err != nil {
 		return a, err
 	}
 	a.Created, a.StateSince = timeOf(created), timeOf(since)
@@ -72,6 +74,11 @@ func scanActivation(r pgx.Row) (store.Activation, error) {
 	}
 	if key != nil {
 		a.StartKey = *key
+	}
+	if parent != nil {
+		if a.Parent, err = idFrom(parent, "parent activation"); err != nil {
+			return a, fmt.Errorf("activation %s: %w", a.ID, err)
+		}
 	}
 	a.State = store.State(state)
 	if a.State < store.Running || a.State > store.Done {
@@ -185,7 +192,7 @@ func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	if v.State < store.VowPending || v.State > store.VowRejected {
 		return v, fmt.Errorf("pgstore: vow %s: %w: state %d", id, store.ErrCorrupt, state)
 	}
-	if v.Kind < store.HostVow || v.Kind > store.TimerVow {
+	if v.Kind < store.HostVow || v.Kind > store.ReceiverVow {
 		return v, fmt.Errorf("pgstore: vow %s: %w: kind %d", id, store.ErrCorrupt, kind)
 	}
 	return v, nil

@@ -14,7 +14,7 @@ import (
 
 // actColumns are the columns scanActivation reads, from activations as a:
 // the row, then the time and incarnation of its last log entry.
-const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.created_gen, a.gen, a.failure,
+const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.created_gen, a.gen, a.failure, a.parent,
 	a.created_ns, a.state_ns, a.finished_ns,
 	(SELECT e.at_ns FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
 	(SELECT e.gen FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1)`
@@ -58,12 +58,12 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 // scanActivation reads an activation's row. On an error, raw is the row's id
 // as stored, for a report that names it.
 func scanActivation(r scanner) (a store.Activation, raw []byte, err error) {
-	var outcome []byte
+	var outcome, parent []byte
 	var key sql.NullString
 	var state int
 	var created, since int64
 	var finished, lastAt, lastGen sql.NullInt64
-	if err := r.Scan(&raw, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure,
+	if err := r.Scan(&raw, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure, &parent,
 		&created, &since, &finished, &lastAt, &lastGen); err != nil {
 		return a, raw, scanErr(err)
 	}
@@ -80,6 +80,11 @@ func scanActivation(r scanner) (a store.Activation, raw []byte, err error) {
 	}
 	if a.Outcome, err = idFrom(outcome, "outcome vow"); err != nil {
 		return a, raw, fmt.Errorf("activation %s: %w", a.ID, err)
+	}
+	if parent != nil {
+		if a.Parent, err = idFrom(parent, "parent activation"); err != nil {
+			return a, raw, fmt.Errorf("activation %s: %w", a.ID, err)
+		}
 	}
 	a.StartKey = key.String
 	a.State = store.State(state)
@@ -232,7 +237,7 @@ func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	if v.State < store.VowPending || v.State > store.VowRejected {
 		return v, fmt.Errorf("sqlitestore: vow %s: %w: state %d", id, store.ErrCorrupt, state)
 	}
-	if v.Kind < store.HostVow || v.Kind > store.TimerVow {
+	if v.Kind < store.HostVow || v.Kind > store.ReceiverVow {
 		return v, fmt.Errorf("sqlitestore: vow %s: %w: kind %d", id, store.ErrCorrupt, kind)
 	}
 	return v, nil

@@ -151,6 +151,10 @@ func (w *writer) checkSizes(op store.Op) error {
 		values = [][]byte{op.Failure}
 	case *store.Finish:
 		values = [][]byte{op.Payload}
+	case *store.Send:
+		values = [][]byte{op.Payload}
+	case *store.Publish:
+		values = [][]byte{op.Payload}
 	}
 	for _, v := range values {
 		if len(v) > w.s.opts.MaxValueSize {
@@ -162,8 +166,8 @@ func (w *writer) checkSizes(op store.Op) error {
 
 const (
 	qInsertEntry = `INSERT INTO entries (act, step, kind, gen, at_ns, payload) VALUES (?, ?, ?, ?, ?, ?)`
-	qInsertAct   = `INSERT INTO activations (id, flow, start_key, args, state, outcome, created_gen, gen, created_ns, state_ns)
-		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	qInsertAct   = `INSERT INTO activations (id, flow, start_key, args, state, outcome, created_gen, gen, created_ns, state_ns, parent)
+		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	qInsertVow   = `INSERT INTO vows (id, kind, state, gen) VALUES (?, ?, 0, ?)`
 	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES (?, ?)`
 	qSettleVow   = `UPDATE vows SET state = ?, payload = ?, gen = ? WHERE id = ? AND state = 0`
@@ -219,6 +223,12 @@ func (w *writer) apply(op store.Op) error {
 		return w.fireTimers(op)
 	case *store.Purge:
 		return w.purge(op)
+	case *store.Send:
+		return w.send(op)
+	case *store.Receive:
+		return w.receive(op)
+	case *store.Publish:
+		return w.publish(op)
 	}
 	return fmt.Errorf("unknown op %T", op)
 }
@@ -244,6 +254,12 @@ func opName(op store.Op) string {
 		return "fire timers"
 	case *store.Purge:
 		return "purge"
+	case *store.Send:
+		return "send"
+	case *store.Receive:
+		return "receive"
+	case *store.Publish:
+		return "publish"
 	}
 	return fmt.Sprintf("%T", op)
 }
@@ -251,11 +267,14 @@ func opName(op store.Op) string {
 func (w *writer) createActivation(op *store.CreateActivation) error {
 	a := &op.Activation
 	op.Existing = nil
-	var key any
+	var key, parent any
 	if a.StartKey != "" {
 		key = a.StartKey
 	}
-	res, err := w.exec(qInsertAct, a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, a.CreatedGen, nsOf(a.Created), nsOf(a.Created))
+	if !a.Parent.IsZero() {
+		parent = a.Parent[:]
+	}
+	res, err := w.exec(qInsertAct, a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, a.CreatedGen, nsOf(a.Created), nsOf(a.Created), parent)
 	if err != nil {
 		return err
 	}
@@ -408,6 +427,9 @@ func (w *writer) finish(op *store.Finish) error {
 	if _, err := w.exec(qDeleteWaits, op.Act[:]); err != nil {
 		return err
 	}
+	if err := w.dropMailbox(op.Act); err != nil {
+		return err
+	}
 	settled, missing, waiters, err := w.settle(vid, op.State, op.Payload, op.Gen, nsOf(op.At))
 	switch {
 	case err != nil:
@@ -501,7 +523,7 @@ func (w *writer) purge(op *store.Purge) error {
 		return err
 	}
 	for i, id := range ids {
-		for _, q := range []string{qDeleteLog, qDeleteWaits, qDeleteAct} {
+		for _, q := range []string{qDeleteLog, qDeleteWaits, qDropMessages, qDropReceivers, qDropStatuses, qDeleteAct} {
 			if _, err := w.exec(q, id); err != nil {
 				return err
 			}

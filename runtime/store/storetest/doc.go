@@ -10,8 +10,10 @@
 // submissions, a failing submission that leaves the rest of its group commit
 // alone, vows settled once, timers, activation states, waits, listings
 // (filters, order, paging, counts), lookups by start key and outcome, the
-// times activations carry, logs kept for audit and purging, what a store
-// reads back after it is reopened, and Close. It asks
+// times activations carry, logs kept for audit and purging, mailboxes
+// (messages in order, taken once, idempotency keys), published statuses,
+// parents and children, what a store reads back after it is reopened, and
+// Close. It asks
 // nothing that only one implementation could give: no timing, no file
 // layout, no order the interface leaves open.
 //

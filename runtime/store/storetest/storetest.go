@@ -36,7 +36,7 @@ type testCase struct {
 
 func cases() []testCase {
 	var all []testCase
-	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, historyCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases} {
+	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, historyCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases, mailboxCases, statusCases, lineageCases} {
 		all = append(all, group...)
 	}
 	return all
@@ -143,6 +143,7 @@ func sameActivation(t *testing.T, want, got store.Activation, msgAndArgs ...any)
 	assert.Equal(t, want.CreatedGen, got.CreatedGen, msgAndArgs...)
 	assert.Equal(t, want.Gen, got.Gen, msgAndArgs...)
 	assert.True(t, bytes.Equal(want.Failure, got.Failure), "failure %q, want %q %v", got.Failure, want.Failure, msgAndArgs)
+	assert.Equal(t, want.Parent, got.Parent, msgAndArgs...)
 	sameTime(t, want.Created, got.Created, "created", msgAndArgs...)
 	sameTime(t, want.StateSince, got.StateSince, "state since", msgAndArgs...)
 	sameTime(t, want.Finished, got.Finished, "finished", msgAndArgs...)
