@@ -19,6 +19,15 @@
 // here touches storage, so analysing or generating a flow package never
 // loads the SQLite-backed runtime.
 //
+// # Talking to running flows
+//
+// A flow declares what hosts may send it with [Signal] parameters and what
+// it publishes for them with [Status] parameters; flowgen gives its handle
+// typed senders and readers. A flow starts another as a child activation,
+// with a log of its own, through the Child function flowgen generates for
+// every flow; calling a flow's function directly instead runs it inline, in
+// the caller's log.
+//
 // # Determinism
 //
 // A [Context] is a [context.Context] that never ends: Done returns nil, Err

@@ -98,6 +98,8 @@ func (ps *parser) refusal(t types.Type, seen map[types.Type]bool) *codec.Refusal
 		return &codec.Refusal{Why: "a flow.Future belongs to the activation that made it", Fix: "await it and pass the value"}
 	case isFlowType(t, "Context"):
 		return &codec.Refusal{Why: "a flow.Context cannot cross the membrane", Fix: "pass the values it would carry"}
+	case isFlowType(t, "Signal"), isFlowType(t, "Status"):
+		return &codec.Refusal{Why: "a flow.Signal or flow.Status is a parameter of the flow that declares it, and cannot cross the membrane", Fix: "declare it as a parameter of the flow"}
 	case isFlowType(t, "Vow"):
 		return ps.refusal(types.Unalias(t).(*types.Named).TypeArgs().At(0), seen)
 	case isFlowType(t, "Ref"), isError(t), isTime(t):

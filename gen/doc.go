@@ -3,13 +3,16 @@
 // small model (Package, HostInterface, Method, Flow, Param) and emits, with
 // jennifer, the file flowgen_gen.go for each package: typed guest proxies
 // and their async companions, service dispatchers and resolvers, flow
-// handles and invokers, and the registration of the package's error
+// handles and invokers, the Child function that starts a flow as a child of
+// another, the typed senders and status readers of flows with flow.Signal
+// and flow.Status parameters, and the registration of the package's error
 // sentinels. Generate computes files and writes nothing; cmd/flowgen writes
 // them, or with -check compares them with what is on disk.
 //
 // The work is in three steps, each reading only what the one before wrote.
 // Parsing (parse.go) reads directives, through internal/directive, and
-// declarations into the model. Checking (check.go) decides which types may
+// declarations into the model; a flow's signals and statuses (talk.go) are
+// parameters named after their durable names, which Start leaves out. Checking (check.go) decides which types may
 // cross the membrane — with the codec's own rules, codec.RefuseKind and its
 // companions, so the generator refuses exactly what the codec could not
 // encode — and lowers each parameter to how generated code writes and reads
@@ -28,6 +31,10 @@
 // Problems in the input are reported as
 //
 //	file:line:col: flowgen: <what> is not supported: <why>; <how to fix>
+//
+// Notes (inline.go) fail nothing: a flow that calls another flow's function
+// directly runs it inline, in its own log, and is pointed to the callee's
+// Child function, which starts it as an activation of its own.
 //
 // The golden cases in testdata/golden show every supported shape and every
 // refusal.

@@ -53,6 +53,7 @@ func emit(m *Package) ([]byte, error) {
 	for _, fl := range m.Flows {
 		em.handle(fl)
 		em.run(fl)
+		em.child(fl)
 	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {

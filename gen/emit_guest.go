@@ -203,11 +203,21 @@ func (em *emitter) run(fl *Flow) {
 	em.f.Line()
 	em.doc("%s decodes an activation's stored arguments and runs %s.", fl.RunFunc(), fl.Name)
 	em.f.Func().Id(fl.RunFunc()).Params(jen.Id(fc).Qual(FlowPkg, "Context"), jen.Id(argv).Qual(implPkg, "Arguments")).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.Id(d).Op(":=").Id(argv).Dot("Decoder").Call(jen.Id(fc), jen.Lit(len(fl.Params)))
+		g.Id(d).Op(":=").Id(argv).Dot("Decoder").Call(jen.Id(fc), jen.Lit(len(fl.Args())))
 		for i, p := range fl.Params {
-			em.declare(g, d, names[i], p, guestSide, "")
+			if p.Arg() {
+				em.declare(g, d, names[i], p, guestSide, "")
+			}
 		}
 		g.Id(argv).Dot("Decoded").Call(jen.Id(fc), jen.Id(d))
+		for i, p := range fl.Params {
+			switch p.Kind {
+			case KindSignal:
+				g.Id(names[i]).Op(":=").Qual(implPkg, "Signal").Types(em.typ(p.Elem)).Call(jen.Lit(p.Name))
+			case KindStatus:
+				g.Id(names[i]).Op(":=").Qual(implPkg, "Status").Types(em.typ(p.Elem)).Call(jen.Lit(p.Name))
+			}
+		}
 		call := jen.Id(fl.Name).Call(args(jen.Id(fc), names, fl.Variadic)...)
 		marshal := func(v jen.Code) jen.Code { return jen.Qual(codecPkg, "Marshal").Call(v) }
 		switch {
@@ -225,4 +235,29 @@ func (em *emitter) run(fl *Flow) {
 			g.Return(marshal(jen.Struct().Values()))
 		}
 	})
+}
+
+// child emits the function that starts the flow as a child of a running
+// flow.
+func (em *emitter) child(fl *Flow) {
+	ps := fl.Args()
+	s := em.names.newScope(ps)
+	names := s.params(ps)
+	fc, e := s.fresh("fc"), s.fresh("e")
+	sig := em.signature(fc, ps, names, fl.Variadic)
+	sig[0] = jen.Id(fc).Qual(FlowPkg, "Context")
+	em.f.Line()
+	em.doc("%s starts an activation of %s as a child of the running flow and returns its outcome, for flow.Await. The child is an activation of its own, with its own log and an id derived from the parent's; a replay of the parent does not start it again. Calling %s directly instead runs it inline, in the caller's log. Arguments that do not encode are a mistake in the flow: %s panics.", fl.ChildFunc(), fl.Name, fl.Name, fl.ChildFunc())
+	em.f.Func().Id(fl.ChildFunc()).Params(sig...).Qual(FlowPkg, "Vow").Types(em.result(fl)).BlockFunc(func(g *jen.Group) {
+		em.encodeArgs(g, e, ps, names, guestSide)
+		g.Return(jen.Qual(implPkg, "StartChild").Types(em.result(fl)).Call(jen.Id(fc), jen.Lit(fl.Durable), jen.Op("&").Id(e)))
+	})
+}
+
+// result is the type of a flow's outcome.
+func (em *emitter) result(fl *Flow) *jen.Statement {
+	if fl.Result != nil {
+		return em.typ(fl.Result.Type)
+	}
+	return jen.Struct()
 }

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"go/types"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -117,11 +118,9 @@ func (em *emitter) dispatchCase(c *jen.Group, s *scope, m *Method, ctx, argv, im
 func (em *emitter) handle(fl *Flow) {
 	f := em.f
 	handle := fl.HandleType()
-	result := jen.Struct()
-	if fl.Result != nil {
-		result = em.typ(fl.Result.Type)
-	}
+	result := em.result(fl)
 	vow := func() *jen.Statement { return jen.Qual(FlowPkg, "Vow").Types(result.Clone()) }
+	ps := fl.Args()
 
 	f.Line()
 	em.doc("%s starts activations of the flow %s (durable name %q).", handle, fl.Name, fl.Durable)
@@ -133,25 +132,87 @@ func (em *emitter) handle(fl *Flow) {
 		jen.Return(jen.Id(handle).Values(jen.Dict{jen.Id("f"): jen.Qual(implPkg, "Register").Call(jen.Id(r), jen.Lit(fl.Durable), jen.Id(fl.RunFunc()))})),
 	)
 
-	s := em.names.newScope(fl.Params)
-	names := s.params(fl.Params)
+	s := em.names.newScope(ps)
+	names := s.params(ps)
 	recv, ctx := s.fresh("h"), s.fresh("ctx")
 	f.Line()
 	em.doc("Start starts an activation of %s and returns its outcome. Pass host interfaces as their Ref (a provided service) or as keyed host objects.", fl.Name)
-	f.Func().Params(jen.Id(recv).Id(handle)).Id("Start").Params(em.signature(ctx, fl.Params, names, fl.Variadic)...).Params(vow(), jen.Error()).Block(
+	f.Func().Params(jen.Id(recv).Id(handle)).Id("Start").Params(em.signature(ctx, ps, names, fl.Variadic)...).Params(vow(), jen.Error()).Block(
 		jen.Return(jen.Id(recv).Dot("StartWithID").Call(append([]jen.Code{jen.Id(ctx), jen.Lit("")}, args(jen.Null(), names, fl.Variadic)[1:]...)...)),
 	)
 
-	s = em.names.newScope(fl.Params)
-	names = s.params(fl.Params)
+	s = em.names.newScope(ps)
+	names = s.params(ps)
 	recv, ctx = s.fresh("h"), s.fresh("ctx")
 	id, e := s.fresh("id"), s.fresh("e")
-	sig := em.signature(ctx, fl.Params, names, fl.Variadic)
+	sig := em.signature(ctx, ps, names, fl.Variadic)
 	sig = append([]jen.Code{sig[0], jen.Id(id).String()}, sig[1:]...)
 	f.Line()
 	em.doc("StartWithID starts at most one activation of %s per id: calling it again with the same id and arguments returns the same outcome. Arguments that do not encode are an error, and start nothing.", fl.Name)
 	f.Func().Params(jen.Id(recv).Id(handle)).Id("StartWithID").Params(sig...).Params(vow(), jen.Error()).BlockFunc(func(g *jen.Group) {
-		em.encodeArgs(g, e, fl.Params, names, startSide)
+		em.encodeArgs(g, e, ps, names, startSide)
 		g.Return(jen.Qual(implPkg, "Start").Types(result.Clone()).Call(jen.Id(ctx), jen.Id(recv).Dot("f"), jen.Id(id), jen.Op("&").Id(e)))
+	})
+	if fl.Talks() {
+		em.activation(fl)
+	}
+}
+
+// activation emits the type that names one activation of a flow with
+// signals or statuses, the handle's ByID and ByKey, and a method for each
+// signal and status.
+func (em *emitter) activation(fl *Flow) {
+	f := em.f
+	handle, act := fl.HandleType(), fl.ActivationType()
+	f.Line()
+	em.doc("%s is one activation of %s, named by its id or its start key: send it the messages it accepts and read what it publishes. Naming one checks nothing; each call does.", act, fl.Name)
+	f.Type().Id(act).Struct(jen.Id("f").Qual(implPkg, "Flow"), jen.Id("to").Qual(implPkg, "Recipient"))
+
+	s := em.names.newScope()
+	recv, id := s.fresh("h"), s.fresh("id")
+	f.Line()
+	em.doc("ByID names the activation of %s with the given id.", fl.Name)
+	f.Func().Params(jen.Id(recv).Id(handle)).Id("ByID").Params(jen.Id(id).Qual(FlowPkg, "ActivationID")).Id(act).Block(
+		jen.Return(jen.Id(act).Values(jen.Dict{jen.Id("f"): jen.Id(recv).Dot("f"), jen.Id("to"): jen.Qual(implPkg, "Recipient").Values(jen.Dict{jen.Id("ID"): jen.Id(id)})})),
+	)
+	s = em.names.newScope()
+	recv, key := s.fresh("h"), s.fresh("key")
+	f.Line()
+	em.doc("ByKey names the activation of %s started with StartWithID and this id.", fl.Name)
+	f.Func().Params(jen.Id(recv).Id(handle)).Id("ByKey").Params(jen.Id(key).String()).Id(act).Block(
+		jen.Return(jen.Id(act).Values(jen.Dict{jen.Id("f"): jen.Id(recv).Dot("f"), jen.Id("to"): jen.Qual(implPkg, "Recipient").Values(jen.Dict{jen.Id("Key"): jen.Id(key)})})),
+	)
+
+	for _, p := range fl.Signals() {
+		s := em.names.newScope()
+		a, ctx, key, v := s.fresh("a"), s.fresh("ctx"), s.fresh("key"), s.fresh("v")
+		send := func(k jen.Code) jen.Code {
+			return jen.Return(jen.Qual(implPkg, "Send").Types(em.typ(p.Elem)).Call(jen.Id(ctx), jen.Id(a).Dot("f"), jen.Id(a).Dot("to"), jen.Lit(p.Name), k, jen.Id(v)))
+		}
+		f.Line()
+		em.doc("%s sends the activation a message for its signal %s (a flow.Signal[%s]). It is durable when %s returns, and delivered after every message sent before it, once. An activation that has finished refuses it with runtime.ErrFinished.", p.SendMethod(), p.Name, em.typeText(p.Elem), p.SendMethod())
+		f.Func().Params(jen.Id(a).Id(act)).Id(p.SendMethod()).Params(jen.Id(ctx).Qual(contextPkg, "Context"), jen.Id(v).Add(em.typ(p.Elem))).Error().Block(send(jen.Lit("")))
+		f.Line()
+		em.doc("%s is %s with an idempotency key: however often it is called with one key, the activation takes one message, so a retried send or a webhook delivered twice is taken once.", p.SendOnceMethod(), p.SendMethod())
+		f.Func().Params(jen.Id(a).Id(act)).Id(p.SendOnceMethod()).Params(jen.Id(ctx).Qual(contextPkg, "Context"), jen.Id(key).String(), jen.Id(v).Add(em.typ(p.Elem))).Error().Block(send(jen.Id(key)))
+	}
+	for _, p := range fl.Statuses() {
+		s := em.names.newScope()
+		a, ctx := s.fresh("a"), s.fresh("ctx")
+		f.Line()
+		em.doc("%s returns what the activation last published with its status %s, and false if it has published nothing yet. It reads the store: no flow code runs and nothing is woken, and it works after the activation has finished.", p.StatusMethod(), p.Name)
+		f.Func().Params(jen.Id(a).Id(act)).Id(p.StatusMethod()).Params(jen.Id(ctx).Qual(contextPkg, "Context")).Params(em.typ(p.Elem), jen.Bool(), jen.Error()).Block(
+			jen.Return(jen.Qual(implPkg, "ReadStatus").Types(em.typ(p.Elem)).Call(jen.Id(ctx), jen.Id(a).Dot("f"), jen.Id(a).Dot("to"), jen.Lit(p.Name))),
+		)
+	}
+}
+
+// typeText writes a type as the package's own code would, for comments.
+func (em *emitter) typeText(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == em.m.Types {
+			return ""
+		}
+		return p.Name()
 	})
 }

@@ -144,7 +144,7 @@ func FuzzGenerate(f *testing.F) {
 		if p == nil {
 			return
 		}
-		m, problems := build(p, knownHosts([]*packages.Package{p}))
+		m, problems := build(p, knownHosts([]*packages.Package{p}), knownFlows([]*packages.Package{p}))
 		if len(typeErrs) > 0 || len(problems) > 0 || len(m.Hosts)+len(m.Flows) == 0 {
 			for _, e := range problems {
 				if !strings.Contains(e.Error(), "flowgen: ") {

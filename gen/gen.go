@@ -36,6 +36,10 @@ type File struct {
 	Path    string // absolute
 	Package string // import path
 	Content []byte
+	// Notes point out what is allowed but likely unintended in the
+	// package, such as a flow calling another flow's function directly;
+	// they fail nothing.
+	Notes []Problem
 }
 
 // Problem is an error in the input, at a position.
@@ -70,14 +74,14 @@ func Generate(ctx context.Context, cfg Config) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	known := knownHosts(pkgs)
+	known, flows := knownHosts(pkgs), knownFlows(pkgs)
 	// Names the generated files of this run will declare, by package name,
 	// so that uses of them from other packages are not errors.
 	foreign := map[string]bool{}
 	models := make([]*Package, len(pkgs))
 	problems := make([][]error, len(pkgs))
 	for i, lp := range pkgs {
-		models[i], problems[i] = build(lp, known)
+		models[i], problems[i] = build(lp, known, flows)
 		for _, d := range models[i].Declares() {
 			foreign[lp.Name+"."+d.Name] = true
 		}
@@ -211,5 +215,5 @@ func generateOne(p *packages.Package, m *Package, problems []error, foreign map[
 	if err != nil {
 		return nil, []error{err}
 	}
-	return &File{Path: m.Out, Package: m.Path, Content: content}, nil
+	return &File{Path: m.Out, Package: m.Path, Content: content, Notes: m.Notes}, nil
 }

@@ -24,15 +24,17 @@ var update = flag.Bool("update", false, "rewrite the wanted outputs of the golde
 const goldenDir = "../testdata/golden"
 
 // goldenCase is one testdata/golden/<name>.txtar: input files under input/,
-// and either want/<dir>/flowgen_gen.go files or want/error.
+// and either want/<dir>/flowgen_gen.go files or want/error; want/notes
+// holds the notes it must give, if any.
 type goldenCase struct {
-	name    string
-	path    string
-	archive *txtar.Archive
-	inputs  map[string][]byte // relative to the case's directory
-	wants   map[string][]byte // generated files, by directory relative to the case
-	wantErr string
-	hasErr  bool
+	name      string
+	path      string
+	archive   *txtar.Archive
+	inputs    map[string][]byte // relative to the case's directory
+	wants     map[string][]byte // generated files, by directory relative to the case
+	wantErr   string
+	hasErr    bool
+	wantNotes string
 }
 
 func loadCases(t *testing.T) []*goldenCase {
@@ -52,6 +54,8 @@ func loadCases(t *testing.T) []*goldenCase {
 				c.inputs[strings.TrimPrefix(f.Name, "input/")] = f.Data
 			case f.Name == "want/error":
 				c.wantErr, c.hasErr = string(f.Data), true
+			case f.Name == "want/notes":
+				c.wantNotes = string(f.Data)
 			case strings.HasPrefix(f.Name, "want/"):
 				c.wants[filepath.Dir(strings.TrimPrefix(f.Name, "want/"))] = f.Data
 			default:
@@ -117,8 +121,12 @@ func TestGolden(t *testing.T) {
 		}
 	}
 	byDir := map[string][]byte{}
+	var notes []string
 	for _, f := range files {
 		byDir[filepath.Dir(f.Path)] = f.Content
+		for _, n := range f.Notes {
+			notes = append(notes, n.Error())
+		}
 	}
 
 	var build []string
@@ -132,9 +140,13 @@ func TestGolden(t *testing.T) {
 					got[rel] = content
 				}
 			}
+			gotNotes := caseErrors(errors.New(strings.Join(notes, "\n")), dir, c.name)
 			if *update {
-				rewrite(t, c, got, gotErrs)
+				rewrite(t, c, got, gotErrs, gotNotes)
 				return
+			}
+			if d := textdiff.Unified("want", "got", strings.TrimSpace(c.wantNotes)+"\n", strings.Join(gotNotes, "\n")+"\n"); d != "" {
+				t.Errorf("%s: notes differ (-want +got):\n%s\nto accept the new output: go test ./gen -run TestGolden -update", c.path, d)
 			}
 			if c.hasErr {
 				want := strings.TrimSpace(c.wantErr)
@@ -177,7 +189,7 @@ func TestGolden(t *testing.T) {
 	require.NoError(t, cerr, "the wanted outputs do not compile:\n%s", out)
 }
 
-func rewrite(t *testing.T, c *goldenCase, got map[string][]byte, errs []string) {
+func rewrite(t *testing.T, c *goldenCase, got map[string][]byte, errs, notes []string) {
 	t.Helper()
 	var files []txtar.File
 	for _, f := range c.archive.Files {
@@ -196,6 +208,9 @@ func rewrite(t *testing.T, c *goldenCase, got map[string][]byte, errs []string) 
 		for _, d := range dirs {
 			files = append(files, txtar.File{Name: "want/" + filepath.ToSlash(filepath.Join(d, gen.OutputName)), Data: got[d]})
 		}
+	}
+	if len(notes) > 0 {
+		files = append(files, txtar.File{Name: "want/notes", Data: []byte(strings.Join(notes, "\n") + "\n")})
 	}
 	c.archive.Files = files
 	require.NoError(t, os.WriteFile(c.path, txtar.Format(c.archive), 0o644))

@@ -4,6 +4,8 @@ import (
 	"go/token"
 	"go/types"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Package is what flowgen generates for: one Go package's host interfaces,
@@ -17,6 +19,7 @@ type Package struct {
 	Hosts  []*HostInterface // in source order
 	Flows  []*Flow          // in source order
 	Errors []*ErrorVar      // exported Err… sentinels, in source order
+	Notes  []Problem        // what to point out, failing nothing
 }
 
 // HostInterface is an interface marked //flowgen:host.
@@ -46,10 +49,14 @@ type Method struct {
 
 // Flow is a function marked //flowgen:flow.
 type Flow struct {
-	Name     string   // Go name
-	Durable  string   // durable name
-	Params   []*Param // after the flow.Context
-	Result   *Param   // the non-error result, or nil
+	Name    string // Go name
+	Durable string // durable name
+	// Params are the parameters after the flow.Context, in order: the
+	// arguments (KindValue, KindHost), which Start takes and the log
+	// stores, and the mailboxes and publications (KindSignal, KindStatus),
+	// which the run function makes from their names.
+	Params   []*Param
+	Result   *Param // the non-error result, or nil
 	HasError bool
 	Variadic bool
 	Pos      token.Position
@@ -63,6 +70,12 @@ const (
 	KindValue ParamKind = iota
 	// KindHost is a host interface: it crosses as a reference.
 	KindHost
+	// KindSignal is a flow.Signal[T] parameter of a flow: the mailbox named
+	// after it, not an argument.
+	KindSignal
+	// KindStatus is a flow.Status[T] parameter of a flow: the publication
+	// named after it, not an argument.
+	KindStatus
 )
 
 // Param is a parameter or result, lowered to how generated code moves it
@@ -72,9 +85,16 @@ type Param struct {
 	Type types.Type
 	Kind ParamKind
 	Host *HostInterface // for KindHost
+	// Elem is T, the type of a KindSignal's messages or a KindStatus's
+	// values; they cross by the codec's reflection.
+	Elem types.Type
 	// Coding says how a KindValue is written and read.
 	Coding Coding
 }
+
+// Arg reports whether the parameter is an argument: stored with the
+// activation and given to Start, rather than made from its name.
+func (p *Param) Arg() bool { return p.Kind == KindValue || p.Kind == KindHost }
 
 // Coding says how generated code writes a value with a codec.Encoder and
 // reads it with a codec.Decoder: through a method for its kind (no
@@ -154,6 +174,52 @@ func (f *Flow) HandleType() string { return f.Name + "Handle" }
 // RunFunc decodes the stored arguments and runs the flow: runPayout.
 func (f *Flow) RunFunc() string { return "run" + f.Name }
 
+// ChildFunc starts the flow as a child of a running flow: ChildPayout.
+func (f *Flow) ChildFunc() string { return "Child" + f.Name }
+
+// ActivationType names one activation, to send it messages and read its
+// statuses: PayoutActivation. Only a flow that Talks has one.
+func (f *Flow) ActivationType() string { return f.Name + "Activation" }
+
+// Args are the flow's arguments, in order: its parameters less its
+// signals and statuses.
+func (f *Flow) Args() []*Param { return f.kind(func(p *Param) bool { return p.Arg() }) }
+
+// Signals are the flow's flow.Signal parameters, in order.
+func (f *Flow) Signals() []*Param { return f.kind(func(p *Param) bool { return p.Kind == KindSignal }) }
+
+// Statuses are the flow's flow.Status parameters, in order.
+func (f *Flow) Statuses() []*Param {
+	return f.kind(func(p *Param) bool { return p.Kind == KindStatus })
+}
+
+// Talks reports whether hosts can send the flow messages or read what it
+// publishes.
+func (f *Flow) Talks() bool { return len(f.Signals())+len(f.Statuses()) > 0 }
+
+func (f *Flow) kind(keep func(*Param) bool) []*Param {
+	var out []*Param
+	for _, p := range f.Params {
+		if keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// SendMethod sends a signal's message: SendShipped; SendOnceMethod, with an
+// idempotency key: SendShippedOnce.
+func (p *Param) SendMethod() string     { return "Send" + exported(p.Name) }
+func (p *Param) SendOnceMethod() string { return "Send" + exported(p.Name) + "Once" }
+
+// StatusMethod reads a status: Stage.
+func (p *Param) StatusMethod() string { return exported(p.Name) }
+
+func exported(name string) string {
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(r)) + name[n:]
+}
+
 // Declared is a package-level name the generated file declares, and what
 // for ("host interface Ledger").
 type Declared struct {
@@ -181,8 +247,11 @@ func (m *Package) Declares() []Declared {
 	}
 	for _, f := range m.Flows {
 		why := "flow " + f.Name
-		for _, n := range []string{f.HandleType(), f.RegisterFunc(), f.RunFunc()} {
+		for _, n := range []string{f.HandleType(), f.RegisterFunc(), f.RunFunc(), f.ChildFunc()} {
 			out = append(out, Declared{n, why})
+		}
+		if f.Talks() {
+			out = append(out, Declared{f.ActivationType(), why})
 		}
 	}
 	return out

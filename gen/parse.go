@@ -51,6 +51,7 @@ func knownHosts(pkgs []*packages.Package) map[hostKey]string {
 
 type parser struct {
 	known map[hostKey]string
+	flows map[hostKey]bool // the //flowgen:flow functions of every package loaded
 	p     *packages.Package
 	fset  *token.FileSet
 	errs  []error
@@ -63,8 +64,8 @@ func (ps *parser) errorf(pos token.Pos, format string, args ...any) {
 }
 
 // build reads a type-checked package into the model.
-func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
-	ps := &parser{p: p, fset: p.Fset, hosts: map[*types.TypeName]*HostInterface{}, known: known}
+func build(p *packages.Package, known map[hostKey]string, flows map[hostKey]bool) (*Package, []error) {
+	ps := &parser{p: p, fset: p.Fset, hosts: map[*types.TypeName]*HostInterface{}, known: known, flows: flows}
 	m := &Package{Name: p.Name, Path: p.PkgPath, Types: p.Types}
 	if len(p.GoFiles) > 0 {
 		m.Dir = filepath.Dir(p.GoFiles[0])
@@ -141,7 +142,9 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 		seen[h.Durable] = h.Pos
 	}
 	flowNames := map[string]token.Position{}
+	var bodies []*ast.FuncDecl
 	for _, fd := range flowDecls {
+		bodies = append(bodies, fd.decl)
 		fl := ps.flow(fd.decl, fd.dir)
 		if fl == nil {
 			continue
@@ -155,6 +158,7 @@ func build(p *packages.Package, known map[hostKey]string) (*Package, []error) {
 	}
 	ps.errorVars()
 	ps.checkCollisions()
+	ps.inlineCalls(bodies)
 	slices.SortStableFunc(ps.errs, func(a, b error) int {
 		pa, _ := a.(Problem)
 		pb, _ := b.(Problem)
@@ -412,7 +416,7 @@ func (ps *parser) flow(d *ast.FuncDecl, dir directive.Directive) *Flow {
 		ps.errorf(d.Pos(), "flow %s is not supported: its first parameter must be flow.Context; the runtime passes the activation through it", name)
 		return nil
 	}
-	fl.Params, ok = ps.params(params, "of flow "+name)
+	fl.Params, ok = ps.flowParams(params, name)
 	results := sig.Results()
 	n := results.Len()
 	if n > 0 && isError(results.At(n-1).Type()) {

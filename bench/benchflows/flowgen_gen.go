@@ -204,6 +204,20 @@ func runSteps(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	return codec.Marshal(r)
 }
 
+// ChildSteps starts an activation of Steps as a child of the running flow and
+// returns its outcome, for flow.Await. The child is an activation of its own,
+// with its own log and an id derived from the parent's; a replay of the parent
+// does not start it again. Calling Steps directly instead runs it inline, in
+// the caller's log. Arguments that do not encode are a mistake in the flow:
+// ChildSteps panics.
+func ChildSteps(fc flow.Context, h Noop, n int) flow.Vow[int] {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(n))
+	return flowimpl.StartChild[int](fc, "bench.Steps", &e)
+}
+
 // LongHandle starts activations of the flow Long (durable name "bench.Long").
 type LongHandle struct {
 	f flowimpl.Flow
@@ -243,6 +257,20 @@ func runLong(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 		return nil, err
 	}
 	return codec.Marshal(r)
+}
+
+// ChildLong starts an activation of Long as a child of the running flow and
+// returns its outcome, for flow.Await. The child is an activation of its own,
+// with its own log and an id derived from the parent's; a replay of the parent
+// does not start it again. Calling Long directly instead runs it inline, in
+// the caller's log. Arguments that do not encode are a mistake in the flow:
+// ChildLong panics.
+func ChildLong(fc flow.Context, h Noop, n int) flow.Vow[int] {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(n))
+	return flowimpl.StartChild[int](fc, "bench.Long", &e)
 }
 
 // SleeperHandle starts activations of the flow Sleeper (durable name
@@ -285,4 +313,18 @@ func runSleeper(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 		return nil, err
 	}
 	return codec.Marshal(r)
+}
+
+// ChildSleeper starts an activation of Sleeper as a child of the running flow
+// and returns its outcome, for flow.Await. The child is an activation of its
+// own, with its own log and an id derived from the parent's; a replay of the
+// parent does not start it again. Calling Sleeper directly instead runs it
+// inline, in the caller's log. Arguments that do not encode are a mistake in
+// the flow: ChildSleeper panics.
+func ChildSleeper(fc flow.Context, h Noop, d time.Duration) flow.Vow[int] {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(d))
+	return flowimpl.StartChild[int](fc, "bench.Sleeper", &e)
 }

@@ -250,6 +250,14 @@ func TestEndToEnd(t *testing.T) {
 	assert.Contains(t, string(out), "stale; run go generate")
 	require.NoError(t, os.Remove(filepath.Join(dir, "shop", "more.go")))
 
+	// A flow that calls another flow's function directly is generated, with
+	// a note that points to the Child form.
+	write("shop/twice.go", "package shop\n\nimport \"github.com/asyncflow-go/asyncflow/flow\"\n\n//flowgen:flow\nfunc Twice(fc flow.Context, s Shop, customer string) (string, error) {\n\treturn Buy(fc, s, customer, nil)\n}\n")
+	out1 := run1(t, dir, "go", "run", "github.com/asyncflow-go/asyncflow/cmd/flowgen", "./shop")
+	assert.Contains(t, out1, "twice.go:7:9: flowgen: note: flow Twice calls the flow Buy directly, which runs it inline, in Twice's log, not as an activation of its own; to start it as a child, call ChildBuy(fc, …) and await its outcome")
+	require.NoError(t, os.Remove(filepath.Join(dir, "shop", "twice.go")))
+	run1(t, dir, "go", "generate", "./...")
+
 	// A flow that is not closed is refused, with closedcheck's diagnostics,
 	// and nothing is written.
 	write("shop/late.go", "package shop\n\nimport (\n\t\"time\"\n\n\t\"github.com/asyncflow-go/asyncflow/flow\"\n)\n\n//flowgen:flow\nfunc Late(fc flow.Context, s Shop) (int64, error) {\n\treturn time.Now().Unix(), nil\n}\n")

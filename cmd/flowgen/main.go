@@ -15,6 +15,10 @@
 // would. First it runs closedcheck on the packages, as go vet would, and
 // refuses to generate while a flow is not closed, printing why;
 // -closedcheck=false skips that.
+//
+// It also prints notes, which fail nothing: a flow that calls another flow's
+// function directly runs it inline, in its own log, and the note names the
+// generated Child function that starts it as an activation of its own.
 package main
 
 import (
@@ -78,6 +82,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, e)
 		}
 		return 1
+	}
+	for _, f := range files {
+		for _, n := range f.Notes {
+			fmt.Fprintln(stderr, n)
+		}
 	}
 	stale := false
 	for _, f := range files {

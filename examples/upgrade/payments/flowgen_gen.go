@@ -479,3 +479,18 @@ func runWelcome(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	}
 	return codec.Marshal(r)
 }
+
+// ChildWelcome starts an activation of Welcome as a child of the running flow
+// and returns its outcome, for flow.Await. The child is an activation of its
+// own, with its own log and an id derived from the parent's; a replay of the
+// parent does not start it again. Calling Welcome directly instead runs it
+// inline, in the caller's log. Arguments that do not encode are a mistake in
+// the flow: ChildWelcome panics.
+func ChildWelcome(fc flow.Context, n Notifier, a Approvals, customer string) flow.Vow[string] {
+	var e codec.Encoder
+	e.PutList(3)
+	flowimpl.PutProxy(&e, n, NotifierHost.Name)
+	flowimpl.PutProxy(&e, a, ApprovalsHost.Name)
+	e.PutString(customer)
+	return flowimpl.StartChild[string](fc, "payments.Welcome", &e)
+}

@@ -56,3 +56,19 @@ func runPayout(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	}
 	return codec.Marshal(r)
 }
+
+// ChildPayout starts an activation of Payout as a child of the running flow
+// and returns its outcome, for flow.Await. The child is an activation of its
+// own, with its own log and an id derived from the parent's; a replay of the
+// parent does not start it again. Calling Payout directly instead runs it
+// inline, in the caller's log. Arguments that do not encode are a mistake in
+// the flow: ChildPayout panics.
+func ChildPayout(fc flow.Context, l payments.Ledger, a payments.Approvals, account string, cents int64) flow.Vow[payments.TxID] {
+	var e codec.Encoder
+	e.PutList(4)
+	flowimpl.PutProxy(&e, l, payments.LedgerHost.Name)
+	flowimpl.PutProxy(&e, a, payments.ApprovalsHost.Name)
+	e.PutString(account)
+	e.PutInt(cents)
+	return flowimpl.StartChild[payments.TxID](fc, "payments.Payout", &e)
+}

@@ -20,7 +20,17 @@ type Accounts interface {
 }
 
 //flowgen:flow
-func Pay(fc flow.Context, l Ledger, to string, cents int64) (string, error) {
+func Pay(fc flow.Context, l Ledger, to string, cents int64, approve flow.Signal[bool], stage flow.Status[string]) (string, error) {
+	stage.Set(fc, "asking") // signals and statuses are the membrane
+	if flow.Race(fc, approve.Next(fc), flow.After(fc, time.Hour)) == 1 {
+		return "", nil
+	}
+	if ok, _ := approve.Receive(fc); !ok {
+		return "", nil
+	}
+	if _, err := flow.Await(fc, ChildAudit(fc, to)); err != nil { // a child, through generated code
+		return "", err
+	}
 	b, err := l.Balance(fc, "treasury")
 	if err != nil || b < cents {
 		return "", err

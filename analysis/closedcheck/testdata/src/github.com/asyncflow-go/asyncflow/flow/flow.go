@@ -39,3 +39,12 @@ func After(fc Context, d time.Duration) Vow[time.Time] { return Vow[time.Time]{}
 func Patched(fc Context, id string) bool               { return true }
 func Random(fc Context) uint64                         { return 4 }
 func UUID(fc Context) string                           { return "" }
+
+type Signal[T any] struct{ name string }
+
+func (s Signal[T]) Next(fc Context) Vow[T]        { return Vow[T]{} }
+func (s Signal[T]) Receive(fc Context) (T, error) { var t T; return t, nil }
+
+type Status[T any] struct{ name string }
+
+func (s Status[T]) Set(fc Context, v T) {}
