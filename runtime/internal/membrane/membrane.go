@@ -176,7 +176,7 @@ type Membrane struct {
 	open      []string       // patch ids answered false for want of a marker
 	notes     []patchNote    // Patched answers while replaying, for diagnostics
 	dry       bool
-	receivers map[string]flow.VowID // each mailbox's latest receiver
+	receivers map[string]flow.VowID // each mailbox's latest receiver; nil until one is made
 
 	lastInfo Commit    // the last appended entry that brought the world's information in
 	head     *callHead // of the last call replayCall compared; nil once live
@@ -192,16 +192,15 @@ type Membrane struct {
 // New returns the membrane for one run.
 func New(c Config) *Membrane {
 	m := &Membrane{
-		host:      c.Host,
-		act:       c.Activation,
-		flow:      c.Flow,
-		raw:       c.Log,
-		step:      int64(len(c.Log)),
-		observed:  map[flow.AwaitKey]outcome{},
-		patched:   map[string]bool{},
-		decided:   map[string]int{},
-		dry:       c.Dry,
-		receivers: map[string]flow.VowID{},
+		host:     c.Host,
+		act:      c.Activation,
+		flow:     c.Flow,
+		raw:      c.Log,
+		step:     int64(len(c.Log)),
+		observed: map[flow.AwaitKey]outcome{},
+		patched:  map[string]bool{},
+		decided:  map[string]int{},
+		dry:      c.Dry,
 	}
 	m.inbox.signal = make(chan struct{}, 1)
 	m.logRef.Store(&m.raw)

@@ -36,7 +36,7 @@ func (m *Membrane) Receive(mailbox string) flow.VowID {
 			m.diverge(en, diag.OtherStep, did)
 		}
 		m.consume()
-		m.receivers[mailbox] = vow
+		m.receiver(mailbox, vow)
 		return vow
 	}
 	vow := flow.NewVowID()
@@ -45,8 +45,17 @@ func (m *Membrane) Receive(mailbox string) flow.VowID {
 	e.PutString(mailbox)
 	e.PutVow(vow)
 	m.append(&entry{kind: KindMarker, marker: markerReceive, data: e.Bytes()}, true, With{Receiver: &Receiver{Mailbox: mailbox, Vow: vow}})
-	m.receivers[mailbox] = vow
+	m.receiver(mailbox, vow)
 	return vow
+}
+
+// receiver makes vow the mailbox's receiver; most flows have no mailbox,
+// so the map is made on the first.
+func (m *Membrane) receiver(mailbox string, vow flow.VowID) {
+	if m.receivers == nil {
+		m.receivers = map[string]flow.VowID{}
+	}
+	m.receivers[mailbox] = vow
 }
 
 // taken notes that the guest read the settlement of a vow: if it is its
