@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -94,6 +95,26 @@ func (c *cli) describe(a runtime.ActivationInfo) {
 			ws = append(ws, "vow:"+w.String())
 		}
 		line("waits for", "%s", strings.Join(ws, ", "))
+	}
+	if !a.Parent.IsZero() {
+		line("parent", "%s", a.Parent)
+	}
+	if len(a.Children) > 0 {
+		var cs []string
+		for _, c := range a.Children {
+			cs = append(cs, c.String())
+		}
+		line("children", "%s", strings.Join(cs, ", "))
+	}
+	for _, st := range a.Statuses {
+		line("status "+st.Name, "%s", st.Text)
+	}
+	for _, m := range a.Mailbox {
+		key := ""
+		if m.Key != "" {
+			key = " (key " + strconv.Quote(m.Key) + ")"
+		}
+		line("mailbox "+m.Signal, "#%d %s%s", m.Seq, m.Text, key)
 	}
 	tw.Flush()
 	if a.Failure != nil {

@@ -20,34 +20,55 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	bin       string
-	buildErr  error
+	buildOnce   sync.Once
+	binDir      string
+	buildErr    error
+	talkprogBin string // the test's program
+	asyncflow   string // the operators' command
 )
 
-// talkprog builds the program once per test run.
-func talkprog(t *testing.T) string {
+// build builds the program and the operators' command once per test run.
+func build(t *testing.T) {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "talkprog")
-		if err != nil {
-			buildErr = err
+		binDir, buildErr = os.MkdirTemp("", "talktest")
+		if buildErr != nil {
 			return
 		}
-		bin = filepath.Join(dir, "talkprog")
-		out, err := exec.Command("go", "build", "-o", bin, "github.com/asyncflow-go/asyncflow/internal/talktest/talkprog").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build talkprog: %v\n%s", err, out)
+		talkprogBin, asyncflow = filepath.Join(binDir, "talkprog"), filepath.Join(binDir, "asyncflow")
+		for bin, pkg := range map[string]string{talkprogBin: "./talkprog", asyncflow: "../../cmd/asyncflow"} {
+			out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				return
+			}
 		}
 	})
 	require.NoError(t, buildErr)
-	return bin
+}
+
+func talkprog(t *testing.T) string {
+	t.Helper()
+	build(t)
+	return talkprogBin
+}
+
+// show runs the operators' command's show on the store, as a tool reads a
+// store no process holds.
+func show(t *testing.T, dir, ref string) string {
+	t.Helper()
+	build(t)
+	cmd := exec.Command(asyncflow, "-store", filepath.Join(dir, "talk.db"), "show", ref)
+	cmd.Env = append(os.Environ(), "ASYNCFLOW_ADDR=", "ASYNCFLOW_STORE=", "ASYNCFLOW_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "asyncflow show %s: %s", ref, out)
+	return string(out)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bin != "" {
-		_ = os.RemoveAll(filepath.Dir(bin))
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
 	}
 	os.Exit(code)
 }
@@ -132,6 +153,11 @@ func TestTalkAcrossAKill(t *testing.T) {
 	assert.Equal(t, "packing "+ref+" "+seq, sender.next(t, "PROGRESS"), "the status is read while no process runs the order")
 	sender.next(t, "SENT")
 	sender.finish(t)
+	shown := show(t, dir, "o-1")
+	assert.Regexp(t, `status progress\s+\{Ref: "`+ref+`", Seq: `+seq+`, Stage: "packing"\}`, shown, "an operator reads the status by start key")
+	assert.Regexp(t, `mailbox shipped\s+#1 \{Carrier: "ups"\} \(key "hook-1"\)`, shown, "and what waits in the mailbox: one ups, taken once")
+	assert.Regexp(t, `mailbox shipped\s+#2 \{Carrier: "dhl", Delivered: true\}`, shown)
+	assert.Regexp(t, `children\s+[0-9a-f]{32}`, shown)
 
 	second := start(t, dir, "run")
 	var got talktest.Summary
@@ -150,6 +176,9 @@ func TestTalkAcrossAKill(t *testing.T) {
 	assert.Contains(t, late.next(t, "REFUSED"), "activation already finished")
 	assert.Equal(t, "delivered "+ref+" "+seq, late.next(t, "PROGRESS"), "its last status stays readable")
 	late.finish(t)
+	shown = show(t, dir, "o-1")
+	assert.Regexp(t, `state\s+done`, shown)
+	assert.Regexp(t, `status progress\s+\{Ref: "`+ref+`", Seq: `+seq+`, Stage: "delivered"\}`, shown)
 }
 
 func uintString(n uint64) string {
