@@ -260,3 +260,40 @@ type Store interface {
 	// second Close returns what the first returned.
 	Close(ctx context.Context) error
 }
+
+// FlowCount is how many unfinished activations of one flow are in one
+// state.
+type FlowCount struct {
+	Flow  string
+	State State // Running, Suspended or Failed
+	Count int
+}
+
+// Censuser is implemented by stores that count their unfinished
+// activations by flow and state in one read. The runtime's start summary
+// and the replay gate use it; for a store without it they page through the
+// activations instead.
+type Censuser interface {
+	// Census returns the counts of unfinished activations by flow and
+	// state, in flow then state order, leaving out zero counts.
+	Census(ctx context.Context) ([]FlowCount, error)
+}
+
+// Backuper is implemented by stores that write a consistent copy of
+// themselves while in use, which the replay gate can read.
+type Backuper interface {
+	// Backup writes a copy holding every submission released before it
+	// began and none after to dest, which must not exist.
+	Backup(ctx context.Context, dest string) error
+}
+
+// LogReader is implemented by stores that read the logs of many
+// activations in one read, which the replay gate uses: reading them one by
+// one costs it more than replaying them.
+type LogReader interface {
+	// Logs calls fn once for each of ids, in their order, with its log in
+	// step order (empty for an activation without entries) or why it could
+	// not be read (ErrCorrupt for a damaged log). An error of the read
+	// itself is returned.
+	Logs(ctx context.Context, ids []flow.ActivationID, fn func(id flow.ActivationID, log []Entry, err error)) error
+}

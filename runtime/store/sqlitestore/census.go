@@ -1,0 +1,92 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/runtime/store"
+)
+
+var (
+	_ store.Censuser = (*Store)(nil)
+	_ store.Backuper = (*Store)(nil)
+)
+
+// Census implements store.Censuser.
+func (s *Store) Census(ctx context.Context) ([]store.FlowCount, error) {
+	var out []store.FlowCount
+	err := s.read(ctx, func(q querier) error {
+		rows, err := q.QueryContext(ctx, `SELECT flow, state, count(*) FROM activations INDEXED BY activations_census WHERE state IN (1, 2, 3) GROUP BY state, flow ORDER BY flow, state`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c store.FlowCount
+			if err := rows.Scan(&c.Flow, &c.State, &c.Count); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, s.wrap("census", err)
+}
+
+var _ store.LogReader = (*Store)(nil)
+
+// Logs implements store.LogReader: one query for all of ids.
+func (s *Store) Logs(ctx context.Context, ids []flow.ActivationID, fn func(flow.ActivationID, []store.Entry, error)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	logs := make(map[flow.ActivationID][]store.Entry, len(ids))
+	bad := map[flow.ActivationID]error{}
+	err := s.read(ctx, func(q querier) error {
+		args := make([]any, len(ids))
+		for i := range ids {
+			args[i] = ids[i][:]
+		}
+		rows, err := q.QueryContext(ctx, `SELECT act, step, kind, gen, at_ns, payload FROM entries WHERE act IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY act, step`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var raw []byte
+			var e store.Entry
+			var at int64
+			if err := rows.Scan(&raw, &e.Step, &e.Kind, &e.Gen, &at, &e.Payload); err != nil {
+				return scanErr(err)
+			}
+			id, err := idFrom(raw, "activation")
+			if err != nil {
+				return err
+			}
+			if bad[id] != nil {
+				continue
+			}
+			e.At = timeOf(at)
+			log := logs[id]
+			if e.Step != int64(len(log)) {
+				bad[id] = fmt.Errorf("sqlitestore: log %s: %w: log of %s has step %d where %d was expected", s.path, store.ErrCorrupt, id, e.Step, len(log))
+				continue
+			}
+			logs[id] = append(log, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return s.wrap("logs", err)
+	}
+	for _, id := range ids {
+		if e := bad[id]; e != nil {
+			fn(id, nil, e)
+			continue
+		}
+		fn(id, logs[id], nil)
+	}
+	return nil
+}
