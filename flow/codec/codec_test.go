@@ -386,3 +386,17 @@ func FuzzDecode(f *testing.F) {
 		_ = codec.Unmarshal(b, &s)
 	})
 }
+
+func TestRefs(t *testing.T) {
+	var e codec.Encoder
+	e.PutList(3)
+	e.PutRef("service", "mailer", "")
+	e.PutList(2)
+	e.PutString("x")
+	e.PutRef("object", "shop.Cart", "c-1")
+	e.PutInt(7)
+	var got []string
+	require.NoError(t, codec.Refs(e.Bytes(), func(kind, name, key string) { got = append(got, kind+" "+name+" "+key) }))
+	assert.Equal(t, []string{"service mailer ", "object shop.Cart c-1"}, got)
+	assert.ErrorIs(t, codec.Refs(append(e.Bytes(), 0x00), func(string, string, string) {}), codec.ErrMalformed)
+}

@@ -22,6 +22,7 @@ type Decoder struct {
 	off   int
 	err   error
 	depth int
+	onRef func(kind, name, key string) // called by Skip for each reference; see Refs
 }
 
 // NewDecoder returns a Decoder reading b.
@@ -411,9 +412,10 @@ func (d *Decoder) Skip() {
 	case tagVow:
 		d.raw(16)
 	case tagRef:
-		d.str()
-		d.str()
-		d.str()
+		kind, name, key := d.str(), d.str(), d.str()
+		if d.onRef != nil && d.err == nil {
+			d.onRef(kind, name, key)
+		}
 	case tagError:
 		d.str()
 		d.str()
