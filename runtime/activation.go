@@ -136,6 +136,7 @@ func (a *activation) revive(mode reviveMode) {
 		if ctx.Err() == nil {
 			rt.log.Error("asyncflow: cannot revive activation", "activation", a.id, "err", err)
 			if errors.Is(err, store.ErrCorrupt) {
+				a.outcome = row.Outcome
 				a.recordFailure(&diag.Diagnostic{Problem: diag.CorruptLog, Activation: a.id, Flow: row.Flow, Step: -1,
 					Detail: err.Error(), FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
 			}

@@ -180,7 +180,7 @@ func (ad *Admin) info(a store.Activation) ActivationInfo {
 		rt.mu.Lock()
 		_, info.Registered = rt.flows[a.Flow]
 		act, resident := rt.active[a.ID]
-		replaying = resident && act.m != nil && (act.m.Replaying() || act.searching.Load())
+		replaying = resident && act.m != nil && (act.m.Replaying() || act.searching.Load()) || rt.verifying[a.ID] > 0
 		rt.mu.Unlock()
 		info.Resident, info.live = resident, true
 	}

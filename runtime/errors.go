@@ -71,3 +71,7 @@ var ErrOtherFlow = errors.New("the activation is not one of the flow")
 // ErrUnregistered is returned when an operation needs the flow of an
 // activation that this incarnation has not registered.
 var ErrUnregistered = errors.New("flow not registered in this incarnation")
+
+// ErrStuck is matched by a *StuckError: Wait for the outcome of an
+// activation that cannot finish in this incarnation.
+var ErrStuck = errors.New("activation stuck")

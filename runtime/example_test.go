@@ -169,7 +169,8 @@ func ExampleReject() {
 }
 
 // An activation that cannot go on is stuck, harmlessly, with a diagnostic:
-// here the payout reaches a ledger this program does not provide.
+// here the payout, started by a program that provided "old-ledger", reaches
+// a ledger the next one no longer provides.
 func ExampleAdmin_Failures() {
 	ctx := context.Background()
 	st, err := sqlitestore.Open(ctx, sqlitestore.Memory, sqlitestore.Options{})
@@ -177,13 +178,19 @@ func ExampleAdmin_Failures() {
 		panic(err)
 	}
 	defer st.Close(ctx)
-	rt, appr, h := openPayout(ctx, st, "ledger")
-	defer rt.Close(ctx)
-
+	first, appr, h := openPayout(ctx, st, "old-ledger")
 	if _, err := h.Start(ctx, payout.LedgerRef("old-ledger"), payout.ApprovalsRef("approvals"), "bob", 500); err != nil {
 		panic(err)
 	}
-	if err := runtime.Resolve(ctx, rt, <-appr.asked, true); err != nil {
+	approval := <-appr.asked
+	waitSuspended(ctx, first)
+	if err := first.Close(ctx); err != nil {
+		panic(err)
+	}
+
+	rt, _, _ := openPayout(ctx, st, "ledger")
+	defer rt.Close(ctx)
+	if err := runtime.Resolve(ctx, rt, approval, true); err != nil {
 		panic(err)
 	}
 	for {

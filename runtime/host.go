@@ -237,6 +237,7 @@ func (a *activation) recordFailure(d *diag.Diagnostic) {
 	if err := p.Wait(); err != nil {
 		a.rt.log.Error("asyncflow: cannot record failure", "activation", a.id, "err", err)
 	}
+	a.rt.wakeWaiters(a.outcome) // Wait tells them it is stuck
 	if d.Activation.IsZero() {
 		d.Activation = a.id
 	}

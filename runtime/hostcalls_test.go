@@ -78,26 +78,80 @@ func TestHostPanicIsNotLoggedAndRetried(t *testing.T) {
 	assert.Equal(t, key, e2.host.Calls()[0].Key)
 }
 
-func TestUnknownServiceIsIllegal(t *testing.T) {
+func TestAMistypedServiceFailsAtStart(t *testing.T) {
 	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		return h.Echo(fc, a)
 	})
-	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
+	_, err := e.h.Start(t.Context(), testkit.TellerRef("hots"), "x")
+	require.ErrorIs(t, err, flow.ErrUnknownService)
+	assert.EqualError(t, err, `runtime: start test.F: an argument refers to service("hots"): flow: no such service: it is not provided in this incarnation (provided: "host")`)
+	n, err := e.rt.Admin().Count(t.Context(), runtime.ListOptions{})
 	require.NoError(t, err)
-	info := e.waitState(e.only().ID, runtime.StateFailed)
-	assert.Equal(t, diag.Illegal, info.Failure.Problem)
-	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
+	assert.Zero(t, n, "nothing started")
+	assert.Empty(t, e.host.Calls())
 }
 
-func TestUnknownServiceIsIllegalForFuturesToo(t *testing.T) {
-	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+// goneService runs f in a first incarnation that also provides the testkit
+// host as "extra", started with a reference to it, until the activation
+// waits for its answer; and returns a second incarnation, which provides
+// "host" only, with the answer given.
+func goneService(t *testing.T, f flowFunc) (*env, flow.ActivationID) {
+	t.Helper()
+	path := tempStore(t)
+	rt, err := runtime.Open(t.Context(), path, runtime.Options{Build: "b1"})
+	require.NoError(t, err)
+	extra := &testkit.Recorder{NewVow: func(ctx context.Context) (flow.Vow[string], error) {
+		return runtime.NewVow[string](ctx, rt)
+	}}
+	testkit.ProvideTeller(rt, "extra", extra)
+	h := testkit.Register(rt, "test.F", f)
+	require.NoError(t, rt.Start(t.Context()))
+	_, err = h.Start(t.Context(), testkit.TellerRef("extra"), "x")
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		n, err := rt.Admin().Count(t.Context(), runtime.ListOptions{State: runtime.StateSuspended})
+		require.NoError(t, err)
+		return n == 1
+	}, "the activation to wait")
+	asked, ok := extra.Asked("q")
+	require.True(t, ok)
+	require.NoError(t, rt.Close(t.Context()))
+
+	e := incarnation(t, path, "b2", runtime.Options{}, f)
+	require.NoError(t, runtime.Resolve(t.Context(), e.rt, flow.VowOf[string](asked), "go"))
+	return e, e.only().ID
+}
+
+func TestAServiceNoLongerProvidedIsIllegal(t *testing.T) {
+	e, id := goneService(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		v, err := h.Ask(fc, "q")
+		if err != nil {
+			return "", err
+		}
+		if _, err := flow.Await(fc, v); err != nil {
+			return "", err
+		}
+		return h.Echo(fc, a)
+	})
+	info := e.waitState(id, runtime.StateFailed)
+	assert.Equal(t, diag.Illegal, info.Failure.Problem)
+	assert.Contains(t, info.Failure.Detail, `service("extra") is not provided`)
+}
+
+func TestAServiceNoLongerProvidedIsIllegalForFuturesToo(t *testing.T) {
+	e, id := goneService(t, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		v, err := h.Ask(fc, "q")
+		if err != nil {
+			return "", err
+		}
+		if _, err := flow.Await(fc, v); err != nil {
+			return "", err
+		}
 		return flow.Await(fc, testkit.AsyncTeller(h).Echo(fc, a))
 	})
-	_, err := e.h.Start(t.Context(), testkit.TellerRef("nowhere"), "x")
-	require.NoError(t, err)
-	info := e.waitState(e.only().ID, runtime.StateFailed)
+	info := e.waitState(id, runtime.StateFailed)
 	assert.Equal(t, diag.Illegal, info.Failure.Problem)
-	assert.Contains(t, info.Failure.Got, `go service("nowhere").Echo("x") as future#1`)
-	assert.Contains(t, info.Failure.Detail, `service("nowhere") is not provided`)
+	assert.Contains(t, info.Failure.Got, `go service("extra").Echo("x") as future#1`)
+	assert.Contains(t, info.Failure.Detail, `service("extra") is not provided`)
 	assert.Empty(t, e.host.Calls())
 }

@@ -103,6 +103,10 @@ type Runtime struct {
 	closing     bool
 	hostWaiters map[flow.VowID][]chan struct{}
 	builds      map[int64]string
+	summary     Summary // what Start found, once summaryDone is closed
+	summaryErr  error
+	summaryDone chan struct{}
+	verifying   map[flow.ActivationID]int // replayed by Admin.Verify now
 }
 
 type service struct {
@@ -187,6 +191,8 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 		hostWaiters: map[flow.VowID][]chan struct{}{},
 		builds:      map[int64]string{gen: opts.Build},
 		tel:         tel,
+		summaryDone: make(chan struct{}),
+		verifying:   map[flow.ActivationID]int{},
 	}
 	if tel != nil {
 		tel.rt.Store(rt)
@@ -291,23 +297,25 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	rt.started = true
 	rt.mu.Unlock()
 
-	var revived, unregistered int
+	var revived, retried int
 	err := rt.st.Revivable(ctx, func(id flow.ActivationID, name string, state store.State) error {
 		if _, ok := rt.flowNamed(name); !ok {
-			unregistered++
 			return nil
 		}
-		revived++
+		if state == store.Failed {
+			retried++
+		} else {
+			revived++
+		}
 		rt.wake(id, reviveRetry)
 		return nil
 	})
 	if err != nil {
+		close(rt.summaryDone)
 		return fmt.Errorf("runtime: start: %w", err)
 	}
-	if unregistered > 0 {
-		rt.log.Warn("asyncflow: unfinished activations of flows not registered in this incarnation are left untouched",
-			"count", unregistered)
-	}
+	rt.loops.Add(1)
+	go rt.summarize(revived, retried)
 	rt.loops.Add(2)
 	go rt.timerLoop()
 	go rt.watchdog()
@@ -320,7 +328,6 @@ func (rt *Runtime) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	rt.log.Debug("asyncflow: started", "generation", rt.gen, "build", rt.build, "revived", revived)
 	return nil
 }
 
@@ -339,6 +346,9 @@ func (fd *flowDef) StartFlow(ctx context.Context, key string, args []byte) (flow
 	}
 	if err := codec.Valid(args); err != nil {
 		return flow.VowID{}, fmt.Errorf("runtime: start %s: arguments: %w", fd.name, err)
+	}
+	if err := rt.reachable(args); err != nil {
+		return flow.VowID{}, fmt.Errorf("runtime: start %s: %w", fd.name, err)
 	}
 	rt.mu.Lock()
 	closing, started := rt.closing, rt.started

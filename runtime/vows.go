@@ -80,6 +80,9 @@ func (rt *Runtime) settle(ctx context.Context, how string, id flow.VowID, state 
 // Wait waits until a vow settles, or ctx ends, and returns its value or its
 // rejection, a *RejectionError. Any vow can be waited on, in any
 // incarnation: one the host made, a timer, or the outcome of an activation.
+// For the outcome of an activation that cannot finish in this incarnation —
+// failed, or of a flow not registered — it returns a *StuckError carrying
+// the diagnostic at once, and leaves the activation for a later build.
 func Wait[T any](ctx context.Context, rt *Runtime, v flow.Vow[T]) (T, error) {
 	var zero T
 	b, err := rt.wait(ctx, v.ID())
@@ -127,6 +130,14 @@ func (rt *Runtime) wait(ctx context.Context, id flow.VowID) ([]byte, error) {
 				rerr = &flow.Error{Message: "undecodable rejection " + codec.Format(v.Payload)}
 			}
 			return nil, &RejectionError{Vow: id, Err: rerr}
+		}
+		stuck, err := rt.stuckOwner(ctx, id)
+		if err != nil || stuck != nil {
+			rt.unsubscribe(id, ch)
+			if err != nil {
+				return nil, fmt.Errorf("runtime: wait for vow %s: %w", id, err)
+			}
+			return nil, stuck
 		}
 		select {
 		case <-ch:

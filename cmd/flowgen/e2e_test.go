@@ -284,7 +284,10 @@ func TestEndToEnd(t *testing.T) {
 
 	second := exec.CommandContext(ctx, bin, "finish")
 	second.Dir = dir
-	out, err = second.CombinedOutput()
-	require.NoError(t, err, string(out))
+	var stderr strings.Builder
+	second.Stderr = &stderr // the runtime logs its start there
+	out, err = second.Output()
+	require.NoError(t, err, stderr.String())
 	assert.Equal(t, "paid 200 for 2 items in c-ann\n", string(out))
+	assert.Contains(t, stderr.String(), "asyncflow: started", "the start summary")
 }

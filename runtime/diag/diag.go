@@ -133,6 +133,9 @@ func (d *Diagnostic) LogAttrs() []slog.Attr {
 	add("did", d.Got)
 	add("at", d.Site)
 	add("detail", d.Detail)
+	if len(d.Patches) > 0 {
+		attrs = append(attrs, slog.Any("patches", d.Patches))
+	}
 	if d.WrittenGen != 0 {
 		attrs = append(attrs, slog.Int64("logged_gen", d.WrittenGen))
 		add("logged_build", d.WrittenBuild)
