@@ -28,6 +28,17 @@
 // every flow; calling a flow's function directly instead runs it inline, in
 // the caller's log.
 //
+// # Durable names
+//
+// A flow's durable name ties its activations' logs to code. It defaults to
+// <package name>.<Func>; set it, and pin it, with the directive
+//
+//	//flowgen:flow name=shop.Fulfil
+//
+// so that renaming the function or moving its package keeps its activations.
+// A rewrite that cannot replay old logs takes a new name, the old flow kept
+// registered until its activations finish.
+//
 // # Determinism
 //
 // A [Context] is a [context.Context] that never ends: Done returns nil, Err

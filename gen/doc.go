@@ -28,6 +28,12 @@
 // user's name would hide, and replaces a user's name only where it would
 // hide a type the generated code refers to.
 //
+// A flow's durable name is <package name>.<Func>, or what its directive
+// sets: //flowgen:flow name=shop.Fulfil. It is what ties a log to code, so
+// it is the one name generated code spells as a string (the handle's
+// Register passes it to the runtime); the testdata/golden durable_names case
+// shows it.
+//
 // Problems in the input are reported as
 //
 //	file:line:col: flowgen: <what> is not supported: <why>; <how to fix>

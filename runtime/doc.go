@@ -24,8 +24,41 @@
 // on live. If the code no longer reproduces the log, the activation is stuck
 // — it does nothing more, its log and vows stay as they were — and
 // Admin().Failures() says where and why: the log step, what was logged, what
-// the code did instead, the source line, and which builds wrote and failed.
-// A later build that reproduces the log (flow.Patched helps) unsticks it.
+// the code did instead, the source line, which flow.Patched answers led
+// there, and which builds wrote and failed. Wait on its outcome returns a
+// *StuckError carrying the same instead of blocking. A later build that
+// reproduces the log unsticks it.
+//
+// There are three ways to change a flow, each with its effect on activations
+// in flight:
+//
+//   - A compatible change keeps every crossing an activation may have made
+//     (a step after the last point activations wait at, a struct field or a
+//     trailing parameter added, which old values decode as zero): they
+//     replay and go on under the new code.
+//   - flow.Patched(fc, id) keeps the old path for activations that passed
+//     the point before the change (their log has no marker) and takes the
+//     new one for new activations (which record it). An activation that ran
+//     the new path under a build without the patch is recognised by replay,
+//     which decides the patch true for it and records the decision. A patch
+//     is retired — the call and the old branch deleted — once no activation
+//     that could take the old branch is unfinished: markers are passed over.
+//   - A new durable name (//flowgen:flow name=shop.FulfilV2) for a rewrite,
+//     the old flow kept registered until its activations finish.
+//
+// Pin each flow's durable name with //flowgen:flow name=…: the default,
+// <package>.<Func>, changes when the function or package is renamed, and
+// the activations of a name no build registers are left untouched. Start
+// logs one summary of what it found (Summary), with a warning naming each
+// unregistered flow and how many activations it holds.
+//
+// The deploy procedure: Admin().Backup writes a consistent snapshot of the
+// store while the runtime runs; the replay gate (package verify, or
+// flowtest.ReplayStore in a test of the new build) replays every unfinished
+// activation of it with the new build, calling no host and writing nothing,
+// and lists each one the build would strand; deploy when it passes.
+// Admin().Verify runs the same gate in process, on the live store, with this
+// build.
 //
 // # Durability
 //

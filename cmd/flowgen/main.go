@@ -5,6 +5,12 @@
 //
 //	//go:generate go run github.com/asyncflow-go/asyncflow/cmd/flowgen
 //
+// A flow's durable name — what ties its activations' logs to code — is
+// <package name>.<Func> unless the directive sets it; pin it, so a rename
+// does not orphan activations in flight:
+//
+//	//flowgen:flow name=shop.Fulfil
+//
 // Run by go generate, flowgen works on the package in the current directory.
 // Otherwise it takes package patterns:
 //
