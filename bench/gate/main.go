@@ -227,7 +227,7 @@ func seed(path string, n int) error {
 			return err
 		}
 		insAct, _ := tx.Prepare(`INSERT INTO activations (id, flow, args, state, outcome, created_gen, gen, failure, created_ns, state_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		insVow, _ := tx.Prepare(`INSERT INTO vows (id, state, gen) VALUES (?, 0, ?)`)
+		insVow, _ := tx.Prepare(`INSERT INTO vows (id, state, gen, kind) VALUES (?, 0, ?, 1)`) // an outcome
 		insEntry, _ := tx.Prepare(`INSERT INTO entries (act, step, kind, gen, at_ns, payload) VALUES (?, ?, ?, ?, ?, ?)`)
 		for i := 0; i < batch && done < n; i++ {
 			id, out := flow.NewActivationID(), flow.NewVowID()
