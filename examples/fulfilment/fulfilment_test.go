@@ -28,11 +28,13 @@ func keys(lines []shop.GateLine) []string {
 	return out
 }
 
-// ops returns the effects the world saw of one order, in order.
+// ops returns the host calls the world saw of one order, in order (the
+// answers people gave, confirmed and packed, are recorded beside them as
+// they are given, which may be after the call they let happen).
 func ops(effects []shop.Effect, order string) []string {
 	var out []string
 	for _, e := range effects {
-		if e.Order == order {
+		if e.Order == order && e.Key != "" {
 			out = append(out, e.Op)
 		}
 	}
@@ -137,7 +139,7 @@ func TestUpgradeStory(t *testing.T) {
 		assert.Equal(t, ops(seen1, key), ops(seen2, key), "v2 did nothing for %s", key)
 	}
 	for _, key := range []string{"o3", "o4"} {
-		assert.Equal(t, []string{"Confirm", "confirmed", "Charge", "Reserve", "Pack"}, ops(seen2, key), key)
+		assert.Equal(t, []string{"Confirm", "Charge", "Reserve", "Pack"}, ops(seen2, key), key)
 	}
 	require.NoError(t, v2.Snapshot(snap("v2")))
 
@@ -183,10 +185,10 @@ func TestUpgradeStory(t *testing.T) {
 	seen3, err := s.Effects()
 	require.NoError(t, err)
 	for _, key := range []string{"o1", "o2"} {
-		assert.Equal(t, []string{"Confirm", "confirmed", "Reserve", "Charge", "Pack", "packed", "Ship"}, ops(seen3, key), key)
+		assert.Equal(t, []string{"Confirm", "Reserve", "Charge", "Pack", "Ship"}, ops(seen3, key), key)
 	}
 	for _, key := range []string{"o3", "o4", "o5", "o6"} {
-		assert.Equal(t, []string{"Confirm", "confirmed", "Charge", "Reserve", "Pack", "packed", "Ship"}, ops(seen3, key), key)
+		assert.Equal(t, []string{"Confirm", "Charge", "Reserve", "Pack", "Ship"}, ops(seen3, key), key)
 	}
 	require.NoError(t, v3.Snapshot(snap("v3")))
 	g, err = s.Verify(ctx, "v4", snap("v3"))
@@ -204,7 +206,7 @@ func TestUpgradeStory(t *testing.T) {
 	seen4, err := s.Effects()
 	require.NoError(t, err)
 	for _, key := range []string{"n1", "n2"} {
-		assert.Equal(t, []string{"Confirm", "confirmed", "Charge", "Reserve", "Pack", "packed", "Ship"}, ops(seen4, key), key)
+		assert.Equal(t, []string{"Confirm", "Charge", "Reserve", "Pack", "Ship"}, ops(seen4, key), key)
 	}
 	// Across the four builds every host call took effect exactly once.
 	calls := map[string]int{}

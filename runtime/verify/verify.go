@@ -398,10 +398,20 @@ func (r *registry) names() []string {
 type noStart string
 
 // ErrNoStart is returned by the handles of flows registered with the gate:
-// it replays, and starts nothing.
+// it replays, and starts, sends and reads nothing.
 var ErrNoStart = errors.New("verify: the replay gate starts no activation")
 
 // StartFlow implements flowimpl.Starter.
 func (n noStart) StartFlow(context.Context, string, []byte) (flow.VowID, error) {
 	return flow.VowID{}, fmt.Errorf("start %s: %w", string(n), ErrNoStart)
+}
+
+// Send implements flowimpl.Starter.
+func (n noStart) Send(context.Context, flowimpl.Recipient, string, string, []byte) error {
+	return fmt.Errorf("send to %s: %w", string(n), ErrNoStart)
+}
+
+// Status implements flowimpl.Starter.
+func (n noStart) Status(context.Context, flowimpl.Recipient, string) ([]byte, bool, error) {
+	return nil, false, fmt.Errorf("status of %s: %w", string(n), ErrNoStart)
 }

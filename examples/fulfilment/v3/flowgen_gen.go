@@ -57,3 +57,19 @@ func runFulfil(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	}
 	return codec.Marshal(r)
 }
+
+// ChildFulfil starts an activation of Fulfil as a child of the running flow
+// and returns its outcome, for flow.Await. The child is an activation of its
+// own, with its own log and an id derived from the parent's; a replay of the
+// parent does not start it again. Calling Fulfil directly instead runs it
+// inline, in the caller's log. Arguments that do not encode are a mistake in
+// the flow: ChildFulfil panics.
+func ChildFulfil(fc flow.Context, c shop.Customers, w shop.Warehouse, p shop.Payments, o shop.Order) flow.Vow[shop.Receipt] {
+	var e codec.Encoder
+	e.PutList(4)
+	flowimpl.PutProxy(&e, c, shop.CustomersHost.Name)
+	flowimpl.PutProxy(&e, w, shop.WarehouseHost.Name)
+	flowimpl.PutProxy(&e, p, shop.PaymentsHost.Name)
+	e.Value(o)
+	return flowimpl.StartChild[shop.Receipt](fc, "shop.Fulfil", &e)
+}
