@@ -391,11 +391,20 @@ func (ad *Admin) Unregistered(ctx context.Context) ([]ActivationInfo, error) {
 	return out, nil
 }
 
-// Log returns an activation's log, rendered: its timeline.
+// Log returns an activation's log, rendered: its timeline. An id that is
+// no activation gives ErrUnknownActivation.
 func (ad *Admin) Log(ctx context.Context, id flow.ActivationID) ([]LogEntry, error) {
 	entries, err := ad.st.Log(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if len(entries) == 0 {
+		// An empty log is an activation's only if there is one.
+		if _, err := ad.st.Activation(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("runtime: log of %s: %w", id, ErrUnknownActivation)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	out := make([]LogEntry, len(entries))
 	for i, e := range entries {

@@ -33,6 +33,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, n)
 	assert.ErrorIs(t, e.rt.Admin().Retry(ctx, flow.NewActivationID()), runtime.ErrUnknownActivation)
+	_, err = e.rt.Admin().Log(ctx, flow.NewActivationID())
+	assert.ErrorIs(t, err, runtime.ErrUnknownActivation, "the log of an activation that does not exist")
 	assert.ErrorIs(t, e.rt.Start(ctx), runtime.ErrStarted)
 
 	var bad flow.Vow[string]
