@@ -30,9 +30,20 @@ type activation struct {
 	mu         sync.Mutex
 	m          *membrane.Membrane // nil while the run is being prepared
 	dead       bool               // cancelled or shutting down: no more appends
+	halt       chan struct{}      // closed when dead
 	wasFailed  bool               // revived from Failed: clear the failure once live
 	parkedElem *list.Element
 	evictAsked bool
+
+	// the activation's writes (writes.go), under mu
+	queue      []*write // queued, not yet submitted
+	writing    bool     // writeLoop runs
+	refused    error    // the store refused a write for good: nothing more is kept
+	retryLater bool     // let go after a write that failed: replay it when the store takes writes
+	failed     bool     // its failure was recorded by this incarnation
+	// attempt counts the revivals of this activation made again because the
+	// store could not be read or written, for their backoff
+	attempt int
 
 	// the run's goroutine only: the stored arguments, and the patch
 	// decisions of this run and of the next (see patches.go)
@@ -65,7 +76,8 @@ var _ membrane.Host = (*activation)(nil)
 // launch starts a run of a freshly created activation (log nil) or a revived
 // one (log loaded by revive).
 func (rt *Runtime) launch(row *store.Activation, fd *flowDef, log []store.Entry, wasFailed bool) {
-	a := &activation{rt: rt, id: row.ID, fd: fd, outcome: row.Outcome, exited: make(chan struct{}), wasFailed: wasFailed}
+	a := rt.newActivation(row.ID)
+	a.fd, a.outcome, a.wasFailed = fd, row.Outcome, wasFailed
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
@@ -90,10 +102,20 @@ const (
 	reviveSuspended                   // WakeAll: suspended ones too
 )
 
+func (rt *Runtime) newActivation(id flow.ActivationID) *activation {
+	return &activation{rt: rt, id: id, exited: make(chan struct{}), halt: make(chan struct{})}
+}
+
 // wake makes sure an activation runs: nothing if it is resident (it has been
 // told), otherwise it is revived by replaying its log. A run that has failed
 // but not yet left is revived once it has.
 func (rt *Runtime) wake(id flow.ActivationID, mode reviveMode) {
+	rt.wakeAttempt(id, mode, 0)
+}
+
+// wakeAttempt is wake, for the attempt-th time in a row after the store
+// could not be read or written.
+func (rt *Runtime) wakeAttempt(id flow.ActivationID, mode reviveMode, attempt int) {
 	rt.mu.Lock()
 	if rt.closing || !rt.started {
 		// Before Start nothing runs: a settlement has made its waiters
@@ -108,7 +130,8 @@ func (rt *Runtime) wake(id flow.ActivationID, mode reviveMode) {
 		rt.mu.Unlock()
 		return
 	}
-	a := &activation{rt: rt, id: id, exited: make(chan struct{})}
+	a := rt.newActivation(id)
+	a.attempt = attempt
 	rt.active[id] = a
 	rt.mu.Unlock()
 	go a.revive(mode)
@@ -133,13 +156,22 @@ func (a *activation) revive(mode reviveMode) {
 		log, err = rt.st.Log(ctx, a.id)
 	}
 	if err != nil {
-		if ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, store.ErrUnavailable):
+			// Read again once the store can be used: quietly, the store's
+			// state is logged once.
+			rt.health.unwritable(err)
+			a.mu.Lock()
+			a.retryLater = true
+			a.mu.Unlock()
+		case errors.Is(err, store.ErrCorrupt):
 			rt.log.Error("asyncflow: cannot revive activation", "activation", a.id, "err", err)
-			if errors.Is(err, store.ErrCorrupt) {
-				a.outcome = row.Outcome
-				a.recordFailure(&diag.Diagnostic{Problem: diag.CorruptLog, Activation: a.id, Flow: row.Flow, Step: -1,
-					Detail: err.Error(), FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
-			}
+			a.outcome = row.Outcome
+			a.recordFailure(&diag.Diagnostic{Problem: diag.CorruptLog, Activation: a.id, Flow: row.Flow, Step: -1,
+				Detail: err.Error(), FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
+		default:
+			rt.log.Error("asyncflow: cannot revive activation", "activation", a.id, "err", err)
 		}
 		a.exit()
 		return
@@ -222,12 +254,36 @@ func (a *activation) exit() {
 	if rewake {
 		rt.wake(a.id, mode)
 	}
+	a.mu.Lock()
+	replay := a.retryLater
+	a.mu.Unlock()
+	if replay {
+		rt.replayWhenWritable(a.id, a.attempt+1)
+	}
+}
+
+// replayWhenWritable revives an activation let go because the store could
+// not be read or written, once it can again or after a backoff, whichever
+// comes first.
+func (rt *Runtime) replayWhenWritable(id flow.ActivationID, attempt int) {
+	up := rt.health.upChan()
+	go func() {
+		t := time.NewTimer(backoff(attempt))
+		defer t.Stop()
+		select {
+		case <-up:
+		case <-t.C:
+		case <-rt.done:
+			return
+		}
+		rt.wakeAttempt(id, reviveWoken, attempt)
+	}()
 }
 
 // stop makes the guest leave at its next crossing, without a failure.
 func (a *activation) stop() {
 	a.mu.Lock()
-	a.dead = true
+	a.kill()
 	m := a.m
 	a.mu.Unlock()
 	if m != nil {
@@ -243,15 +299,18 @@ func (a *activation) finish(result []byte, ferr error) {
 		e.EncodeError(ferr)
 		op.State, op.Payload = store.VowRejected, e.Bytes()
 	}
-	a.mu.Lock()
-	if a.dead {
-		a.mu.Unlock()
+	w := a.submit(op)
+	if w == nil {
 		return
 	}
-	p := a.rt.st.Submit(op)
-	a.mu.Unlock()
-	if err := p.Wait(); err != nil {
-		a.rt.log.Error("asyncflow: cannot settle outcome", "activation", a.id, "flow", a.fd.name, "err", err)
+	if err := w.Wait(); err != nil {
+		var r *membrane.Refused
+		if errors.As(err, &r) {
+			rt := a.rt
+			a.recordFailure(&diag.Diagnostic{Problem: diag.StoreRefused, Activation: a.id, Flow: a.fd.name, Step: -1,
+				Detail:    "the store refused the outcome for good: " + r.Err.Error() + " (the activation is tried again by Admin.Retry and by the next incarnation)",
+				FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
+		}
 		return
 	}
 	if op.Finished {

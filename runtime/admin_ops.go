@@ -89,13 +89,13 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 	a, resident := rt.active[id]
 	if !resident {
 		// Hold the place, so nothing revives it meanwhile.
-		a = &activation{rt: rt, id: id, exited: make(chan struct{}), dead: true}
+		a = rt.newActivation(id)
 		rt.active[id] = a
 	}
 	rt.mu.Unlock()
 
 	a.mu.Lock()
-	a.dead = true
+	a.kill() // writes still queued are not made: it performs nothing more
 	m := a.m
 	p := rt.st.Submit(op) // after every append of the guest
 	a.mu.Unlock()

@@ -46,6 +46,15 @@ func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, erro
 		endCall(span, nil, true)
 		return nil, true, nil
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// The host method could not use the store (a vow it made, a
+		// settlement): not a result. The run is let go, and the call made
+		// again, with the same key, once the store takes writes.
+		endCall(span, err, false)
+		rt.health.unwritable(err)
+		a.letGo()
+		return nil, true, nil
+	}
 	endCall(span, err, false)
 	return res, false, err
 }
@@ -93,19 +102,16 @@ func (a *activation) Append(e membrane.Entry, with membrane.With) membrane.Commi
 			CreatedGen: rt.gen, Created: now, Parent: a.id}}
 		ops = append(ops, child)
 	}
-	a.mu.Lock()
-	if a.dead {
-		a.mu.Unlock()
+	w := a.submit(ops...)
+	if w == nil {
 		return nil
 	}
-	p := rt.st.Submit(ops...)
-	a.mu.Unlock()
 	a.countStep()
 	switch {
 	case with.Timer != nil:
 		// The timer loop looks again once the timer exists.
 		go func() {
-			if p.Wait() == nil {
+			if w.Wait() == nil {
 				rt.kickTimers()
 			}
 		}()
@@ -113,7 +119,7 @@ func (a *activation) Append(e membrane.Entry, with membrane.With) membrane.Commi
 		// The child runs once it exists, if this incarnation runs its flow;
 		// otherwise a later incarnation that does revives it.
 		go func() {
-			if p.Wait() != nil || child.Existing != nil {
+			if w.Wait() != nil || child.Existing != nil {
 				return
 			}
 			if fd, ok := rt.flowNamed(child.Activation.Flow); ok {
@@ -121,7 +127,7 @@ func (a *activation) Append(e membrane.Entry, with membrane.With) membrane.Commi
 			}
 		}()
 	}
-	return p
+	return w
 }
 
 // Watch implements membrane.Host.
@@ -138,14 +144,11 @@ func (a *activation) Watch(vows []flow.VowID, suspend bool) (membrane.Watched, e
 		}
 	}
 	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen, At: a.rt.clock.Now()}
-	a.mu.Lock()
-	if a.dead {
-		a.mu.Unlock()
+	w := a.submit(op)
+	if w == nil {
 		return membrane.Watched{}, fmt.Errorf("runtime: watch: %w", ErrClosed)
 	}
-	p := a.rt.st.Submit(op)
-	a.mu.Unlock()
-	if err := p.Wait(); err != nil {
+	if err := w.Wait(); err != nil {
 		return membrane.Watched{}, err
 	}
 	return membrane.Watched{Missing: op.Missing, Settled: op.Index, Settlement: settlement(op.Vow.State, op.Vow.Payload)}, nil
@@ -227,14 +230,13 @@ func (a *activation) recordFailure(d *diag.Diagnostic) {
 	a.rt.mu.Lock()
 	a.leaving = true // before the failure is visible, so a Retry that sees it is kept
 	a.rt.mu.Unlock()
-	a.mu.Lock()
-	if a.dead {
-		a.mu.Unlock()
+	// Outside the activation's queue, which may be what failed; made again
+	// while the store cannot take it now.
+	err = a.apply([]store.Op{&store.SetState{Act: a.id, State: store.Failed, Failure: b, Gen: a.rt.gen, At: a.rt.clock.Now()}})
+	if errors.Is(err, errStopped) {
 		return
 	}
-	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Failed, Failure: b, Gen: a.rt.gen, At: a.rt.clock.Now()})
-	a.mu.Unlock()
-	if err := p.Wait(); err != nil {
+	if err != nil {
 		a.rt.log.Error("asyncflow: cannot record failure", "activation", a.id, "err", err)
 	}
 	a.rt.wakeWaiters(a.outcome) // Wait tells them it is stuck
@@ -252,14 +254,11 @@ func (a *activation) Live() {
 		return
 	}
 	a.wasFailed = false
-	a.mu.Lock()
-	if a.dead {
-		a.mu.Unlock()
+	err := a.apply([]store.Op{&store.SetState{Act: a.id, State: store.Running, Gen: a.rt.gen, At: a.rt.clock.Now()}})
+	if errors.Is(err, errStopped) {
 		return
 	}
-	p := a.rt.st.Submit(&store.SetState{Act: a.id, State: store.Running, Gen: a.rt.gen, At: a.rt.clock.Now()})
-	a.mu.Unlock()
-	if err := p.Wait(); err != nil {
+	if err != nil {
 		a.rt.log.Error("asyncflow: cannot clear failure", "activation", a.id, "err", err)
 	}
 	a.rt.log.Info("asyncflow: failed activation replayed its log and runs again", "activation", a.id, "flow", a.fd.name)

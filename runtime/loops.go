@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow/codec"
@@ -21,46 +22,71 @@ func (rt *Runtime) kickTimers() {
 
 func (rt *Runtime) timerLoop() {
 	defer rt.loops.Done()
+	failures := 0 // reads or firings that failed in a row
 	for {
 		next, ok, err := rt.st.NextDeadline(rt.hostCtx)
-		if err != nil {
-			if rt.hostCtx.Err() != nil {
+		if err == nil {
+			var fire <-chan time.Time
+			stop := func() {}
+			if ok {
+				fire, stop = rt.clock.NewTimer(next.Sub(rt.clock.Now()))
+			}
+			select {
+			case <-fire:
+				err = rt.fireTimers()
+			case <-rt.timerKick:
+			case <-rt.done:
+				stop()
 				return
 			}
-			rt.log.Error("asyncflow: timers", "err", err)
-			ok = false
-		}
-		var fire <-chan time.Time
-		stop := func() {}
-		if ok {
-			fire, stop = rt.clock.NewTimer(next.Sub(rt.clock.Now()))
-		}
-		select {
-		case <-fire:
-			rt.fireTimers()
-		case <-rt.timerKick:
-		case <-rt.done:
 			stop()
+		}
+		if err == nil {
+			if failures > 0 && !errors.Is(rt.timerErr, store.ErrUnavailable) {
+				rt.log.Info("asyncflow: timers fire again", "after failures", failures)
+			}
+			failures, rt.timerErr = 0, nil
+			continue
+		}
+		if rt.hostCtx.Err() != nil {
 			return
 		}
-		stop()
+		// A timer that cannot fire stays due: wait before trying again,
+		// rather than fire it again at once. A store that cannot take
+		// writes is logged once for everything that writes; another failure
+		// once until the timers fire again.
+		if errors.Is(err, store.ErrUnavailable) {
+			rt.health.unwritable(err)
+		} else if failures == 0 {
+			rt.log.Error("asyncflow: timers cannot fire; retrying with backoff", "err", err)
+		}
+		rt.timerErr = err
+		t := time.NewTimer(backoff(failures))
+		select {
+		case <-rt.health.upChan():
+		case <-t.C:
+		case <-rt.done:
+			t.Stop()
+			return
+		}
+		t.Stop()
+		failures++
 	}
 }
 
-func (rt *Runtime) fireTimers() {
+// fireTimers fires every timer that is due.
+func (rt *Runtime) fireTimers() error {
 	for {
 		op := &store.FireTimers{Now: rt.clock.Now(), Limit: 1000, Gen: rt.gen, EncodeDeadline: encodeTime}
 		if err := rt.st.Submit(op).Wait(); err != nil {
-			if rt.hostCtx.Err() == nil {
-				rt.log.Error("asyncflow: firing timers", "err", err)
-			}
-			return
+			return err
 		}
+		rt.health.writable()
 		for _, f := range op.Fired {
 			rt.settled(f.Vow, store.VowFulfilled, f.Payload, f.Waiters)
 		}
 		if len(op.Fired) < op.Limit {
-			return
+			return nil
 		}
 	}
 }

@@ -102,6 +102,8 @@ type Runtime struct {
 	started     bool
 	closing     bool
 	hostWaiters map[flow.VowID][]chan struct{}
+	health      *health // whether the store takes writes
+	timerErr    error   // the timer loop's last failure, its own
 	builds      map[int64]string
 	summary     Summary // what Start found, once summaryDone is closed
 	summaryErr  error
@@ -189,6 +191,7 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 		resolvers:   map[string]resolver{},
 		active:      map[flow.ActivationID]*activation{},
 		hostWaiters: map[flow.VowID][]chan struct{}{},
+		health:      &health{log: opts.Logger},
 		builds:      map[int64]string{gen: opts.Build},
 		tel:         tel,
 		summaryDone: make(chan struct{}),

@@ -46,6 +46,9 @@ const (
 	// a parameter changed type, or was removed. (A parameter added at the
 	// end is not a problem: old activations get its zero value.)
 	BadArguments Problem = "arguments"
+	// The store refused for good to record what the activation did: a value
+	// over its size limit, or a write that breaks a constraint.
+	StoreRefused Problem = "store-refused"
 )
 
 // Diagnostic says why an activation is stuck, in terms a developer can act on:

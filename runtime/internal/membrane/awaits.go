@@ -220,7 +220,7 @@ func (m *Membrane) watchPending(keys []flow.AwaitKey, pending map[flow.AwaitKey]
 	m.barrier()
 	w, err := m.host.Watch(vows, !m.inflight())
 	if err != nil {
-		m.abandon()
+		m.writeFailed(err)
 	}
 	if w.Missing >= 0 {
 		m.Fail(&diag.Diagnostic{Problem: diag.Illegal, Step: m.step, Got: "await vow:" + vows[w.Missing].String(),

@@ -1,6 +1,7 @@
 package membrane
 
 import (
+	"errors"
 	goruntime "runtime"
 	"strconv"
 	"sync/atomic"
@@ -22,10 +23,11 @@ type Host interface {
 	// before, with what it brings into the store (a timer, a receiver, a
 	// publication, a child activation) in the same transaction. It returns
 	// nil when the activation may append nothing more (it is cancelled, or
-	// the runtime shuts down).
+	// the runtime shuts down). A Commit whose Wait returns a *Refused fails
+	// the activation; any other error ends the run without a failure.
 	Append(e Entry, with With) Commit
 	// Watch checks vows and, if none is settled, records that the activation
-	// waits for them (suspended, if suspend).
+	// waits for them (suspended, if suspend). Its errors are a Commit's.
 	Watch(vows []flow.VowID, suspend bool) (Watched, error)
 	// Now reads the runtime's clock.
 	Now() time.Time
@@ -363,13 +365,33 @@ func (m *Membrane) append(en *entry, informative bool, with With) Commit {
 func (m *Membrane) barrier() {
 	if c := m.lastInfo; c != nil {
 		if err := c.Wait(); err != nil {
-			// The store failed: stop without recording; a later incarnation
-			// replays from what is durable.
-			m.abandon()
+			m.writeFailed(err)
 		}
 		m.lastInfo = nil
 	}
 	m.check()
+}
+
+// Refused is what Commit.Wait or Host.Watch returns when the store refuses
+// for good to record what the guest did: a value over its size limit, a
+// write that breaks a constraint. The activation fails with a StoreRefused
+// diagnostic.
+type Refused struct{ Err error }
+
+func (r *Refused) Error() string { return r.Err.Error() }
+func (r *Refused) Unwrap() error { return r.Err }
+
+// writeFailed ends the guest after a write failed: with a failure if the
+// store refused it for good, otherwise without one, and a later run replays
+// from what is durable.
+func (m *Membrane) writeFailed(err error) {
+	var r *Refused
+	if errors.As(err, &r) {
+		m.Fail(&diag.Diagnostic{Problem: diag.StoreRefused, Step: m.step,
+			Detail: "the store refused to record what the activation did, for good: " + r.Err.Error() +
+				" (the log ends before it; the activation is tried again by Admin.Retry and by the next incarnation)"})
+	}
+	m.abandon()
 }
 
 // Returned is called when the flow function returns. It fails the replay if

@@ -1,0 +1,279 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncflow-go/asyncflow/flow"
+	"github.com/asyncflow-go/asyncflow/internal/smallfs"
+	"github.com/asyncflow-go/asyncflow/internal/testkit"
+	"github.com/asyncflow-go/asyncflow/runtime"
+	"github.com/asyncflow-go/asyncflow/runtime/clocktest"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
+	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
+)
+
+// logLines is a slog handler's output, line by line, with the time each
+// line was written.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+	at    []time.Time
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		l.lines = append(l.lines, line)
+		l.at = append(l.at, time.Now())
+	}
+	return len(p), nil
+}
+
+func (l *logLines) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// between returns the lines written in [from, to).
+func (l *logLines) between(from, to time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for i, at := range l.at {
+		if !at.Before(from) && at.Before(to) {
+			out = append(out, l.lines[i])
+		}
+	}
+	return out
+}
+
+func (l *logLines) count(substr string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, line := range l.lines {
+		if strings.Contains(line, substr) {
+			n++
+		}
+	}
+	return n
+}
+
+// fullStore opens a runtime on a store on a small file system of its own,
+// logging into lines.
+func fullStore(t *testing.T, size int64, clock runtime.Clock, lines *logLines, f flowFunc) (*env, string) {
+	t.Helper()
+	dir := smallfs.Mount(t, size)
+	opts := runtime.Options{Logger: lines.logger()}
+	if clock != nil {
+		opts.Clock = clock
+	}
+	return incarnation(t, filepath.Join(dir, "app.db"), "b", opts, f), dir
+}
+
+// TestTimersBackOffWhenTheyCannotFire: a timer due while the disk is full
+// cannot fire. The timer loop waits and tries again, quietly, and the timer
+// fires once there is room.
+func TestTimersBackOffWhenTheyCannotFire(t *testing.T) {
+	clock := clocktest.New(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC))
+	var lines logLines
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		flow.Sleep(fc, time.Minute)
+		return "woke", nil
+	}
+	e, dir := fullStore(t, 4<<20, clock, &lines, body)
+	v := e.start("")
+	e.waitState(e.only().ID, runtime.StateSuspended)
+	ballast := smallfs.Fill(t, dir, 0)
+
+	full := time.Now()
+	clock.Advance(time.Minute) // due, and the store cannot take it
+	time.Sleep(time.Second)
+	during := lines.between(full, time.Now())
+	t.Logf("%d lines logged in the second the timer could not fire", len(during))
+	assert.LessOrEqual(t, len(during), 3, "quiet while full: %s", strings.Join(first(during, 5), "\n"))
+
+	require.NoError(t, os.Remove(ballast))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	got, err := runtime.Wait(ctx, e.rt, v)
+	require.NoError(t, err, "the timer fires once there is room")
+	assert.Equal(t, "woke", got)
+}
+
+func first(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[:n]
+	}
+	return lines
+}
+
+// TestStoreRefusalFailsTheActivation: an entry the store refuses for good (a
+// host result over its size limit) fails the activation with a diagnostic
+// that says so; Wait returns instead of hanging, and the host call is not
+// made again in this incarnation.
+func TestStoreRefusalFailsTheActivation(t *testing.T) {
+	path := tempStore(t)
+	st, err := sqlitestore.Open(t.Context(), path, sqlitestore.Options{MaxValueSize: 32 << 10})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	var lines logLines
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		big, err := h.Echo(fc, strings.Repeat("x", 64<<10))
+		if err != nil {
+			return "", err
+		}
+		return h.Echo(fc, fmt.Sprint(len(big)))
+	}
+	e := incarnationOn(t, st, path, "b", runtime.Options{Logger: lines.logger()}, body)
+	v := e.start("")
+	id := e.only().ID
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, err = runtime.Wait(ctx, e.rt, v)
+	require.NotErrorIs(t, err, context.DeadlineExceeded, "Wait does not hang")
+	assert.ErrorIs(t, err, runtime.ErrStuck)
+	info := e.waitState(id, runtime.StateFailed)
+	require.NotNil(t, info.Failure)
+	assert.Equal(t, diag.StoreRefused, info.Failure.Problem)
+	assert.Contains(t, info.Failure.Detail, "over the store's limit")
+	assert.Equal(t, []string{"Echo"}, e.host.Methods(), "the call was made once and nothing after it")
+	assert.Equal(t, 1, lines.count("activation failed"))
+}
+
+// incarnationOn is incarnation on a store the test opened.
+func incarnationOn(t *testing.T, st *sqlitestore.Store, path, build string, opts runtime.Options, f flowFunc) *env {
+	t.Helper()
+	opts.Build, opts.Store = build, st
+	if opts.ReplayStall == 0 {
+		opts.ReplayStall = 10 * time.Second
+	}
+	rt, err := runtime.Open(t.Context(), path, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	e := &env{t: t, path: path, st: st, rt: rt}
+	e.host = &testkit.Recorder{NewVow: func(ctx context.Context) (flow.Vow[string], error) { return runtime.NewVow[string](ctx, rt) }}
+	testkit.ProvideTeller(rt, "host", e.host)
+	e.h = testkit.Register(rt, "test.F", f)
+	require.NoError(t, rt.Start(t.Context()))
+	return e
+}
+
+// TestFullDisk runs flows on a small real file system and fills it under
+// them. While it is full they wait, and the log says so once; when space
+// comes back every flow carries on and finishes in the same incarnation,
+// and nothing the store acknowledged is lost. It reports how long the flows
+// took to finish once space was back, and how many lines were logged while
+// the disk was full.
+func TestFullDisk(t *testing.T) {
+	const flows, steps = 140, 30
+	var lines logLines
+	body := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		var sum int64
+		for i := range steps {
+			// Entries of some 4 KiB: what is left to write when the disk
+			// fills is more than the room SQLite has in files it made before.
+			s, err := h.Echo(fc, strings.Repeat(a, 512))
+			if err != nil {
+				return "", err
+			}
+			if sum, err = h.Add(fc, sum, int64(len(s)+i)); err != nil {
+				return "", err
+			}
+		}
+		return fmt.Sprint(sum), nil
+	}
+	e, dir := fullStore(t, 32<<20, nil, &lines, body)
+	var calls atomic.Int64
+	gate := make(chan struct{})
+	e.host.Hook = func(ctx context.Context, method string, args ...any) error {
+		<-gate // every flow started before any goes far
+		calls.Add(1)
+		time.Sleep(2 * time.Millisecond) // a host with some latency, so flows are under way when the disk fills
+		return nil
+	}
+	gen := e.rt.Generation()
+	vows := make([]flow.Vow[string], flows)
+	want := make([]string, flows)
+	for i := range vows {
+		arg := fmt.Sprintf("f%03d", i)
+		vows[i] = e.start(arg)
+		sum := 0
+		for j := range steps {
+			sum += 512*len(arg) + j
+		}
+		want[i] = fmt.Sprint(sum)
+	}
+	close(gate)
+	// A quarter of the way: what SQLite can still write in room its files
+	// hold already is less than what is left to write.
+	eventually(t, func() bool { return calls.Load() >= 2*flows*steps/4 }, "flows under way")
+	ballast := smallfs.Fill(t, dir, 0)
+	eventually(t, func() bool { return lines.count("store not writable") > 0 }, "the store to find the disk full")
+	full := time.Now()
+	time.Sleep(3 * time.Second)
+	during := lines.between(full, time.Now())
+
+	done := 0
+	for _, v := range vows {
+		if s, err := e.st.Vow(t.Context(), v.ID()); err == nil && s.State != 0 {
+			done++
+		}
+	}
+	require.Less(t, done, flows, "some flows were stopped by the full disk")
+	before := calls.Load()
+	require.NoError(t, os.Remove(ballast))
+	back := time.Now()
+	var carriedOn time.Duration
+	go func() {
+		for calls.Load() == before && time.Since(back) < 20*time.Second {
+			time.Sleep(time.Millisecond)
+		}
+		carriedOn = time.Since(back)
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	finished := 0
+	for i, v := range vows {
+		got, err := runtime.Wait(ctx, e.rt, v)
+		if assert.NoError(t, err, "flow %d", i) {
+			finished++
+			assert.Equal(t, want[i], got, "flow %d", i)
+		}
+	}
+	recovered := time.Since(back)
+	assert.Equal(t, gen, e.rt.Generation())
+	t.Logf("%d flows, %d done when the disk filled; once space came back the first host call after %v, and %d flows done after %v; %d lines logged in the %v the disk was full: %s",
+		flows, done, carriedOn.Round(time.Millisecond), finished, recovered.Round(time.Millisecond), len(during), 3*time.Second, strings.Join(first(during, 3), " | "))
+	require.Equal(t, flows, finished, "every flow finishes in the same incarnation")
+	assert.Empty(t, during, "quiet while full: nothing after the line that says so")
+	eventually(t, func() bool { return lines.count("store writable again") > 0 }, "the line that says the store is writable again")
+	assert.Equal(t, 1, lines.count("store not writable"), "one line when it fills")
+	assert.Equal(t, 1, lines.count("store writable again"), "one line when it is writable again")
+	assert.Zero(t, lines.count("activation failed"))
+	assert.Zero(t, lines.count("level=ERROR"))
+
+	// Nothing acknowledged is lost: the next incarnation finds every
+	// outcome, and the store whole.
+	e.close()
+	e2 := incarnation(t, e.path, "b", runtime.Options{}, body)
+	for i, v := range vows {
+		got, err := e2.wait(v)
+		require.NoError(t, err)
+		assert.Equal(t, want[i], got)
+	}
+	require.NoError(t, e2.rt.Admin().Check(t.Context()))
+}
