@@ -151,7 +151,7 @@ func TestStoreRefusalFailsTheActivation(t *testing.T) {
 	assert.Equal(t, diag.StoreRefused, info.Failure.Problem)
 	assert.Contains(t, info.Failure.Detail, "over the store's limit")
 	assert.Equal(t, []string{"Echo"}, e.host.Methods(), "the call was made once and nothing after it")
-	assert.Equal(t, 1, lines.count("activation failed"))
+	assert.Equal(t, 1, lines.count("activation stuck"))
 }
 
 // incarnationOn is incarnation on a store the test opened.
@@ -263,7 +263,7 @@ func TestFullDisk(t *testing.T) {
 	eventually(t, func() bool { return lines.count("store writable again") > 0 }, "the line that says the store is writable again")
 	assert.Equal(t, 1, lines.count("store not writable"), "one line when it fills")
 	assert.Equal(t, 1, lines.count("store writable again"), "one line when it is writable again")
-	assert.Zero(t, lines.count("activation failed"))
+	assert.Zero(t, lines.count("activation stuck"))
 	assert.Zero(t, lines.count("level=ERROR"))
 
 	// Nothing acknowledged is lost: the next incarnation finds every
