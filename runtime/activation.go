@@ -40,7 +40,6 @@ type activation struct {
 	writing    bool     // writeLoop runs
 	refused    error    // the store refused a write for good: nothing more is kept
 	retryLater bool     // let go after a write that failed: replay it when the store takes writes
-	failed     bool     // its failure was recorded by this incarnation
 	// attempt counts the revivals of this activation made again because the
 	// store could not be read or written, for their backoff
 	attempt int
