@@ -203,7 +203,13 @@ func (em *emitter) run(fl *Flow) {
 	em.f.Line()
 	em.doc("%s decodes an activation's stored arguments and runs %s.", fl.RunFunc(), fl.Name)
 	em.f.Func().Id(fl.RunFunc()).Params(jen.Id(fc).Qual(FlowPkg, "Context"), jen.Id(argv).Qual(implPkg, "Arguments")).Params(jen.Index().Byte(), jen.Error()).BlockFunc(func(g *jen.Group) {
-		g.Id(d).Op(":=").Id(argv).Dot("Decoder").Call(jen.Id(fc), jen.Lit(len(fl.Args())))
+		// The parameters' names, for a diagnostic naming the one a stored
+		// value no longer fits.
+		decoderArgs := []jen.Code{jen.Id(fc), jen.Lit(len(fl.Args()))}
+		for _, p := range fl.Args() {
+			decoderArgs = append(decoderArgs, jen.Lit(p.Name))
+		}
+		g.Id(d).Op(":=").Id(argv).Dot("Decoder").Call(decoderArgs...)
 		for i, p := range fl.Params {
 			if p.Arg() {
 				em.declare(g, d, names[i], p, guestSide, "")

@@ -193,7 +193,7 @@ func (h1 StepsHandle) StartWithID(ctx context.Context, id string, h Noop, n int)
 
 // runSteps decodes an activation's stored arguments and runs Steps.
 func runSteps(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 2)
+	d := args.Decoder(fc, 2, "h", "n")
 	h := flowimpl.ReadProxy(d, NoopHost)
 	n := int(d.ReadInt(64))
 	args.Decoded(fc, d)
@@ -248,7 +248,7 @@ func (h1 LongHandle) StartWithID(ctx context.Context, id string, h Noop, n int) 
 
 // runLong decodes an activation's stored arguments and runs Long.
 func runLong(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 2)
+	d := args.Decoder(fc, 2, "h", "n")
 	h := flowimpl.ReadProxy(d, NoopHost)
 	n := int(d.ReadInt(64))
 	args.Decoded(fc, d)
@@ -304,7 +304,7 @@ func (h1 SleeperHandle) StartWithID(ctx context.Context, id string, h Noop, d ti
 
 // runSleeper decodes an activation's stored arguments and runs Sleeper.
 func runSleeper(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d1 := args.Decoder(fc, 2)
+	d1 := args.Decoder(fc, 2, "h", "d")
 	h := flowimpl.ReadProxy(d1, NoopHost)
 	d := time.Duration(d1.ReadInt(64))
 	args.Decoded(fc, d1)

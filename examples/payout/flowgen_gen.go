@@ -319,7 +319,7 @@ func (h PayoutHandle) StartWithID(ctx context.Context, id string, l Ledger, a Ap
 
 // runPayout decodes an activation's stored arguments and runs Payout.
 func runPayout(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 4)
+	d := args.Decoder(fc, 4, "l", "a", "to", "cents")
 	l := flowimpl.ReadProxy(d, LedgerHost)
 	a := flowimpl.ReadProxy(d, ApprovalsHost)
 	to := d.ReadString()

@@ -25,15 +25,18 @@ type Arguments struct {
 
 // argState is what Decoder tells Decoded.
 type argState struct {
-	buf    []byte // what the decoder reads: the stored tuple, padded to n values
-	n      int    // the parameters the flow takes
-	stored int    // the values stored
+	buf    []byte   // what the decoder reads: the stored tuple, padded to n values
+	n      int      // the parameters the flow takes
+	stored int      // the values stored
+	names  []string // the parameters' names, as far as known
 }
 
-// Decoder starts decoding the n arguments of the flow. Stored arguments of
-// fewer values get zero values for the parameters after them; more values
-// than n end the flow as a replay failure.
-func (a Arguments) Decoder(fc flow.Context, n int) *codec.Decoder {
+// Decoder starts decoding the n arguments of the flow, whose parameters are
+// named names (generated code gives them; "" for an unnamed one), for the
+// diagnostic of a value that no longer fits. Stored arguments of fewer
+// values get zero values for the parameters after them; more values than n
+// end the flow as a replay failure.
+func (a Arguments) Decoder(fc flow.Context, n int, names ...string) *codec.Decoder {
 	d := codec.NewDecoder(a.b)
 	got := d.ReadList()
 	if d.Err() != nil {
@@ -59,7 +62,7 @@ func (a Arguments) Decoder(fc flow.Context, n int) *codec.Decoder {
 		}
 	}
 	if a.st != nil {
-		a.st.buf, a.st.n, a.st.stored = buf, n, got
+		a.st.buf, a.st.n, a.st.stored, a.st.names = buf, n, got, names
 	}
 	d = codec.NewDecoder(buf)
 	d.ReadList()
@@ -100,8 +103,11 @@ func (a Arguments) Decoded(fc flow.Context, d *codec.Decoder) {
 	if i < a.st.stored {
 		value = codec.Format(buf[start : len(buf)-scan.Remaining()])
 	}
-	badArguments(fc, a.flow+": parameter "+strconv.Itoa(i+1)+" of "+strconv.Itoa(a.st.n)+
-		" no longer fits its stored value "+value+": "+err.Error())
+	param := "parameter " + strconv.Itoa(i+1) + " of " + strconv.Itoa(a.st.n)
+	if i < len(a.st.names) && a.st.names[i] != "" {
+		param += " (" + a.st.names[i] + ")"
+	}
+	badArguments(fc, a.flow+": "+param+" no longer fits its stored value "+value+": "+err.Error())
 }
 
 // badArguments ends the flow because its stored arguments no longer fit its

@@ -36,7 +36,7 @@ type order struct {
 // activations were stored: a string and a struct.
 func shipV2(r flowimpl.Registry, got *[]any) {
 	flowimpl.Register(r, "shop.Ship", func(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-		d := args.Decoder(fc, 4)
+		d := args.Decoder(fc, 4, "id", "n", "note", "o")
 		id := d.ReadString()
 		n := d.ReadInt(64)
 		note := d.ReadString()
@@ -80,14 +80,14 @@ func TestArgumentsThatNoLongerFitNameTheParameter(t *testing.T) {
 	require.NoError(t, err)
 	g, _ := run(t, shipV2, stored)
 	require.NotEmpty(t, g.bad)
-	assert.Contains(t, g.bad[0], `shop.Ship: parameter 2 of 4 no longer fits its stored value "three": codec: cannot decode string into integer`)
+	assert.Contains(t, g.bad[0], `shop.Ship: parameter 2 of 4 (n) no longer fits its stored value "three": codec: cannot decode string into integer`)
 
 	// The fourth was a list.
 	stored, err = codec.MarshalTuple("o-1", 3, "x", []string{"a"})
 	require.NoError(t, err)
 	g, _ = run(t, shipV2, stored)
 	require.NotEmpty(t, g.bad)
-	assert.Contains(t, g.bad[0], `shop.Ship: parameter 4 of 4 no longer fits its stored value ["a"]`)
+	assert.Contains(t, g.bad[0], `shop.Ship: parameter 4 of 4 (o) no longer fits its stored value ["a"]`)
 
 	// A parameter was removed.
 	stored, err = codec.MarshalTuple("o-1", 3, "x", order{}, true)

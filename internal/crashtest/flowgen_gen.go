@@ -155,7 +155,7 @@ func (h WorkHandle) StartWithID(ctx context.Context, id string, b Bank, account 
 
 // runWork decodes an activation's stored arguments and runs Work.
 func runWork(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 2)
+	d := args.Decoder(fc, 2, "b", "account")
 	b := flowimpl.ReadProxy(d, BankHost)
 	account := d.ReadString()
 	args.Decoded(fc, d)

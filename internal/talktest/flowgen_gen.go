@@ -201,7 +201,7 @@ func (a OrderActivation) Progress(ctx context.Context) (Progress, bool, error) {
 
 // runOrder decodes an activation's stored arguments and runs Order.
 func runOrder(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 2)
+	d := args.Decoder(fc, 2, "w", "order")
 	w := flowimpl.ReadProxy(d, WarehouseHost)
 	order := d.ReadString()
 	args.Decoded(fc, d)
@@ -299,7 +299,7 @@ func (a PackActivation) SendReadyOnce(ctx context.Context, key string, v string)
 
 // runPack decodes an activation's stored arguments and runs Pack.
 func runPack(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 3)
+	d := args.Decoder(fc, 3, "w", "order", "ref")
 	w := flowimpl.ReadProxy(d, WarehouseHost)
 	order := d.ReadString()
 	ref := d.ReadString()

@@ -44,7 +44,7 @@ func (h FulfilHandle) StartWithID(ctx context.Context, id string, c shop.Custome
 
 // runFulfil decodes an activation's stored arguments and runs Fulfil.
 func runFulfil(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 4)
+	d := args.Decoder(fc, 4, "c", "w", "p", "o")
 	c := flowimpl.ReadProxy(d, shop.CustomersHost)
 	w := flowimpl.ReadProxy(d, shop.WarehouseHost)
 	p := flowimpl.ReadProxy(d, shop.PaymentsHost)

@@ -468,7 +468,7 @@ func (h WelcomeHandle) StartWithID(ctx context.Context, id string, n Notifier, a
 
 // runWelcome decodes an activation's stored arguments and runs Welcome.
 func runWelcome(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 3)
+	d := args.Decoder(fc, 3, "n", "a", "customer")
 	n := flowimpl.ReadProxy(d, NotifierHost)
 	a := flowimpl.ReadProxy(d, ApprovalsHost)
 	customer := d.ReadString()

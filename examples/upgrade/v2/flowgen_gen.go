@@ -44,7 +44,7 @@ func (h PayoutHandle) StartWithID(ctx context.Context, id string, l payments.Led
 
 // runPayout decodes an activation's stored arguments and runs Payout.
 func runPayout(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 4)
+	d := args.Decoder(fc, 4, "l", "a", "account", "cents")
 	l := flowimpl.ReadProxy(d, payments.LedgerHost)
 	a := flowimpl.ReadProxy(d, payments.ApprovalsHost)
 	account := d.ReadString()
