@@ -42,7 +42,7 @@ func TestFixAddsImports(t *testing.T) { run(t, "fiximports") }
 // TestWholeProgram: exported variables nothing writes are closed to read;
 // a main or test package that writes one a flow reads is reported there.
 func TestWholeProgram(t *testing.T) {
-	run(t, "example.com/settings", "example.com/billing", "example.com/server")
+	run(t, "example.com/settings", "example.com/locale", "example.com/billing", "example.com/server")
 }
 
 // TestInterfaces: calls through exported interfaces of another package,

@@ -106,6 +106,8 @@ type site struct {
 	argIndex  int
 	consumeAt token.Pos
 	returned  bool // the iterator is returned: the function's result keeps its order
+	// partialSort: sorted by a comparator that compares part of each element
+	partialSort bool
 
 	// Filled in by the verdict: what the site amounts to.
 	results []result

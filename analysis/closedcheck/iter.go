@@ -177,6 +177,8 @@ func (w *walker) consumerOf(call *ast.CallExpr, s *site) {
 		case "slices.SortedFunc", "slices.SortedStableFunc":
 			if len(parent.Args) == 2 && w.comparatorErases(parent.Args[1], nil, nil, nil, nil) {
 				s.consumer = consumeFree
+			} else {
+				s.partialSort = true
 			}
 		case "slices.Collect":
 			if w.collectedThenSorted(parent) {

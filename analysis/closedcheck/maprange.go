@@ -35,8 +35,51 @@ func (w *walker) rangeStmt(r *ast.RangeStmt) {
 	if lit, yield := w.iteratorLit(); lit != nil && w.orderFree(r, yield) && w.iteratorLeaves(lit) {
 		return // the order is its consumers' to keep or erase
 	}
-	s := w.problem(r.Pos(), "range over a map", "Go randomizes the iteration order; range over slices.Sorted(maps.Keys(m))", KindMap)
+	why := "Go randomizes the iteration order; range over slices.Sorted(maps.Keys(m))"
+	if w.partialSort(r) {
+		why = "Go randomizes the iteration order, and the sort after the loop compares only part of each element: elements it cannot tell apart keep the random order; compare the whole element (or the key) too"
+	}
+	s := w.problem(r.Pos(), "range over a map", why, KindMap)
 	s.fix = w.sortedRangeFix(r)
+}
+
+// partialSort reports whether a range only collects into slices, one of
+// which a sort right after the loop sorts with a comparator that can tie.
+func (w *walker) partialSort(r *ast.RangeStmt) bool {
+	if r.Tok != token.DEFINE || r.Key == nil && r.Value == nil {
+		return false
+	}
+	c := &commuter{w: w, key: w.localVar(r.Key), collected: map[*types.Var][]ast.Expr{}}
+	if !c.list(r.Body.List) || !c.indexed(r.Body) {
+		return false
+	}
+	for v := range c.collected {
+		after := false
+		for _, s := range w.block() {
+			if s == ast.Stmt(r) {
+				after = true
+				continue
+			}
+			if !after || !w.mentions(s, v) {
+				continue
+			}
+			if es, ok := s.(*ast.ExprStmt); ok {
+				if call, ok := es.X.(*ast.CallExpr); ok {
+					if fn := w.p.staticCallee(call); fn != nil && sortFuncs[fn.FullName()] {
+						return true
+					}
+				}
+			}
+			break
+		}
+	}
+	return false
+}
+
+// sortFuncs are the standard sorts.
+var sortFuncs = map[string]bool{
+	"sort.Strings": true, "sort.Ints": true, "sort.Float64s": true, "sort.Sort": true, "sort.Stable": true,
+	"sort.Slice": true, "sort.SliceStable": true, "slices.Sort": true, "slices.SortFunc": true, "slices.SortStableFunc": true,
 }
 
 // localVar returns the variable an identifier names.

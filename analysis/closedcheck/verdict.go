@@ -364,12 +364,24 @@ func (j *judge) mapOrder(fn *types.Func) {
 			return
 		}
 	}
+	if s.partialSort {
+		j.problem(j.p.stdOrFuncName(fn), "yields in random order, and the comparator it is sorted with compares only part of each element: elements it cannot tell apart keep the random order; compare the whole element too", KindMap)
+		return
+	}
 	if isStd(fn.Pkg().Path()) {
 		name := stdName(fn)
 		j.problem(name, "yields in random order; sort first, as slices.Sorted("+name+"(m))", KindMap)
 		return
 	}
 	j.problem(j.p.funcName(fn), "yields in map order (it ranges over a map); sort what it yields, or consume it with an order-free loop", KindMap)
+}
+
+// stdOrFuncName names a function in a message.
+func (p *pkgState) stdOrFuncName(fn *types.Func) string {
+	if fn.Pkg() != nil && isStd(fn.Pkg().Path()) {
+		return stdName(fn)
+	}
+	return p.funcName(fn)
 }
 
 // orderedParam reports whether the callee of call depends on the order

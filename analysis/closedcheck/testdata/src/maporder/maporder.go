@@ -210,7 +210,7 @@ type Item struct {
 //
 //flowgen:flow
 func ByPriority(fc flow.Context, m map[string]Item) []Item { // want `flow ByPriority is not closed` ByPriority:`open: maporder\.ByPriority → maps\.Values`
-	return slices.SortedFunc(maps.Values(m), func(a, b Item) int { return cmp.Compare(a.Priority, b.Priority) }) // want `maps.Values: yields in random order`
+	return slices.SortedFunc(maps.Values(m), func(a, b Item) int { return cmp.Compare(a.Priority, b.Priority) }) // want `maps.Values: yields in random order, and the comparator it is sorted with compares only part of each element`
 }
 
 // ByPriorityThenSKU compares every field: ties are equal items.
@@ -259,7 +259,7 @@ func ByName(fc flow.Context, m map[string]int) []Line {
 //flowgen:flow
 func ByQty(fc flow.Context, m map[string]int) []Line { // want `flow ByQty is not closed` ByQty:`open: maporder\.ByQty → range over a map`
 	var lines []Line
-	for k, v := range m { // want `range over a map`
+	for k, v := range m { // want `range over a map: Go randomizes the iteration order, and the sort after the loop compares only part of each element`
 		lines = append(lines, Line{Name: k, Qty: v})
 	}
 	slices.SortFunc(lines, func(a, b Line) int { return cmp.Compare(a.Qty, b.Qty) })

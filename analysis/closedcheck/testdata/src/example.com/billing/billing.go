@@ -61,3 +61,11 @@ var Surcharge = 2
 func Surcharged(fc flow.Context, l Ledger, account string, cents int64) error { // want Surcharged:`closed reads\(example\.com/billing\.Surcharge\)`
 	return l.Post(fc, account, cents+int64(Surcharge))
 }
+
+// Label reads Symbol, which package locale writes: reported at the program
+// that links both, at its import of locale.
+//
+//flowgen:flow
+func Label(fc flow.Context, l Ledger, account string, cents int64) error { // want Label:`closed reads\(example\.com/settings\.Symbol\)`
+	return l.Post(fc, settings.Symbol+account, cents)
+}

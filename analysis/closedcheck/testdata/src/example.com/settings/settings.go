@@ -45,3 +45,6 @@ func Live() *Settings { return live } // want Live:`closed reads\(example.com/se
 
 // ErrClosed is a sentinel.
 var ErrClosed = errors.New("closed") // want ErrClosed:"sentinel"
+
+// Symbol is a default package locale changes.
+var Symbol = "€"

@@ -41,3 +41,8 @@ func Bad(fc flow.Context, s string) string { // want `flow Bad is not closed` Ba
 func Table(fc flow.Context, c string) int { // want `flow Table is not closed` Table:`open: top\.Table → package variable leaf\.Rates`
 	return leaf.Rates[c] // want `package variable leaf.Rates: reads a variable other packages can change: cannot prove closed`
 }
+
+//flowgen:flow
+func Regional(fc flow.Context) string { // want `flow Regional is not closed: Regional → leaf.Region → os.Getenv: is I/O or ambient authority \(files, environment, processes\), at leaf/region.go:9:34 \(and 1 more\)` Regional:`open: top\.Regional → leaf\.Region → os\.Getenv`
+	return leaf.Region() // want `leaf.Region is not closed: leaf.Region → os.Getenv` `leaf.Region is not closed: leaf.Region → time.Now`
+}
