@@ -71,4 +71,6 @@ func TestCorpus(t *testing.T) {
 }
 
 // TestCorpusMore: more flows after samples, most of them closed.
-func TestCorpusMore(t *testing.T) { run(t, "corpus/clientlib", "corpus/client", "corpus/cart") }
+func TestCorpusMore(t *testing.T) {
+	run(t, "corpus/clientlib", "corpus/client", "corpus/cart", "corpus/patterns")
+}
