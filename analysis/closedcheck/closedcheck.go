@@ -117,6 +117,8 @@ type pkgState struct {
 	impFacts  *[]ImplFact // implementations listed by the imports' package facts
 	// values stored in function-valued fields of the package's types
 	fieldStores map[string][]fieldStore
+	storesDone  bool
+	storeCache  map[*ast.CallExpr][]Store
 	stdObls     map[*types.Func][]Obligation
 	// writes of other packages' variables (and of this one's by its tests)
 	foreignWrites []varWrite
@@ -154,6 +156,7 @@ func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
 	p.collectVars()
 	p.collectFuncs()
 	p.computeStores()
+	p.storesDone = true
 	p.writes()
 	p.collectFieldStores()
 	p.walkFuncs()

@@ -40,6 +40,8 @@ type fnInfo struct {
 	invoked  map[*ast.FuncLit]bool // literals called where they are written: func() {…}()
 	mapOrder bool                  // returns an iterator literal that yields in map order
 
+	valCache map[*types.Var][]value // what its locals hold (see localVar)
+
 	state     visit
 	usedPrev  bool // this round's verdict read one still in progress
 	v, prev   verdict

@@ -25,7 +25,8 @@ type local struct {
 	litParam  bool // a parameter of a function literal: its arguments are not traced
 	// uses are calls it is given to (as receiver: index -1): what their
 	// callees store in it is a value it holds.
-	uses []use
+	uses      []use
+	storeUses []use // the uses whose callees store into it
 }
 
 type use struct {

@@ -70,7 +70,7 @@ func (p *pkgState) varCalls(v *types.Var) []PathVerdict {
 // funcPaths lists the paths of fields and elements of a type that lead to
 // function values.
 func funcPaths(t types.Type, path []string, depth int) [][]string {
-	if depth > 3 {
+	if depth > 3 || t == nil {
 		return nil
 	}
 	switch u := t.Underlying().(type) {

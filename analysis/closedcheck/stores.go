@@ -22,8 +22,43 @@ const (
 	maxStores    = 24
 )
 
+// storeUses are the uses of a local whose callees store into it (all of
+// them while stores are being found).
+func (p *pkgState) storeUses(l *local) []use {
+	if !p.storesDone {
+		return l.uses
+	}
+	if l.storeUses == nil {
+		l.storeUses = []use{}
+		for _, u := range l.uses {
+			for _, st := range p.storesOf(u.call) {
+				if st.Dst == u.arg {
+					l.storeUses = append(l.storeUses, u)
+					break
+				}
+			}
+		}
+	}
+	return l.storeUses
+}
+
 // storesOf returns the stores of the function a call calls.
 func (p *pkgState) storesOf(call *ast.CallExpr) []Store {
+	if p.storesDone {
+		if st, ok := p.storeCache[call]; ok {
+			return st
+		}
+		st := p.storesOfUncached(call)
+		if p.storeCache == nil {
+			p.storeCache = map[*ast.CallExpr][]Store{}
+		}
+		p.storeCache[call] = st
+		return st
+	}
+	return p.storesOfUncached(call)
+}
+
+func (p *pkgState) storesOfUncached(call *ast.CallExpr) []Store {
 	fn := p.staticCallee(call)
 	if fn == nil || fn.Pkg() == nil || isStd(fn.Pkg().Path()) {
 		return nil
@@ -232,7 +267,7 @@ func (p *pkgState) reachesCaller(fi *fnInfo, dst int, path []string, lhs ast.Exp
 // stored: the values calls store in a local it is given to, at path.
 func (r *resolver) stored(l *local, t types.Type, fr *frame, path []string) []value {
 	var out []value
-	for _, u := range l.uses {
+	for _, u := range r.p.storeUses(l) {
 		for _, st := range r.p.storesOf(u.call) {
 			if st.Dst != u.arg {
 				continue

@@ -65,6 +65,7 @@ type resolver struct {
 	fi    *fnInfo // the function judged
 	seen  map[seenKey]bool
 	steps int
+	cuts  int // searches cut short (a cycle, a bound): what was found is partial
 }
 
 type seenKey struct {
@@ -88,10 +89,12 @@ const whyVarChanges = "is a package variable that can change"
 func (r *resolver) values(e ast.Expr, fr *frame) []value {
 	r.steps++
 	if r.steps > maxSteps || fr.depth > maxDepth {
+		r.cuts++
 		return unknown("is passed through too many hands to resolve")
 	}
 	k := seenKey{e, fr.fi}
 	if r.seen[k] {
+		r.cuts++
 		return nil // a cycle: what it adds is found elsewhere
 	}
 	r.seen[k] = true
@@ -184,6 +187,27 @@ func (r *resolver) ident(x *ast.Ident, fr *frame) []value {
 // localVar: the values given to a local or parameter of frame fr's
 // function, and what it holds as a parameter.
 func (r *resolver) localVar(v *types.Var, fr *frame, path []string) []value {
+	// What a local of the function judged holds is the same wherever it is
+	// asked for: kept, when found without a cycle cut short.
+	cacheable := fr.args == nil && fr.recv == nil && len(path) == 0 && r.p.storesDone
+	if cacheable {
+		if vals, ok := fr.fi.valCache[v]; ok {
+			return vals
+		}
+		cuts := r.cuts
+		vals := r.localVarUncached(v, fr, path)
+		if r.cuts == cuts {
+			if fr.fi.valCache == nil {
+				fr.fi.valCache = map[*types.Var][]value{}
+			}
+			fr.fi.valCache[v] = vals
+		}
+		return vals
+	}
+	return r.localVarUncached(v, fr, path)
+}
+
+func (r *resolver) localVarUncached(v *types.Var, fr *frame, path []string) []value {
 	var out []value
 	if idx, ok := fr.fi.params[v]; ok {
 		switch {
@@ -217,7 +241,12 @@ func (r *resolver) localVar(v *types.Var, fr *frame, path []string) []value {
 		}
 		// Never assigned: its zero value, and what calls store in it.
 		if l != nil {
-			out = append(out, r.stored(l, v.Type(), fr, path)...)
+			if _, isParam := fr.fi.params[v]; !isParam {
+				if _, isParam := fr.fi.params[v]; !isParam {
+		// Stores into a parameter are its caller's to see.
+		out = append(out, r.stored(l, v.Type(), fr, path)...)
+	}
+			}
 		}
 		if t := v.Type(); !types.IsInterface(t) {
 			if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
@@ -226,7 +255,10 @@ func (r *resolver) localVar(v *types.Var, fr *frame, path []string) []value {
 		}
 		return append(out, value{kind: vNil})
 	}
-	out = append(out, r.stored(l, v.Type(), fr, path)...)
+	if _, isParam := fr.fi.params[v]; !isParam {
+		// Stores into a parameter are its caller's to see.
+		out = append(out, r.stored(l, v.Type(), fr, path)...)
+	}
 	if l.litParam {
 		return append(out, unknown("is a parameter of a function literal, whose argument cannot be known")...)
 	}
@@ -393,6 +425,7 @@ func (r *resolver) method(v value, name string, recv ast.Expr, fr *frame) []valu
 func (r *resolver) call(call *ast.CallExpr, fr *frame, res int) []value {
 	r.steps++
 	if r.steps > maxSteps || fr.depth > maxDepth {
+		r.cuts++
 		return unknown("is passed through too many hands to resolve")
 	}
 	info := r.p.pass.TypesInfo
