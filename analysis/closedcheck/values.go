@@ -243,9 +243,9 @@ func (r *resolver) localVarUncached(v *types.Var, fr *frame, path []string) []va
 		if l != nil {
 			if _, isParam := fr.fi.params[v]; !isParam {
 				if _, isParam := fr.fi.params[v]; !isParam {
-		// Stores into a parameter are its caller's to see.
-		out = append(out, r.stored(l, v.Type(), fr, path)...)
-	}
+					// Stores into a parameter are its caller's to see.
+					out = append(out, r.stored(l, v.Type(), fr, path)...)
+				}
 			}
 		}
 		if t := v.Type(); !types.IsInterface(t) {
