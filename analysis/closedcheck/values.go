@@ -240,13 +240,8 @@ func (r *resolver) localVarUncached(v *types.Var, fr *frame, path []string) []va
 			return out
 		}
 		// Never assigned: its zero value, and what calls store in it.
-		if l != nil {
-			if _, isParam := fr.fi.params[v]; !isParam {
-				if _, isParam := fr.fi.params[v]; !isParam {
-					// Stores into a parameter are its caller's to see.
-					out = append(out, r.stored(l, v.Type(), fr, path)...)
-				}
-			}
+		if _, isParam := fr.fi.params[v]; l != nil && !isParam {
+			out = append(out, r.stored(l, v.Type(), fr, path)...)
 		}
 		if t := v.Type(); !types.IsInterface(t) {
 			if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
