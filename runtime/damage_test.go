@@ -37,6 +37,29 @@ func TestCorruptLogRowFailsClearly(t *testing.T) {
 	assert.Contains(t, log[3].Text, "unknown entry kind 99")
 }
 
+// TestUnconvertibleRowFailsAtRevival: a log row holding a value that does
+// not convert (text where a number must be, as a flipped byte leaves it) is
+// damage: the activation revived from it fails with a corrupt-log
+// diagnostic, rather than stopping with nothing recorded.
+func TestUnconvertibleRowFailsAtRevival(t *testing.T) {
+	path := tempStore(t)
+	e1, _, id := suspendedV1(t, path, "b1", "x")
+	e1.close()
+
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE entries SET gen = 'not a number' WHERE step = 1`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	e2 := incarnation(t, path, "b2", runtime.Options{WakeAll: true}, v1)
+	info := e2.waitState(id, runtime.StateFailed)
+	require.NotNil(t, info.Failure)
+	assert.Equal(t, diag.CorruptLog, info.Failure.Problem)
+	assert.Contains(t, info.Failure.Detail, "corrupt")
+	assert.Empty(t, e2.host.Calls(), "nothing is called")
+}
+
 func TestGarbageRowsGiveClearErrors(t *testing.T) {
 	path := tempStore(t)
 	e1, _, id := suspendedV1(t, path, "b1", "x")

@@ -12,12 +12,25 @@ import (
 	"testing"
 )
 
+// Required is the environment variable that makes a test that cannot mount
+// fail instead of skipping; .ci/run sets it.
+const Required = "ASYNCFLOW_TEST_SMALLFS_REQUIRED"
+
+// skip skips the test, or fails it where mounting is required.
+func skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(Required) != "" {
+		t.Fatalf(format+" ("+Required+" is set)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // Mount mounts a tmpfs of size bytes on a new directory and returns the
 // directory. It is unmounted when the test ends.
 func Mount(t testing.TB, size int64) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("smallfs: mounting a small file system needs root; run as root (as .ci/run does) to run this test")
+		skip(t, "smallfs: mounting a small file system needs root; run as root (as .ci/run does) to run this test")
 	}
 	dir, err := os.MkdirTemp("", "asyncflow-smallfs-")
 	if err != nil {
@@ -26,7 +39,7 @@ func Mount(t testing.TB, size int64) string {
 	opts := fmt.Sprintf("size=%d,mode=0755", size)
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", opts, "asyncflow-smallfs", dir).CombinedOutput(); err != nil {
 		_ = os.Remove(dir)
-		t.Skipf("smallfs: cannot mount a tmpfs here (%v: %s); this test needs a real full file system", err, strings.TrimSpace(string(out)))
+		skip(t, "smallfs: cannot mount a tmpfs here (%v: %s); this test needs a real full file system", err, strings.TrimSpace(string(out)))
 	}
 	t.Cleanup(func() {
 		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {

@@ -30,6 +30,9 @@ import (
 // to at once.
 const checkpointWriters = 4
 
+// raceDetector is set when the tests run under the race detector.
+var raceDetector bool
+
 // helperCheckpoint opens the store at args[0], reports every activation's
 // log length, then appends to checkpointWriters activations as fast as it
 // can while another connection checkpoints the WAL back to back, until it is
@@ -122,6 +125,9 @@ func TestCheckpointKill(t *testing.T) {
 		require.NoError(t, err)
 	}
 	kills := 240
+	if raceDetector {
+		kills = 96
+	}
 	if s := os.Getenv("ASYNCFLOW_CHECKPOINT_KILLS"); s != "" {
 		var err error
 		kills, err = strconv.Atoi(s)
