@@ -72,5 +72,5 @@ func TestCorpus(t *testing.T) {
 
 // TestCorpusMore: more flows after samples, most of them closed.
 func TestCorpusMore(t *testing.T) {
-	run(t, "corpus/clientlib", "corpus/client", "corpus/cart", "corpus/patterns")
+	run(t, "corpus/clientlib", "corpus/client", "corpus/cart", "corpus/patterns", "corpus/registry", "corpus/di")
 }

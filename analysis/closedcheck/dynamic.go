@@ -223,6 +223,8 @@ func (j *judge) callMethod(vals []value, method string, static types.Type, args 
 			if !j.resultMethod(v, method, args, depth) {
 				fallback = true
 			}
+		case vField:
+			j.fieldMethod(v, method, static, args, depth)
 		case vNil:
 		default:
 			fallback = true

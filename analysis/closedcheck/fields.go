@@ -19,6 +19,16 @@ import (
 // struct type amounts to, by path; a path not listed is closed to call.
 type typeFact struct {
 	Fields []PathVerdict
+	// Impls are, for paths to interface values, the verdicts of the
+	// methods over the types stored there.
+	Impls []PathImpls
+}
+
+// PathImpls is what calling each method of an interface held at a path
+// amounts to, over the types stored there; a method not listed is closed.
+type PathImpls struct {
+	Path    []string
+	Methods []MethodVerdict
 }
 
 func (*typeFact) AFact() {}
@@ -30,6 +40,19 @@ func (f *typeFact) String() string {
 		if len(c.Reasons) > 0 {
 			out += ": open"
 		}
+	}
+	for _, im := range f.Impls {
+		out += " " + pathString(im.Path) + "("
+		for i, m := range im.Methods {
+			if i > 0 {
+				out += " "
+			}
+			out += m.Name
+			if len(m.Reasons) > 0 {
+				out += ": open"
+			}
+		}
+		out += ")"
 	}
 	return out
 }
@@ -73,13 +96,14 @@ func (p *pkgState) collectFieldStores() {
 			continue
 		}
 		record := func(n *types.Named, path []string, e ast.Expr) {
-			if n.Obj().Pkg() != p.pass.Pkg || len(funcPaths(pathType(n, path), nil, 0)) == 0 {
+			t := pathType(n, path)
+			if n.Obj().Pkg() != p.pass.Pkg || len(funcPaths(t, nil, 0)) == 0 && len(p.ifacePaths(t, nil, 0)) == 0 {
 				return
 			}
 			k := fieldKey(n, path)
 			p.fieldStores[k] = append(p.fieldStores[k], fieldStore{fi, e})
 			if fi.decl != nil {
-				fi.sites = append(fi.sites, &site{pos: e.Pos(), call: true, stored: e})
+				fi.sites = append(fi.sites, &site{pos: e.Pos(), call: true, stored: e, storedType: t})
 			}
 		}
 		ast.Inspect(fi.body, func(n ast.Node) bool {
@@ -154,6 +178,98 @@ func fieldPath(info *types.Info, e ast.Expr) ([]string, ast.Expr) {
 	}
 }
 
+// ifacePaths lists the paths of fields and elements of a type that lead to
+// interface values whose calls need judging.
+func (p *pkgState) ifacePaths(t types.Type, path []string, depth int) [][]string {
+	if depth > 3 || t == nil {
+		return nil
+	}
+	if types.IsInterface(t) {
+		if isTypeParam(t) || p.isHost(t) || trustedInterface(t) {
+			return nil
+		}
+		return [][]string{slices.Clone(path)}
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Pointer:
+		return p.ifacePaths(u.Elem(), path, depth+1)
+	case *types.Slice:
+		return p.ifacePaths(u.Elem(), append(path, "[]"), depth+1)
+	case *types.Array:
+		return p.ifacePaths(u.Elem(), append(path, "[]"), depth+1)
+	case *types.Map:
+		return p.ifacePaths(u.Elem(), append(path, "[]"), depth+1)
+	case *types.Struct:
+		var out [][]string
+		for i := range u.NumFields() {
+			out = append(out, p.ifacePaths(u.Field(i).Type(), append(slices.Clone(path), u.Field(i).Name()), depth+1)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// storedValues are the values the package's code stores at a path of a
+// value of its struct type n (parameters stored are their callers').
+func (j *judge) storedValues(n *types.Named, path []string) []value {
+	var vals []value
+	// Stored at the path, or at a prefix of it (a whole map or slice).
+	for i := 1; i <= len(path); i++ {
+		for _, fs := range j.p.fieldStores[fieldKey(n, path[:i])] {
+			for _, sv := range j.r0().selectPaths(j.r0().values(fs.expr, &frame{fi: fs.fi}), path[i:]) {
+				if sv.kind != vParam {
+					vals = append(vals, sv)
+				}
+			}
+		}
+	}
+	return vals
+}
+
+// fieldMethod judges a call of method on an interface held at a path of a
+// value of a struct type whose contents cannot be traced.
+func (j *judge) fieldMethod(v value, method string, static types.Type, args argsInfo, depth int) {
+	p := j.p
+	n := v.typ.(*types.Named)
+	if n.Obj().Pkg() == p.pass.Pkg {
+		if vals := j.storedValues(n, v.path); len(vals) > 0 {
+			j.callMethod(vals, method, static, args, depth+1)
+		}
+		return
+	}
+	if !p.analysed(n.Obj().Pkg()) {
+		j.missingProblem(method, "is called on a value of a package closedcheck did not analyse: cannot prove closed", n.Obj().Pkg().Path())
+		return
+	}
+	var tf typeFact
+	if !p.pass.ImportObjectFact(n.Obj(), &tf) {
+		return
+	}
+	for _, im := range tf.Impls {
+		if !slices.Equal(im.Path, v.path) {
+			continue
+		}
+		for _, m := range im.Methods {
+			if m.Name != method {
+				continue
+			}
+			subject := typeName(n) + pathString(v.path) + "." + method
+			for _, r := range m.Reasons {
+				j.s.results = append(j.s.results, result{foreign: r, subject: subject})
+				p.blame(j.fi, r)
+			}
+			for _, o := range m.Obligations {
+				switch {
+				case o.Iface != "":
+					j.unknownIfaceKey(o, depth+1)
+				case o.Param >= 0 && !o.TypeParam:
+					j.dischargeArgs(subject, o, args, depth+1)
+				}
+			}
+		}
+	}
+}
+
 // fieldCall judges a call of a function value held at a path of a value
 // of a struct type whose contents cannot be traced.
 func (j *judge) fieldCall(v value, depth int) {
@@ -161,15 +277,7 @@ func (j *judge) fieldCall(v value, depth int) {
 	n := v.typ.(*types.Named)
 	subject := "field " + lastField(v.path)
 	if n.Obj().Pkg() == p.pass.Pkg {
-		for _, fs := range p.fieldStores[fieldKey(n, v.path)] {
-			var vals []value
-			for _, sv := range j.r0().values(fs.expr, &frame{fi: fs.fi}) {
-				if sv.kind != vParam { // a parameter: its callers' obligation
-					vals = append(vals, sv)
-				}
-			}
-			j.callValue(&ast.SelectorExpr{X: ast.NewIdent("_"), Sel: ast.NewIdent(lastField(v.path))}, vals, argsInfo{}, false, depth+1)
-		}
+		j.callValue(&ast.SelectorExpr{X: ast.NewIdent("_"), Sel: ast.NewIdent(lastField(v.path))}, j.storedValues(n, v.path), argsInfo{}, false, depth+1)
 		return
 	}
 	if !p.analysed(n.Obj().Pkg()) {
@@ -221,8 +329,30 @@ func (p *pkgState) exportFieldFacts() {
 				fields = append(fields, PathVerdict{Path: path, Reasons: acc.v.reasons, Obligations: acc.v.obligations})
 			}
 		}
-		if len(fields) > 0 {
-			p.pass.ExportObjectFact(tn, &typeFact{Fields: fields})
+		var impls []PathImpls
+		for _, path := range p.ifacePaths(n.Underlying(), nil, 0) {
+			if len(p.fieldStores[fieldKey(n, path)]) == 0 {
+				continue
+			}
+			static := pathType(n, path)
+			pi := PathImpls{Path: path}
+			for m := range static.Underlying().(*types.Interface).Methods() {
+				if p.interfaceOK(static, m.Name()) {
+					continue
+				}
+				acc := &fnInfo{params: map[*types.Var]int{}, tparams: map[*types.TypeParam]int{}, state: visited}
+				j := &judge{p: p, fi: acc, s: &site{pos: tn.Pos()}, summ: true}
+				j.fieldMethod(value{kind: vField, typ: n, path: path}, m.Name(), static, argsInfo{known: true, through: true}, 0)
+				if len(acc.v.reasons) > 0 || len(acc.v.obligations) > 0 {
+					pi.Methods = append(pi.Methods, MethodVerdict{Name: m.Name(), Reasons: acc.v.reasons, Obligations: acc.v.obligations})
+				}
+			}
+			if len(pi.Methods) > 0 {
+				impls = append(impls, pi)
+			}
+		}
+		if len(fields) > 0 || len(impls) > 0 {
+			p.pass.ExportObjectFact(tn, &typeFact{Fields: fields, Impls: impls})
 		}
 	}
 }

@@ -97,7 +97,8 @@ type site struct {
 	ordered  bool // … and the body depends on the order it yields in
 	initOf   *types.Var
 	read     string       // a package variable read, for the whole program to check
-	stored   ast.Expr     // a value stored in a function-valued field: a parameter stored is an obligation
+	stored     ast.Expr   // a value stored in a function- or interface-valued field: a parameter stored is an obligation
+	storedType types.Type // the field's type
 	lit      *ast.FuncLit // the innermost function literal the site is in
 
 	// For a call returning an iterator: whether what consumes the result

@@ -98,8 +98,11 @@ func (w *walker) kept(e ast.Expr) bool {
 			if x.Op != token.AND {
 				return false
 			}
-			if _, ok := ast.Unparen(x.X).(*ast.CompositeLit); ok {
+			switch y := ast.Unparen(x.X).(type) {
+			case *ast.CompositeLit:
 				return true
+			case *ast.SelectorExpr: // &s.buf
+				return isStruct(w.typeOf(y))
 			}
 			v := w.localVar(x.X)
 			return v != nil && isStruct(v.Type())
@@ -126,6 +129,9 @@ func (w *walker) kept(e ast.Expr) bool {
 }
 
 func isStruct(t types.Type) bool {
+	if t == nil {
+		return false
+	}
 	_, ok := t.Underlying().(*types.Struct)
 	return ok && types.TypeString(t, nil) != "os.File"
 }

@@ -136,7 +136,24 @@ func (p *pkgState) summaries(fi *fnInfo) []ResultMethods {
 		}
 		rm := ResultMethods{Result: i}
 		var concrete []types.Type
-		for _, v := range p.resolver(fi).returns(fi, &frame{fi: fi}, i) {
+		vals := p.resolver(fi).returns(fi, &frame{fi: fi}, i)
+		// What the receiver holds (r.byName[name]) is what the package
+		// stores in values of its type.
+		if recv := sig.Recv(); recv != nil {
+			if n := structNamed(recv.Type()); n != nil && n.Obj().Pkg() == p.pass.Pkg {
+				j := &judge{p: p, fi: fi, s: &site{}}
+				var out []value
+				for _, v := range vals {
+					if v.kind == vParam && v.param == -1 {
+						out = append(out, j.storedValues(n, v.path)...)
+					} else {
+						out = append(out, v)
+					}
+				}
+				vals = out
+			}
+		}
+		for _, v := range vals {
 			switch {
 			case v.kind == vNil:
 			case (v.kind == vComposite || v.kind == vType) && v.typ != nil && !types.IsInterface(v.typ):

@@ -127,7 +127,10 @@ func (r *resolver) values(e ast.Expr, fr *frame) []value {
 		}
 		return vals
 	case *ast.TypeAssertExpr:
-		if t := info.TypeOf(x); t != nil && !types.IsInterface(t) {
+		if x.Type == nil {
+			return unknown("cannot be traced") // a type switch's guard
+		}
+		if t := info.TypeOf(x.Type); t != nil && !types.IsInterface(t) {
 			return []value{{kind: vType, typ: t}}
 		}
 		return r.values(x.X, fr)
@@ -151,7 +154,11 @@ func (r *resolver) values(e ast.Expr, fr *frame) []value {
 	case *ast.CallExpr:
 		return r.call(x, fr, -1)
 	}
-	if t := info.TypeOf(e); t != nil && !types.IsInterface(t) {
+	t := info.TypeOf(e)
+	if tup, ok := t.(*types.Tuple); ok && tup.Len() > 0 {
+		t = tup.At(0).Type() // v, ok := m[k] and the like
+	}
+	if t != nil && !types.IsInterface(t) {
 		if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
 			return []value{{kind: vType, typ: t}}
 		}

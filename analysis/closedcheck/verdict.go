@@ -76,8 +76,21 @@ func (p *pkgState) verdict(fi *fnInfo) {
 			fi.v.addRead(s.read)
 		case s.stored != nil:
 			for _, v := range j.values(s.stored) {
-				if v.kind == vParam {
-					fi.oblige(Obligation{Param: v.param, Path: v.path})
+				if v.kind != vParam {
+					continue
+				}
+				// As if what is stored were called: its functions, and
+				// every method of its interfaces.
+				for _, fp := range funcPaths(s.storedType, nil, 0) {
+					fi.oblige(Obligation{Param: v.param, Path: append(slices.Clone(v.path), fp...)})
+				}
+				for _, ip := range p.ifacePaths(s.storedType, nil, 0) {
+					it := pathType(s.storedType, ip)
+					for m := range it.Underlying().(*types.Interface).Methods() {
+						if !p.interfaceOK(it, m.Name()) {
+							fi.oblige(Obligation{Param: v.param, Path: append(slices.Clone(v.path), ip...), Method: m.Name()})
+						}
+					}
 				}
 			}
 		case s.callee != nil:

@@ -115,3 +115,19 @@ func Reflagged(fc flow.Context) string { // want `flow Reflagged is not closed` 
 	l.Print("x")
 	return buf.String()
 }
+
+// recorder keeps what a flow logged.
+type recorder struct {
+	buf bytes.Buffer
+	log *log.Logger
+}
+
+// Recorded logs into a buffer held by a struct.
+//
+//flowgen:flow
+func Recorded(fc flow.Context, who string) string { // want `flow Recorded is not closed` Recorded:`open: logging\.Recorded → log\.New`
+	var r recorder
+	r.log = log.New(&r.buf, "", log.Ldate|log.Ltime) // want `log.New: writes wall-clock timestamps into &r.buf`
+	r.log.Printf("hello %s", who)
+	return r.buf.String()
+}

@@ -83,7 +83,7 @@ func (p *Parallel) Execute(fc flow.Context, a Activities, vars map[string]string
 }
 
 // Condition runs one branch or the other.
-type Condition struct {
+type Condition struct { // want Condition:`fields \.Then\(Execute\)`
 	Var, Equals string
 	Then, Else  Statement
 }

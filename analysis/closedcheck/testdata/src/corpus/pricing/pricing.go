@@ -44,7 +44,7 @@ func (v Volume) Apply(base int64, qty int) int64 {
 }
 
 // Rounded rounds what another strategy gives.
-type Rounded struct {
+type Rounded struct { // want Rounded:`fields \.Inner\(Apply: open\)`
 	Inner Strategy
 	To    int64
 }
