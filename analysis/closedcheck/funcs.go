@@ -84,22 +84,22 @@ type site struct {
 	// A call to resolve: a static callee (with its instantiation, its
 	// arguments and, for a method, its receiver), a function value, or a
 	// method through an interface or a type parameter.
-	call     bool
-	callee   *types.Func
-	targs    []types.Type
-	args     []ast.Expr
-	fnExpr   ast.Expr   // a function value called
-	recvExpr ast.Expr   // the receiver of a method call
-	recvType types.Type // its static type, for a call through an interface
-	method   string
-	ellipsis bool // the call passes a slice as its variadic arguments
-	yield    bool // a range over fnExpr: the loop body is what it is called with
-	ordered  bool // … and the body depends on the order it yields in
-	initOf   *types.Var
-	read     string       // a package variable read, for the whole program to check
-	stored     ast.Expr   // a value stored in a function- or interface-valued field: a parameter stored is an obligation
-	storedType types.Type // the field's type
-	lit      *ast.FuncLit // the innermost function literal the site is in
+	call       bool
+	callee     *types.Func
+	targs      []types.Type
+	args       []ast.Expr
+	fnExpr     ast.Expr   // a function value called
+	recvExpr   ast.Expr   // the receiver of a method call
+	recvType   types.Type // its static type, for a call through an interface
+	method     string
+	ellipsis   bool // the call passes a slice as its variadic arguments
+	yield      bool // a range over fnExpr: the loop body is what it is called with
+	ordered    bool // … and the body depends on the order it yields in
+	initOf     *types.Var
+	read       string       // a package variable read, for the whole program to check
+	stored     ast.Expr     // a value stored in a function- or interface-valued field: a parameter stored is an obligation
+	storedType types.Type   // the field's type
+	lit        *ast.FuncLit // the innermost function literal the site is in
 
 	// For a call returning an iterator: whether what consumes the result
 	// keeps its order (a map order would then leak), and the call it is an
