@@ -67,6 +67,6 @@ func check(t testing.TB, rep *verify.Report) {
 		t.Logf("%s", rep)
 		return
 	}
-	t.Errorf("replay gate: build %s would strand %d of %d unfinished activations: %d stuck, %d of flows not registered, %d whose arguments no longer decode",
+	t.Errorf("replay gate: build %s would strand %d of %d unfinished activations: %d stuck, %d whose flow it does not register, %d whose arguments no longer decode",
 		rep.Build, len(rep.Problems), rep.Activations, rep.Stuck, rep.Unregistered, rep.BadArguments)
 }

@@ -114,6 +114,18 @@ func (ad *Admin) Verify(ctx context.Context, opts verify.Options) (*verify.Repor
 	return verify.Replay(ctx, rt.st, rt.registerInto, opts)
 }
 
+// VerifyBuild runs the replay gate (package verify) on the admin's store
+// against the flows and services register registers: the build about to be
+// deployed, which need not be the one running. It works on any Admin — of a
+// runtime, or of a store alone (OpenAdmin), a snapshot file or a PostgreSQL
+// database — and reads only: no host is called and nothing is written.
+func (ad *Admin) VerifyBuild(ctx context.Context, register func(Registry), opts verify.Options) (*verify.Report, error) {
+	if register == nil {
+		return nil, errors.New("runtime: verify: no function registers the build's flows")
+	}
+	return verify.Replay(ctx, ad.st, register, opts)
+}
+
 // registerInto registers this incarnation's flows, services and resolvers
 // with another registry.
 func (rt *Runtime) registerInto(r Registry) {

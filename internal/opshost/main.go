@@ -27,9 +27,20 @@ import (
 	"github.com/asyncflow-go/asyncflow/internal/testkit"
 	"github.com/asyncflow-go/asyncflow/runtime"
 	"github.com/asyncflow-go/asyncflow/runtime/adminhttp"
+	"github.com/asyncflow-go/asyncflow/runtime/cli"
 )
 
 func main() {
+	// opshost ops VARIANT ARGS… is the operators' command of this build,
+	// with the flows of VARIANT registered: as a team builds its own, so
+	// that verify replays a snapshot against them.
+	if len(os.Args) > 2 && os.Args[1] == "ops" {
+		variant := os.Args[2]
+		os.Exit(cli.Run(context.Background(), "opshost ops", os.Args[3:], os.Stdout, os.Stderr, func(r runtime.Registry) {
+			testkit.ProvideTeller(r, "host", nil)
+			register(r, "ops.Approve", variant)
+		}))
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "opshost:", err)
 		os.Exit(1)
@@ -67,25 +78,7 @@ func run() error {
 		},
 	}
 	testkit.ProvideTeller(rt, "host", rec)
-	greeting := "hi "
-	if *variant == "v2" {
-		greeting = "hello "
-	}
-	h := testkit.Register(rt, *flowName, func(fc flow.Context, t testkit.Teller, a string) (string, error) {
-		g, err := t.Echo(fc, greeting+a)
-		if err != nil {
-			return "", err
-		}
-		v, err := t.Ask(fc, "approve "+a)
-		if err != nil {
-			return "", err
-		}
-		ok, err := flow.Await(fc, v)
-		if err != nil {
-			return "", err
-		}
-		return t.Echo(fc, g+": "+ok)
-	})
+	h := register(rt, *flowName, *variant)
 	if err := rt.Start(ctx); err != nil {
 		return err
 	}
@@ -115,6 +108,29 @@ func run() error {
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	return rt.Close(sctx)
+}
+
+// register registers the flow as the variant has it.
+func register(r runtime.Registry, name, variant string) testkit.Handle[string, string] {
+	greeting := "hi "
+	if variant == "v2" {
+		greeting = "hello "
+	}
+	return testkit.Register(r, name, func(fc flow.Context, t testkit.Teller, a string) (string, error) {
+		g, err := t.Echo(fc, greeting+a)
+		if err != nil {
+			return "", err
+		}
+		v, err := t.Ask(fc, "approve "+a)
+		if err != nil {
+			return "", err
+		}
+		ok, err := flow.Await(fc, v)
+		if err != nil {
+			return "", err
+		}
+		return t.Echo(fc, g+": "+ok)
+	})
 }
 
 // answerWhenAsked answers yes to the approval key's activation asks for.

@@ -52,6 +52,8 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("GET /api/unregistered", h.api(h.unregistered))
 	h.mux.HandleFunc("POST /api/activations/{ref}/{op}", h.mutation(h.operate))
 	h.mux.HandleFunc("POST /api/purge", h.mutation(h.purge))
+	h.mux.HandleFunc("GET /api/backup", h.mutation(h.backup))
+	h.mux.HandleFunc("POST /api/verify", h.mutation(h.verifyStore))
 	h.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: "not_found", msg: "adminhttp: no such API: " + r.Method + " " + r.URL.Path})
 	})

@@ -9,12 +9,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime"
+	"github.com/asyncflow-go/asyncflow/runtime/verify"
 )
 
 // ErrUnauthorized is returned by a Client whose token the handler does not
@@ -251,4 +253,49 @@ func (c *Client) Purge(ctx context.Context, before time.Time, progress func(int)
 		return n, fmt.Errorf("adminhttp: purge: %w", err)
 	}
 	return n, fmt.Errorf("adminhttp: purge: the answer ended before the purge did (%d purged so far)", n)
+}
+
+// Backup is Admin.Backup through the handler: it writes a consistent copy of
+// the running process's store to dest, a new file, and removes what it wrote
+// if the copy does not arrive whole.
+func (c *Client) Backup(ctx context.Context, dest string) error {
+	resp, err := c.do(ctx, http.MethodGet, "api/backup", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("adminhttp: backup: %w", err)
+	}
+	n, err := io.Copy(f, resp.Body)
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("the copy ended after %d of %d bytes", n, resp.ContentLength)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(dest)
+		return fmt.Errorf("adminhttp: backup to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// Verify is Admin.Verify through the handler: the replay gate on the running
+// process's store with its own build. Of opts, only Workers crosses; Each
+// and Replaying are not called.
+func (c *Client) Verify(ctx context.Context, opts verify.Options) (*verify.Report, error) {
+	q := url.Values{}
+	if opts.Workers > 0 {
+		q.Set("workers", strconv.Itoa(opts.Workers))
+	}
+	var rep verify.Report
+	if err := c.call(ctx, http.MethodPost, "api/verify", q, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
 }

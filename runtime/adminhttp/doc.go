@@ -17,7 +17,9 @@
 // session cookie (HttpOnly, SameSite=Strict, holding a value derived from the
 // token, never the token). Without a token, reads are open to whoever the host
 // lets reach the handler, and mutations — retry, cancel, wake, purge — are
-// refused: they always need it.
+// refused: they always need it. So do a backup, which holds every argument
+// and result the flows logged, and verify, which replays every unfinished
+// activation.
 //
 // # The API
 //
@@ -31,6 +33,8 @@
 //	GET  api/unregistered                                                  unfinished activations of flows this build does not register
 //	POST api/activations/{ref}/retry|cancel|wake                           the activation after the operation
 //	POST api/purge?before=                                                 newline-delimited progress, then the count
+//	GET  api/backup                                                        a consistent copy of the store (a SQLite file), streamed
+//	POST api/verify?workers=                                               the replay gate on the store with this build: a verify.Report
 //
 // Errors are {"error": "…", "code": "…"} with the status that fits:
 // not_found (404), refused (409: the activation's state does not allow it,

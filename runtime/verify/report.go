@@ -127,7 +127,7 @@ func (r *Report) String() string {
 	if len(r.Decided) > 0 {
 		fmt.Fprintf(&b, " (%d with a flow.Patched decision)", len(r.Decided))
 	}
-	fmt.Fprintf(&b, "\n  %d stuck\n  %d of flows not registered in this build\n  %d whose arguments no longer decode\n", r.Stuck, r.Unregistered, r.BadArguments)
+	fmt.Fprintf(&b, "\n  %d stuck\n  %d whose flow this build does not register\n  %d whose arguments no longer decode\n", r.Stuck, r.Unregistered, r.BadArguments)
 	if len(r.Flows) > 0 {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)

@@ -1,4 +1,4 @@
-package main_test
+package cli_test
 
 import (
 	"bufio"
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	asyncflowBin, hostBin = filepath.Join(dir, "asyncflow"), filepath.Join(dir, "opshost")
-	for bin, pkg := range map[string]string{asyncflowBin: ".", hostBin: "../../internal/opshost"} {
+	for bin, pkg := range map[string]string{asyncflowBin: "../../cmd/asyncflow", hostBin: "../../internal/opshost"} {
 		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)

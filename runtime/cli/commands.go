@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -22,6 +22,8 @@ func commands() map[string]command {
 		"wake":         {run: operation("wake")},
 		"cancel":       {run: operation("cancel"), write: true},
 		"purge":        {run: (*cli).purge, flags: purgeFlags, write: true},
+		"backup":       {run: (*cli).backup},
+		"verify":       {run: (*cli).verify, flags: verifyFlags},
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/adminhttp"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
+	"github.com/asyncflow-go/asyncflow/runtime/verify"
 )
 
 // Exit codes: a script can rely on them.
@@ -30,13 +31,14 @@ const (
 	exitInUse        = 6 // a running process holds the store: use -addr
 	exitUnauthorized = 7 // the admin handler wants its token, or has none for mutations
 	exitUnreachable  = 8 // nothing answers at -addr
+	exitStranded     = 9 // verify: the build does not replay every unfinished activation
 )
 
-const usage = `asyncflow: operate flows — on a store file no process holds, or on a
+const usage = `NAME: operate flows — on a store file no process holds, or on a
 running process through the admin handler its host mounts.
 
 Usage:
-  asyncflow [flags] command [flags] [arguments]
+  NAME [flags] command [flags] [arguments]
 
 Where:
   -store PATH     a store file (or a postgres:// URL); $ASYNCFLOW_STORE
@@ -62,6 +64,14 @@ Commands:
   cancel REF      give an activation up: its outcome is rejected as cancelled
   purge -before T | -older-than D
                   delete done activations finished before T (or longer ago than D)
+  backup FILE     write a consistent copy of the store to FILE, a new file, while
+                  it runs (with -addr) or from a file no process holds: the
+                  snapshot verify replays
+  verify [-workers N] [SNAPSHOT]
+                  the replay gate: replay every unfinished activation of SNAPSHOT
+                  against the flows this build of the command registersVERIFYFLOWS,
+                  and say which the build would strand and why; with -addr and
+                  no SNAPSHOT, the running process's store against its own build
   help            this
 
 Exit codes:
@@ -78,6 +88,8 @@ Exit codes:
   7  unauthorized: the admin handler wants its token (or another), or was
      mounted without one and so refuses mutations
   8  unreachable: nothing answers at -addr
+  9  stranded: verify found unfinished activations the build does not
+     replay: deployed, it would leave them stuck
 `
 
 // backend is what the commands need: a runtime.Admin on a store file, or an
@@ -92,6 +104,8 @@ type backend interface {
 	Cancel(ctx context.Context, id flow.ActivationID) error
 	Wake(ctx context.Context, id flow.ActivationID) error
 	Purge(ctx context.Context, before time.Time, progress func(int)) (int, error)
+	Backup(ctx context.Context, dest string) error
+	Verify(ctx context.Context, opts verify.Options) (*verify.Report, error)
 }
 
 var (
@@ -101,6 +115,8 @@ var (
 
 // cli is one run of the command.
 type cli struct {
+	name        string                 // the command's name, in messages
+	register    func(runtime.Registry) // the flows verify replays against, if any
 	out, errOut io.Writer
 	store, addr string
 	token       string
@@ -125,8 +141,11 @@ type command struct {
 	flags func(fs *flag.FlagSet)
 }
 
-func run(ctx context.Context, args []string, out, errOut io.Writer) int {
-	c := &cli{out: out, errOut: errOut, store: os.Getenv("ASYNCFLOW_STORE"), addr: os.Getenv("ASYNCFLOW_ADDR"), token: os.Getenv("ASYNCFLOW_TOKEN"), now: time.Now()}
+func run(ctx context.Context, name string, args []string, out, errOut io.Writer, register func(runtime.Registry)) int {
+	if name == "" {
+		name = "asyncflow"
+	}
+	c := &cli{name: name, register: register, out: out, errOut: errOut, store: os.Getenv("ASYNCFLOW_STORE"), addr: os.Getenv("ASYNCFLOW_ADDR"), token: os.Getenv("ASYNCFLOW_TOKEN"), now: time.Now()}
 	err := c.main(ctx, args)
 	if err == nil {
 		return exitOK
@@ -139,9 +158,9 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if c.json {
 		_ = json.NewEncoder(errOut).Encode(map[string]any{"error": msg, "code": name, "exit": code})
 	} else {
-		fmt.Fprintln(errOut, "asyncflow:", msg)
+		fmt.Fprintf(errOut, "%s: %s\n", c.name, msg)
 		if code == exitUsage {
-			fmt.Fprintln(errOut, "Run asyncflow help for the commands and their flags.")
+			fmt.Fprintf(errOut, "Run %s help for the commands and their flags.\n", c.name)
 		}
 	}
 	return code
@@ -161,10 +180,13 @@ func exitCode(err error) (int, string) {
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage, "usage"
+	case errors.Is(err, errStranded):
+		return exitStranded, "stranded"
 	case errors.Is(err, runtime.ErrUnknownActivation):
 		return exitNotFound, "not_found"
 	case errors.Is(err, runtime.ErrNotFailed), errors.Is(err, runtime.ErrFinished), errors.Is(err, runtime.ErrAmbiguous),
-		errors.Is(err, runtime.ErrUnregistered), errors.Is(err, runtime.ErrNoRuntime), errors.Is(err, sqlitestore.ErrReadOnly):
+		errors.Is(err, runtime.ErrUnregistered), errors.Is(err, runtime.ErrNoRuntime), errors.Is(err, sqlitestore.ErrReadOnly),
+		errors.Is(err, errors.ErrUnsupported), errors.Is(err, errExists), errors.Is(err, errNoFlows):
 		return exitRefused, "refused"
 	case errors.Is(err, store.ErrNotStore), errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, sqlitestore.ErrNeedsMigration):
 		return exitNotStore, "not_store"
@@ -209,7 +231,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func (c *cli) main(ctx context.Context, args []string) error {
-	top := flag.NewFlagSet("asyncflow", flag.ContinueOnError)
+	top := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	top.SetOutput(io.Discard)
 	c.common(top)
 	if err := top.Parse(args); err != nil {
@@ -217,7 +239,7 @@ func (c *cli) main(ctx context.Context, args []string) error {
 	}
 	args = top.Args()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(c.out, usage)
+		fmt.Fprint(c.out, c.usage())
 		return nil
 	}
 	name := args[0]
@@ -289,4 +311,13 @@ func (c *cli) printJSON(v any) error {
 // progress reports on stderr how a long operation goes.
 func (c *cli) progress(format string, args ...any) {
 	fmt.Fprintf(c.errOut, format+"\n", args...)
+}
+
+// usage is the help text, with the command's name.
+func (c *cli) usage() string {
+	flows := "\n                  (this one registers none: make one that does with package\n                  github.com/asyncflow-go/asyncflow/runtime/cli)"
+	if c.register != nil {
+		flows = ""
+	}
+	return strings.NewReplacer("NAME", c.name, "VERIFYFLOWS", flows).Replace(usage)
 }
