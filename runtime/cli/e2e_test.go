@@ -58,7 +58,14 @@ type result struct {
 // af runs asyncflow with args.
 func af(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(asyncflowBin, args...)
+	return runBin(t, asyncflowBin, args...)
+}
+
+// runBin runs a binary with args, outside any environment that would name
+// a store, an address or a token.
+func runBin(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "ASYNCFLOW_TOKEN=", "ASYNCFLOW_STORE=", "ASYNCFLOW_ADDR=")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

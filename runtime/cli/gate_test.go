@@ -1,10 +1,8 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -18,18 +16,7 @@ import (
 // with the flows of variant registered — with args.
 func ops(t *testing.T, variant string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(hostBin, append([]string{"ops", variant}, args...)...)
-	cmd.Env = append(os.Environ(), "ASYNCFLOW_TOKEN=", "ASYNCFLOW_STORE=", "ASYNCFLOW_ADDR=")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := result{out: out.String(), err: errOut.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return r
+	return runBin(t, hostBin, append([]string{"ops", variant}, args...)...)
 }
 
 // TestBackupAndVerify is the deploy procedure from the operator's side: a
