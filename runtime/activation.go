@@ -53,11 +53,18 @@ type activation struct {
 	// searching is true while dry replays look for patch decisions
 	searching atomic.Bool
 
-	// under rt.mu: a failed run is on its way out; a wake that finds it
-	// resident is kept for when it has left.
+	// under rt.mu: a failed (or, on a shared store, evicted) run is on its
+	// way out; a wake that finds it resident is kept for when it has left.
 	leaving bool
 	rewake  bool
 	rewakeM reviveMode
+
+	// under rt.mu, on a shared store: this handle owns the activation (it
+	// created or claimed it), until the run is let go; finished runs need
+	// no release.
+	claimed  bool
+	finished bool
+	gone     bool
 
 	// watchdog bookkeeping, under rt.mu
 	lastProgress   int64
@@ -76,7 +83,7 @@ var _ membrane.Host = (*activation)(nil)
 // one (log loaded by revive).
 func (rt *Runtime) launch(row *store.Activation, fd *flowDef, log []store.Entry, wasFailed bool) {
 	a := rt.newActivation(row.ID)
-	a.fd, a.outcome, a.wasFailed = fd, row.Outcome, wasFailed
+	a.fd, a.outcome, a.wasFailed, a.claimed = fd, row.Outcome, wasFailed, true
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
@@ -136,10 +143,31 @@ func (rt *Runtime) wakeAttempt(id flow.ActivationID, mode reviveMode, attempt in
 	go a.revive(mode)
 }
 
-// revive loads an activation and its log and replays it.
+// wakeOwned revives an activation this process has just claimed, unless it
+// is resident already; then the new owner is that run, as a wake would leave
+// it.
+func (rt *Runtime) wakeOwned(id flow.ActivationID) {
+	rt.mu.Lock()
+	if _, ok := rt.active[id]; ok || rt.closing || !rt.started {
+		rt.mu.Unlock()
+		return
+	}
+	a := rt.newActivation(id)
+	a.claimed = true
+	rt.active[id] = a
+	rt.mu.Unlock()
+	go a.revive(reviveRetry)
+}
+
+// revive loads an activation and its log and replays it. On a shared store
+// it claims the activation first, and leaves it if another process runs it.
 func (a *activation) revive(mode reviveMode) {
 	rt := a.rt
 	ctx := rt.hostCtx
+	if !a.claim(mode) {
+		a.exit()
+		return
+	}
 	row, err := rt.st.Activation(ctx, a.id)
 	if err == nil {
 		switch {
@@ -238,7 +266,35 @@ func (a *activation) exit() {
 	if a.relaunch() {
 		return
 	}
+	rewake, mode := a.forget()
+	close(a.exited)
+	if rewake {
+		a.rt.wake(a.id, mode)
+	}
+	a.mu.Lock()
+	replay := a.retryLater
+	a.mu.Unlock()
+	if replay {
+		a.rt.replayWhenWritable(a.id, a.attempt+1)
+	}
+}
+
+// forget forgets the run, once: on a shared store it first releases the
+// activation, so that until the release is durable nothing here or
+// elsewhere runs it again.
+func (a *activation) forget() (rewake bool, mode reviveMode) {
 	rt := a.rt
+	rt.mu.Lock()
+	if a.gone {
+		rt.mu.Unlock()
+		return false, 0
+	}
+	a.gone = true
+	release := rt.shared != nil && a.claimed && !a.finished && rt.active[a.id] == a
+	rt.mu.Unlock()
+	if release {
+		rt.release(a.id)
+	}
 	rt.mu.Lock()
 	if rt.active[a.id] == a {
 		delete(rt.active, a.id)
@@ -247,18 +303,9 @@ func (a *activation) exit() {
 		rt.parked.Remove(a.parkedElem)
 		a.parkedElem = nil
 	}
-	rewake, mode := a.rewake, a.rewakeM
+	rewake, mode = a.rewake, a.rewakeM
 	rt.mu.Unlock()
-	close(a.exited)
-	if rewake {
-		rt.wake(a.id, mode)
-	}
-	a.mu.Lock()
-	replay := a.retryLater
-	a.mu.Unlock()
-	if replay {
-		rt.replayWhenWritable(a.id, a.attempt+1)
-	}
+	return rewake, mode
 }
 
 // replayWhenWritable revives an activation let go because the store could
@@ -313,6 +360,9 @@ func (a *activation) finish(result []byte, ferr error) {
 		return
 	}
 	if op.Finished {
+		a.rt.mu.Lock()
+		a.finished = true
+		a.rt.mu.Unlock()
 		a.rt.settled(a.outcome, op.State, op.Payload, op.Waiters)
 	}
 }
@@ -323,13 +373,13 @@ func (rt *Runtime) settled(vow flow.VowID, state store.VowState, payload []byte,
 	var revive []flow.ActivationID
 	rt.mu.Lock()
 	for _, id := range waiters {
-		if a, ok := rt.active[id]; ok {
+		if a, ok := rt.active[id]; ok && !a.leaving {
 			if a.m != nil {
 				a.m.Deliver(vow, settlement(state, payload))
 			}
 			continue
 		}
-		revive = append(revive, id)
+		revive = append(revive, id) // or revive it once it has left
 	}
 	chans := rt.hostWaiters[vow]
 	delete(rt.hostWaiters, vow)

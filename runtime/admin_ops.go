@@ -93,6 +93,15 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 		rt.active[id] = a
 	}
 	rt.mu.Unlock()
+	if !resident && rt.shared != nil {
+		if err := claimToCancel(ctx, rt.st, id); err != nil {
+			a.exit()
+			return fmt.Errorf("runtime: cancel %s: %w", id, err)
+		}
+		rt.mu.Lock()
+		a.claimed = true
+		rt.mu.Unlock()
+	}
 
 	a.mu.Lock()
 	a.kill() // writes still queued are not made: it performs nothing more
@@ -103,6 +112,11 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 		m.Stop()
 	}
 	err := p.Wait()
+	if err == nil && op.Finished {
+		rt.mu.Lock()
+		a.finished = true
+		rt.mu.Unlock()
+	}
 	if !resident {
 		a.exit()
 	}

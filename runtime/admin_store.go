@@ -99,6 +99,9 @@ func (ad *Admin) cancelStored(ctx context.Context, id flow.ActivationID) error {
 	if err != nil {
 		return fmt.Errorf("runtime: cancel %s: %w", id, err)
 	}
+	if err := claimToCancel(ctx, ad.st, id); err != nil {
+		return fmt.Errorf("runtime: cancel %s: %w", id, err)
+	}
 	var e codec.Encoder
 	e.EncodeError(flow.ErrCancelled)
 	op := &store.Finish{Act: id, State: store.VowRejected, Payload: e.Bytes(), Gen: gen, At: ad.clock.Now(), KeepLog: ad.opts.KeepLogs}

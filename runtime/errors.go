@@ -75,3 +75,8 @@ var ErrUnregistered = errors.New("flow not registered in this incarnation")
 // ErrStuck is matched by a *StuckError: Wait for the outcome of an
 // activation that cannot finish in this incarnation.
 var ErrStuck = errors.New("activation stuck")
+
+// ErrElsewhere is returned by Admin.Cancel, on a store that several
+// processes share, for an activation another live process is running or
+// holds while it sleeps: cancel it there.
+var ErrElsewhere = errors.New("activation held by another process")

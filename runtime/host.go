@@ -196,7 +196,9 @@ func (a *activation) Parked(parked bool) {
 }
 
 // Evict implements membrane.Host: the runtime forgets the activation, unless
-// an event is waiting for it; later settlements revive it from the store.
+// an event is waiting for it; later settlements revive it from the store. On
+// a shared store the run stays known, as leaving, until its exit has
+// released the activation.
 func (a *activation) Evict() bool {
 	rt := a.rt
 	rt.mu.Lock()
@@ -205,7 +207,11 @@ func (a *activation) Evict() bool {
 		a.evictAsked = false
 		return false
 	}
-	delete(rt.active, a.id)
+	if rt.shared != nil {
+		a.leaving = true
+	} else {
+		delete(rt.active, a.id)
+	}
 	if a.parkedElem != nil {
 		rt.parked.Remove(a.parkedElem)
 		a.parkedElem = nil

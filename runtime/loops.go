@@ -131,11 +131,7 @@ func (rt *Runtime) watchdog() {
 		for _, a := range stalled {
 			if a.m.ReportStall(now.Sub(a.lastProgressAt)) {
 				// Abandon the goroutine: it may never cross again.
-				rt.mu.Lock()
-				if rt.active[a.id] == a {
-					delete(rt.active, a.id)
-				}
-				rt.mu.Unlock()
+				go a.forget()
 			}
 		}
 	}

@@ -78,13 +78,14 @@ type Options struct {
 
 // Runtime runs flows against a store: the host side of the membrane.
 type Runtime struct {
-	opts  Options
-	tel   *telemetry // nil without a telemetry provider
-	st    store.Store
-	log   *slog.Logger
-	clock Clock
-	gen   int64
-	build string
+	opts   Options
+	tel    *telemetry // nil without a telemetry provider
+	st     store.Store
+	shared store.Shared // st, if several processes share it
+	log    *slog.Logger
+	clock  Clock
+	gen    int64
+	build  string
 
 	hostCtx    context.Context
 	cancelHost context.CancelFunc
@@ -200,6 +201,7 @@ func Open(ctx context.Context, path string, opts Options) (*Runtime, error) {
 	if tel != nil {
 		tel.rt.Store(rt)
 	}
+	rt.shared, _ = st.(store.Shared)
 	return rt, nil
 }
 
@@ -301,21 +303,30 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	rt.mu.Unlock()
 
 	var revived, retried int
-	err := rt.st.Revivable(ctx, func(id flow.ActivationID, name string, state store.State) error {
-		if _, ok := rt.flowNamed(name); !ok {
+	if rt.shared != nil {
+		// What other live processes run stays with them: adopt the rest.
+		revived = rt.adopt(ctx)
+		if err := ctx.Err(); err != nil {
+			close(rt.summaryDone)
+			return fmt.Errorf("runtime: start: %w", err)
+		}
+	} else {
+		err := rt.st.Revivable(ctx, func(id flow.ActivationID, name string, state store.State) error {
+			if _, ok := rt.flowNamed(name); !ok {
+				return nil
+			}
+			if state == store.Failed {
+				retried++
+			} else {
+				revived++
+			}
+			rt.wake(id, reviveRetry)
 			return nil
+		})
+		if err != nil {
+			close(rt.summaryDone)
+			return fmt.Errorf("runtime: start: %w", err)
 		}
-		if state == store.Failed {
-			retried++
-		} else {
-			revived++
-		}
-		rt.wake(id, reviveRetry)
-		return nil
-	})
-	if err != nil {
-		close(rt.summaryDone)
-		return fmt.Errorf("runtime: start: %w", err)
 	}
 	rt.loops.Add(1)
 	go rt.summarize(revived, retried)
@@ -325,6 +336,10 @@ func (rt *Runtime) Start(ctx context.Context) error {
 	if rt.opts.Retention > 0 {
 		rt.loops.Add(1)
 		go rt.retain()
+	}
+	if rt.shared != nil {
+		rt.loops.Add(1)
+		go rt.events()
 	}
 	if rt.opts.WakeAll {
 		if _, err := rt.wakeSuspended(ctx); err != nil {

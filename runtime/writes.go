@@ -233,6 +233,12 @@ func (a *activation) apply(ops []store.Op) error {
 			t.Stop()
 		case errors.Is(err, store.ErrClosed):
 			return errStopped
+		case errors.Is(err, store.ErrFenced):
+			// Another process runs the activation now (its lease, or
+			// this process's, was taken over): this run ends, and nothing
+			// here replays it.
+			a.stop()
+			return errStopped
 		case errors.Is(err, store.ErrRefused), errors.Is(err, store.ErrCorrupt):
 			return &membrane.Refused{Err: err}
 		default:

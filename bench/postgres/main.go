@@ -2,7 +2,7 @@
 // a no-op host call through a generated proxy, the membrane, the encoding
 // and its log record.
 //
-//	go run ./bench/postgres [-postgres URL]
+//	go run ./bench/postgres [-postgres URL] [-dbos]
 //
 // Without -postgres (or ASYNCFLOW_TEST_POSTGRES) it starts a throwaway
 // PostgreSQL cluster from the installed server binaries, as the tests do,
@@ -13,7 +13,20 @@
 //     the same server (medians; the flow's step is the time between
 //     consecutive host calls);
 //   - 1,000 concurrent flows × 10 steps in one process: aggregate steps/s
-//     with group commit and with one transaction per step.
+//     with group commit and with one transaction per step;
+//   - the same in 2 and 3 processes on one database: 1,000 flows in all, and
+//     1,000 in each;
+//   - takeover: the time from a kill -9 of the process that runs 100 flows
+//     to each one's first step in another process, with the default lease
+//     and with a 2s one;
+//   - a vow settled in another process than the one the activation sleeps
+//     in: the time until it runs on (median, p99), beside the same in one
+//     process;
+//   - with -dbos, DBOS Transact (Go) on the same server, built from the
+//     module proxy by the separate module in bench/postgres/dbos: its steps
+//     one after another and 1,000 concurrent workflows × 10 steps.
+//
+// It runs copies of itself as the other processes (-child ROLE).
 package main
 
 import (
@@ -55,10 +68,21 @@ func (n *noop) Ask(ctx context.Context, what string) (flow.Vow[int], error) {
 }
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "-child" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+		if err := child(os.Args[2], os.Args[3:]); err != nil {
+			fmt.Fprintln(os.Stderr, "postgres child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	server := flag.String("postgres", os.Getenv(pgtest.EnvURL), "URL of a PostgreSQL server where the benchmark may create databases (default: start a throwaway cluster)")
 	single := flag.Int("single", 1000, "steps of the single flow (and bare commits)")
 	flows := flag.Int("flows", 1000, "concurrent flows")
 	calls := flag.Int("calls", 10, "steps per concurrent flow")
+	multi := flag.Bool("multi", true, "measure several processes too: throughput, takeover, vows across processes")
+	samples := flag.Int("samples", 200, "vows settled across processes, one at a time")
+	dbos := flag.Bool("dbos", false, "measure DBOS Transact on the same server (builds bench/postgres/dbos from the module proxy)")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	if *server == "" {
@@ -70,6 +94,12 @@ func main() {
 		*server = u
 	}
 	err := run(*server, *single, *flows, *calls)
+	if err == nil && *multi {
+		err = runMulti(*server, *flows, *calls, *samples, 100, 0, 2*time.Second)
+	}
+	if err == nil && *dbos {
+		err = runDBOS(*server, *single, *flows, *calls)
+	}
 	pgtest.Stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "postgres:", err)
@@ -137,24 +167,34 @@ func run(server string, single, flows, calls int) error {
 	fmt.Printf("  flow step:                         median %8s   p90 %8s   (%d steps)\n", ms.Round(time.Microsecond), pct(step, 90).Round(time.Microsecond), len(step))
 	fmt.Printf("  ratio step / commit:               %.2f (bar: ≤ 1.5)\n\n", float64(ms)/float64(mb))
 
-	// 2. Many flows at once, one process.
+	// 2. Many flows at once, one process: three runs with group commit, the
+	// median printed, and one without.
 	fmt.Printf("%d concurrent flows × %d steps, one process\n", flows, calls)
-	for _, noGroup := range []bool{false, true} {
+	steps := flows * calls
+	var runs []time.Duration
+	for range 3 {
 		u, err := b.db()
 		if err != nil {
 			return err
 		}
-		el, err := concurrent(ctx, u, flows, calls, noGroup)
+		el, err := concurrent(ctx, u, flows, calls, false)
 		if err != nil {
 			return err
 		}
-		name := "group commit:             "
-		if noGroup {
-			name = "one transaction per step: "
-		}
-		steps := flows * calls
-		fmt.Printf("  %s %8.0f steps/s   (%d steps and %d starts+finishes in %s)\n", name, float64(steps)/el.Seconds(), steps, flows, el.Round(time.Millisecond))
+		runs = append(runs, el)
 	}
+	slices.Sort(runs)
+	fmt.Printf("  group commit:              %8.0f steps/s   (median of 3 runs: %d steps and %d starts+finishes in %s; runs %8.0f %8.0f)\n",
+		float64(steps)/runs[1].Seconds(), steps, flows, runs[1].Round(time.Millisecond), float64(steps)/runs[0].Seconds(), float64(steps)/runs[2].Seconds())
+	u, err := b.db()
+	if err != nil {
+		return err
+	}
+	el, err := concurrent(ctx, u, flows, calls, true)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  one transaction per step:  %8.0f steps/s   (%d steps and %d starts+finishes in %s)\n", float64(steps)/el.Seconds(), steps, flows, el.Round(time.Millisecond))
 	fmt.Println("  bar: ≥ 20,000 steps/s with group commit")
 	return nil
 }
@@ -257,4 +297,69 @@ func pct(d []time.Duration, p int) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// runMulti prints the figures of several processes: throughput, takeover
+// of takeovers flows with each lease (0: the store's default), and vows
+// settled across processes.
+func runMulti(server string, flows, calls, samples, takeovers int, leases ...time.Duration) error {
+	b := &bench{server: server}
+	defer func() {
+		for _, d := range b.drops {
+			_ = d()
+		}
+	}()
+	fmt.Printf("\n%d concurrent flows × %d steps, several processes on one database\n", flows, calls)
+	for _, procs := range []int{2, 3} {
+		for _, each := range []bool{false, true} {
+			u, err := b.db()
+			if err != nil {
+				return err
+			}
+			per, what := flows/procs, fmt.Sprintf("%d in all", flows)
+			if each {
+				per, what = flows, fmt.Sprintf("%d in each", flows)
+			}
+			rate, el, err := throughput(u, procs, per, calls)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("  %d processes, %-12s %8.0f steps/s   (%d steps in %s)\n", procs, what+":", rate, procs*per*calls, el.Round(time.Millisecond))
+		}
+	}
+
+	fmt.Printf("\ntakeover: kill -9 of the process running %d flows, until each steps in the other process\n", takeovers)
+	for _, lease := range leases {
+		u, err := b.db()
+		if err != nil {
+			return err
+		}
+		d, err := takeover(u, takeovers, lease)
+		if err != nil {
+			return err
+		}
+		name := "default lease (10s, renewed every 2.5s, poll 1s):"
+		if lease > 0 {
+			name = fmt.Sprintf("lease %s:", lease)
+		}
+		fmt.Printf("  %-48s first %8s   median %8s   last %8s\n", name, pct(d, 0).Round(time.Millisecond), pct(d, 50).Round(time.Millisecond), pct(d, 100).Round(time.Millisecond))
+	}
+
+	fmt.Printf("\na vow settled while its activation sleeps: from the settling call to the activation's next step (%d, one at a time)\n", samples)
+	for _, elsewhere := range []bool{true, false} {
+		u, err := b.db()
+		if err != nil {
+			return err
+		}
+		d, err := vowLatency(u, samples, elsewhere)
+		if err != nil {
+			return err
+		}
+		name := "settled in process A, activation owned by B:"
+		if !elsewhere {
+			name = "settled in the process that owns it:"
+		}
+		fmt.Printf("  %-46s median %8s   p99 %8s\n", name, pct(d, 50).Round(10*time.Microsecond), pct(d, 99).Round(10*time.Microsecond))
+	}
+	return nil
 }

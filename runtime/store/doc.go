@@ -4,7 +4,9 @@
 // and which activation started which, behind the [Store] interface. It holds the interface and its types only; the
 // implementations live in their own packages — sqlitestore (embedded SQLite,
 // the default) and pgstore (PostgreSQL) — and every one of them passes the
-// conformance suite in storetest.
+// conformance suite in storetest. A store that several processes share
+// implements [Shared] as well: ownership of activations, fencing, and the
+// events that cross between processes (storetest.RunShared checks it).
 //
 // # Writes
 //
@@ -49,9 +51,11 @@
 // Errors are wrapped around the sentinels of this package where one fits, so
 // callers test them with errors.Is: [ErrNotFound] for a missing activation,
 // vow or incarnation, [ErrClosed] for any operation on a closed store,
-// [ErrCorrupt] for data the store cannot read back, and [ErrLocked],
-// [ErrNotStore] and [ErrNewerSchema] when a store cannot be opened. A failed
-// submission says whether to try it again: [ErrUnavailable] when the store
-// cannot write now (disk full, I/O) but may later, [ErrRefused] when it
-// refuses the submission for good (too big, a constraint).
+// [ErrCorrupt] for data the store cannot read back, [ErrFenced] for a write a
+// shared store refuses because another process owns the activation, and
+// [ErrLocked], [ErrNotStore] and [ErrNewerSchema] when a store cannot be
+// opened. A failed submission says whether to try it again: [ErrUnavailable]
+// when the store cannot write now (disk full, I/O) but may later,
+// [ErrRefused] when it refuses the submission for good (too big, a
+// constraint).
 package store

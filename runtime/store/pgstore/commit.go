@@ -12,18 +12,34 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
+// job is one submission in the queue: a caller's ops, or statements of the
+// store's own (a release) applied in their place, in order with the rest.
+// It is written under the member's epoch when it was submitted: what a run
+// of a lapsed lease submitted fails, even if it is sent after Rejoin.
+type job struct {
+	p     *store.Pending
+	own   []stmt
+	epoch int64
+}
+
 // Submit implements store.Store.
 func (s *Store) Submit(ops ...store.Op) *store.Pending {
-	p := store.NewPending(ops...)
+	return s.enqueue(&job{p: store.NewPending(ops...), epoch: s.epoch.Load()})
+}
+
+// enqueue queues a job for the committer or, if the store is closing,
+// completes it. The lock keeps a job from being queued once the committer
+// may have drained the queue for the last time.
+func (s *Store) enqueue(j *job) *store.Pending {
 	s.submitMu.RLock()
 	defer s.submitMu.RUnlock()
 	if s.closing.Load() {
-		p.Complete(s.closedErr())
-		return p
+		j.p.Complete(s.closedErr())
+		return j.p
 	}
 	s.inflight.Add(1)
-	s.queue <- p
-	return p
+	s.queue <- j
+	return j.p
 }
 
 // commitLoop is the committer: it owns one connection and applies the
@@ -33,17 +49,17 @@ func (s *Store) commitLoop() {
 	defer close(s.stopped)
 	c := &committer{s: s}
 	defer c.close()
-	batch := make([]*store.Pending, 0, 64)
+	batch := make([]*job, 0, 64)
 	for {
-		var first *store.Pending
+		var first *job
 		select {
 		case first = <-s.queue:
 		case <-s.stop:
 			// Apply what was queued before the stop.
 			for {
 				select {
-				case p := <-s.queue:
-					c.run([]*store.Pending{p})
+				case j := <-s.queue:
+					c.run([]*job{j})
 				default:
 					return
 				}
@@ -54,8 +70,8 @@ func (s *Store) commitLoop() {
 		gather:
 			for len(batch) < s.opts.MaxBatch {
 				select {
-				case p := <-s.queue:
-					batch = append(batch, p)
+				case j := <-s.queue:
+					batch = append(batch, j)
 				default:
 					break gather
 				}
@@ -110,7 +126,7 @@ func (c *committer) connect(ctx context.Context) (*pgx.Conn, error) {
 // that fire timers need answers from the server before they can write, so
 // each goes in a transaction of its own; the others go, in order, in as few
 // transactions as their order allows.
-func (c *committer) run(batch []*store.Pending) {
+func (c *committer) run(batch []*job) {
 	for len(batch) > 0 {
 		if interactive(batch[0]) {
 			c.complete(batch[0], c.interactive(batch[0]))
@@ -118,7 +134,7 @@ func (c *committer) run(batch []*store.Pending) {
 			continue
 		}
 		n := 1
-		for n < len(batch) && !interactive(batch[n]) {
+		for n < len(batch) && !interactive(batch[n]) && batch[n].epoch == batch[0].epoch {
 			n++
 		}
 		c.pipelined(batch[:n])
@@ -126,8 +142,8 @@ func (c *committer) run(batch []*store.Pending) {
 	}
 }
 
-func interactive(p *store.Pending) bool {
-	for _, op := range p.Ops() {
+func interactive(j *job) bool {
+	for _, op := range j.p.Ops() {
 		if _, ok := op.(*store.FireTimers); ok {
 			return true
 		}
@@ -138,24 +154,24 @@ func interactive(p *store.Pending) bool {
 // pipelined applies submissions in one transaction sent in one round trip,
 // and releases them. If the server refuses it, each submission is applied
 // again alone, so that only the one at fault fails.
-func (c *committer) pipelined(group []*store.Pending) {
+func (c *committer) pipelined(group []*job) {
 	err := c.send(group)
 	if err != nil && len(group) > 1 && isolatable(err) {
-		for _, p := range group {
-			c.complete(p, c.send([]*store.Pending{p}))
+		for _, j := range group {
+			c.complete(j, c.send([]*job{j}))
 		}
 		return
 	}
-	for _, p := range group {
-		c.complete(p, err)
+	for _, j := range group {
+		c.complete(j, err)
 	}
 }
 
 // complete releases a submitter. The submission no longer counts as in
 // flight from just before: whoever sees it released sees it gone.
-func (c *committer) complete(p *store.Pending, err error) {
+func (c *committer) complete(j *job, err error) {
 	c.s.inflight.Add(-1)
-	p.Complete(err)
+	j.p.Complete(err)
 }
 
 // isolatable reports whether a failed transaction certainly had no effect
@@ -184,28 +200,36 @@ func severity(err error) string {
 	return pe.Severity
 }
 
-func (c *committer) send(group []*store.Pending) error {
+func (c *committer) send(group []*job) error {
 	ctx := context.Background()
 	conn, err := c.connect(ctx)
 	if err != nil {
 		return c.s.wrap("connect", err)
 	}
+	w := c.s.writer(group[0].epoch)
 	var b pgx.Batch
+	if fenced(group) {
+		queue(&b, "fence", w.fenceStmt())
+	}
 	var pending []*store.Append // a run of appends, written by one statement
 	flush := func() {
 		if len(pending) > 0 {
-			queueAppends(&b, pending)
+			queueAppends(&b, w, pending)
 			pending = pending[:0]
 		}
 	}
-	for _, p := range group {
-		for _, op := range p.Ops() {
+	for _, j := range group {
+		for _, st := range j.own {
+			flush()
+			queue(&b, "release", st)
+		}
+		for _, op := range j.p.Ops() {
 			if a, ok := op.(*store.Append); ok {
 				pending = append(pending, a)
 				continue
 			}
 			flush()
-			queueOp(&b, op)
+			queueOp(&b, w, op)
 		}
 	}
 	flush()
@@ -216,41 +240,73 @@ func (c *committer) send(group []*store.Pending) error {
 		if !isolatable(err) {
 			c.close()
 		}
-		return c.s.wrap("commit", err)
+		return c.s.commitErr(err)
 	}
 	c.s.commits.Add(1)
 	return nil
 }
 
+// fenced reports whether submissions write about activations: their
+// transaction then locks the member's row and checks its epoch first.
+func fenced(group []*job) bool {
+	for _, j := range group {
+		for _, op := range j.p.Ops() {
+			switch op.(type) {
+			case *store.Append, *store.Watch, *store.SetState, *store.Finish, *store.Receive, *store.Publish:
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // interactive applies one submission in a transaction of its own, one
 // statement at a time.
-func (c *committer) interactive(p *store.Pending) error {
+func (c *committer) interactive(j *job) error {
 	ctx := context.Background()
 	conn, err := c.connect(ctx)
 	if err != nil {
 		return c.s.wrap("connect", err)
 	}
+	w := c.s.writer(j.epoch)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		c.close()
 		return c.s.wrap("begin", err)
 	}
-	for _, op := range p.Ops() {
-		if err := applyOp(ctx, tx, op); err != nil {
-			if rerr := tx.Rollback(ctx); rerr != nil {
-				c.close()
-			}
-			return c.s.wrap(opName(op), err)
+	fail := func(err error) error {
+		if rerr := tx.Rollback(ctx); rerr != nil {
+			c.close()
+		}
+		return c.s.commitErr(err)
+	}
+	if fenced([]*job{j}) {
+		if err := applyStmt(ctx, tx, "fence", w.fenceStmt()); err != nil {
+			return fail(err)
+		}
+	}
+	for _, op := range j.p.Ops() {
+		if err := applyOp(ctx, tx, w, op); err != nil {
+			return fail(err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		if !isolatable(err) {
 			c.close()
 		}
-		return c.s.wrap("commit", err)
+		return c.s.commitErr(err)
 	}
 	c.s.commits.Add(1)
 	return nil
+}
+
+// commitErr wraps a failed transaction's error. A fenced member tries to
+// renew its lease at once, and so learns it was fenced.
+func (s *Store) commitErr(err error) error {
+	if errors.Is(err, errMemberFenced) {
+		s.kickHeartbeat()
+	}
+	return s.wrap("commit", err)
 }
 
 // Close implements store.Store.
@@ -265,6 +321,7 @@ func (s *Store) Close(ctx context.Context) error {
 	s.closing.Store(true)
 	close(s.stop)
 	s.submitMu.Unlock()
+	close(s.bgStop)
 	select {
 	case <-s.stopped:
 	case <-ctx.Done():
@@ -275,15 +332,26 @@ func (s *Store) Close(ctx context.Context) error {
 		}
 		s.closeErr = fmt.Errorf("pgstore: close %s: %d submissions still in flight: %w", s.name, s.inflight.Load(), ctx.Err())
 		// The committer finishes its transaction; the server keeps the
-		// store consistent whatever happens next.
+		// store consistent whatever happens next, and the lease lapses.
 		go func() {
 			<-s.stopped
+			s.bg.Wait()
+			close(s.events)
 			s.pool.Close()
 		}()
 		return s.closeErr
 	}
+	s.bg.Wait()
+	close(s.events)
+	// Leaving is quick, and saves the others a lease: done even when ctx
+	// has ended.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.leave(lctx); err != nil {
+		s.closeErr = err
+	}
 	s.pool.Close()
-	return nil
+	return s.closeErr
 }
 
 // BeginIncarnation implements store.Store.
@@ -297,5 +365,9 @@ func (s *Store) BeginIncarnation(ctx context.Context, build string, pid int) (in
 	if err != nil {
 		return 0, s.wrap("begin incarnation", err)
 	}
+	if _, err := s.pool.Exec(ctx, `UPDATE members SET build = $1 WHERE id = $2`, build, s.member); err != nil {
+		return 0, s.wrap("begin incarnation", err)
+	}
+	s.build.Store(&build)
 	return gen, nil
 }

@@ -1,6 +1,8 @@
 // Package pgstore is the store on PostgreSQL, through pgx: runtime.Open
 // opens it when given a postgres:// (or postgresql://) URL instead of a file
-// path. It implements store.Store and passes the storetest suite.
+// path. It implements store.Store and store.Shared — several host processes
+// share one population of flows — and passes the storetest suites, Run and
+// RunShared.
 //
 // # Schema
 //
@@ -38,4 +40,55 @@
 // again for the next ones. An activation whose write failed stops, as after
 // a crash, and is replayed from what is durable when it is next revived.
 // Reads that lose their connection are made again on another.
+//
+// # Several processes
+//
+// Each handle (one per process) is a member of the store with a lease,
+// Options.Lease (10s by default), renewed every quarter of it. An unfinished
+// activation is run by its owner only: the handle that created it or claimed
+// it, until the run ends and the runtime releases it. Every write about an
+// activation — append, watch, state, finish — is fenced: its transaction
+// locks the writer's member row and checks its epoch, and the activation
+// must be the writer's at that epoch, or no one's. When a member's lease
+// lapses, the next handle that needs what it owned (Adopt, every
+// Options.Poll, 1s by default; or Claim, by whoever wakes one of its
+// activations) fences it: it bumps the member's epoch, after the member's
+// transaction in flight if there is one, and takes over. So a running
+// activation of a process killed with -9 runs elsewhere about a lease and a
+// poll later. A process that stopped mid-transaction (SIGSTOP, a frozen VM)
+// has its sessions ended, so they hold no locks; one left idle in a
+// transaction longer than a lease is ended by the server
+// (idle_in_transaction_session_timeout).
+//
+// A fenced process that goes on writes nothing: each write fails with
+// store.ErrFenced, and so does everything it submitted before it noticed.
+// It learns it was fenced when it next renews its lease; the runtime then
+// stops every run it held and rejoins with a new lease (Rejoin), and only
+// then writes again, for what it claims anew.
+//
+// Settlements reach the process that owns a waiting activation through
+// LISTEN/NOTIFY on a channel named after the schema: a settlement in one
+// transaction is announced when that transaction commits, with the owner of
+// each waiter; every process hears it too, for host code waiting on the vow.
+// Whoever settles a vow claims the waiters no live process owns, and runs
+// them. If the listening connection is lost, the next poll says events may
+// have been missed, and the runtime looks again at what waits. Timers fire
+// in any process (FOR UPDATE SKIP LOCKED), each once.
+//
+// A process that cannot replay an activation records the failure for its
+// build (Options.Build): processes of that build leave it alone, and a
+// process of another build adopts it. That is a rolling deploy: old and new
+// builds side by side, each activation finishing on a build that can run it.
+// Admin().Retry on a process of the failed build forgets the failure.
+//
+// A network partition between a process and the database is a stop of that
+// process as far as the others are concerned: its writes fail (its runs
+// stop, as after a crash), its lease lapses and the others take over what it
+// ran. When the partition heals it is fenced as above. Host calls it made
+// whose results were never logged are made again elsewhere with the same
+// idempotency keys, as after a crash.
+//
+// The role needs, besides the schema: LISTEN and NOTIFY, and
+// pg_terminate_backend on the store's own sessions (same role), to end those
+// of a process that stopped mid-transaction.
 package pgstore

@@ -1,5 +1,24 @@
 package pgstore
 
+import "context"
+
 // Commits returns how many transactions the store's committer has
 // committed.
 func Commits(s *Store) int64 { return s.commits.Load() }
+
+// Lapse stops s renewing its lease and lets the lease lapse at once, as if
+// its process had stopped; Resume lets it renew again.
+func Lapse(s *Store) error {
+	s.paused.Store(true)
+	_, err := s.pool.Exec(context.Background(), `UPDATE members SET expires_at = now() - interval '1 second' WHERE id = $1`, s.member)
+	return err
+}
+
+// Resume lets s renew its lease again, at once.
+func Resume(s *Store) {
+	s.paused.Store(false)
+	s.kickHeartbeat()
+}
+
+// MigrationSQL returns the script that brings a schema to version v.
+func MigrationSQL(v int) string { return migrations[v-1].sql }

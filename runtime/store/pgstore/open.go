@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +39,13 @@ type Options struct {
 	// MaxConns bounds the connections used for reads, besides the one
 	// that commits; default 8.
 	MaxConns int32
+	// Lease is how long this handle owns its activations without renewing
+	// its lease; it renews it every Lease/4. Once it lapses, other handles
+	// take over what it owned, and fence it. Default 10s.
+	Lease time.Duration
+	// Poll is how often the handle looks for work others left (Adopt) and
+	// timers others set, besides what their notifications say. Default 1s.
+	Poll time.Duration
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 }
@@ -51,7 +59,7 @@ type Store struct {
 	pool    *pgxpool.Pool   // reads and the store's own short transactions
 	connCfg *pgx.ConnConfig // for the committer's connection
 
-	queue    chan *store.Pending
+	queue    chan *job
 	inflight atomic.Int64 // submissions queued or being committed
 	submitMu sync.RWMutex // held to queue a submission, and to stop queueing
 	stop     chan struct{}
@@ -62,9 +70,25 @@ type Store struct {
 	closed   bool
 
 	commits atomic.Int64 // transactions committed by the committer
+
+	// The handle as a member of the store: its lease and what it hears.
+	member  int64
+	epoch   atomic.Int64
+	build   atomic.Pointer[string]
+	events  chan store.Event
+	missed  atomic.Bool   // an event was dropped, or the listener reconnected
+	kick    chan struct{} // renew the lease now: the handle was found fenced
+	bgStop  chan struct{}
+	bg      sync.WaitGroup
+	fenced  atomic.Bool // its lease was taken over; waiting for Rejoin
+	paused  atomic.Bool // tests: the heartbeat does not renew
+	adoptMu sync.Mutex  // one Adopt at a time
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Shared = (*Store)(nil)
+)
 
 // IsURL reports whether s is a PostgreSQL connection URL
 // (postgres://… or postgresql://…) rather than a file path.
@@ -90,6 +114,12 @@ func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 8
 	}
+	if opts.Lease <= 0 {
+		opts.Lease = 10 * time.Second
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -113,10 +143,14 @@ func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 		opts:    opts,
 		log:     opts.Logger,
 		connCfg: cc.Copy(),
-		queue:   make(chan *store.Pending, 4096),
+		queue:   make(chan *job, 4096),
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
+		events:  make(chan store.Event, 4096),
+		kick:    make(chan struct{}, 1),
+		bgStop:  make(chan struct{}),
 	}
+	s.build.Store(new(string))
 	if opts.Schema != DefaultSchema {
 		s.name += " schema " + opts.Schema
 	}
@@ -132,7 +166,19 @@ func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.join(ctx); err != nil {
+		return nil, err
+	}
+	// The committer's session is named after the member, so that a handle
+	// that fences it can end a transaction it left open; a transaction left
+	// idle longer than a lease is ended by the server.
+	s.connCfg.RuntimeParams["application_name"] = s.memberApp()
+	s.connCfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opts.Lease.Milliseconds(), 10)
 	go s.commitLoop()
+	s.bg.Add(3)
+	go s.heartbeat()
+	go s.listen()
+	go s.poll()
 	return s, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
@@ -22,30 +23,67 @@ type stmt struct {
 }
 
 const (
-	qAppend = `INSERT INTO entries (act, step, kind, gen, at_ns, payload)
-		SELECT * FROM unnest($1::bytea[], $2::int8[], $3::int4[], $4::int8[], $5::int8[], $6::bytea[])`
-	qCreateAct   = `SELECT * FROM create_activation($1, $2, $3, $4, $5, $6, $7, $8)`
+	qAppend      = `SELECT append_entries($1, $2, $3::bytea[], $4::int8[], $5::int4[], $6::int8[], $7::int8[], $8::bytea[])`
+	qCreateAct   = `SELECT * FROM create_activation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
 	qInsertVow   = `INSERT INTO vows (id, kind, state, gen) VALUES ($1, $2, 0, $3)`
 	qInsertTimer = `INSERT INTO timers (deadline, vow) VALUES ($1, $2)`
-	qSettle      = `SELECT settled, missing, kind, waiters FROM settle_vow($1, $2, $3, $4, $5, $6)`
-	qWatch       = `SELECT idx, missing, vstate, vpayload, vgen FROM watch($1, $2, $3, $4, $5)`
-	qSetState    = `UPDATE activations SET state_ns = CASE WHEN state = $1 THEN state_ns ELSE $5 END,
-		state = $1, failure = $2, gen = $3 WHERE id = $4`
-	qFinish  = `SELECT finished, outcome, waiters FROM finish($1, $2, $3, $4, $5, $6)`
-	qPurge   = `SELECT purge($1, $2)`
-	qFireDue = `DELETE FROM timers t
+	qSettle      = `SELECT settled, missing, kind, waiters FROM settle_vow($1, $2, $3, $4, $5, $6, $7)`
+	qWatch       = `SELECT idx, missing, vstate, vpayload, vgen FROM watch($1, $2, $3, $4, $5, $6, $7)`
+	qSetState    = `SELECT set_state($1, $2, $3, $4, $5, $6, $7, $8)`
+	qFinish      = `SELECT finished, outcome, waiters FROM finish($1, $2, $3, $4, $5, $6, $7, $8)`
+	qPurge       = `SELECT purge($1, $2)`
+	qFireDue     = `DELETE FROM timers t
 		USING (SELECT deadline, vow FROM timers WHERE deadline <= $1 ORDER BY deadline, vow LIMIT $2 FOR UPDATE SKIP LOCKED) d
 		WHERE t.deadline = d.deadline AND t.vow = d.vow
 		RETURNING t.deadline, t.vow`
-	qSettleTimers = `SELECT ord, settled, waiters FROM settle_timers($1, $2, $3, $4)`
-	qSend         = `SELECT result, seq, vow, waiters FROM send_message($1, $2, $3, $4, $5, $6, $7)`
-	qReceive      = `SELECT delivered, seq FROM receive($1, $2, $3, $4)`
+	qSettleTimers = `SELECT ord, settled, waiters FROM settle_timers($1, $2, $3, $4, $5)`
+	qSend         = `SELECT result, seq, vow, waiters FROM send_message($1, $2, $3, $4, $5, $6, $7, $8)`
+	qReceive      = `SELECT delivered, seq FROM receive($1, $2, $3, $4, $5)`
 	qPublish      = `INSERT INTO statuses (act, name, payload, gen) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (act, name) DO UPDATE SET payload = excluded.payload, gen = excluded.gen`
+	qFence        = `SELECT fence($1, $2)`
+	qRelease      = `UPDATE activations SET owner = NULL, owner_epoch = NULL WHERE id = $1 AND owner = $2 AND owner_epoch = $3`
 )
 
+// writer is who writes: the handle's member at its epoch, and its build.
+type writer struct {
+	member, epoch int64
+	build         string
+}
+
+// writer is the handle writing at epoch.
+func (s *Store) writer(epoch int64) writer {
+	return writer{member: s.member, epoch: epoch, build: *s.build.Load()}
+}
+
+func (w writer) fenceStmt() stmt {
+	return stmt{sql: qFence, args: []any{w.member, w.epoch}}
+}
+
+// errMemberFenced is the error of a write by a handle whose lease lapsed and
+// was taken over.
+var errMemberFenced = fmt.Errorf("%w: this process's lease lapsed and was taken over", store.ErrFenced)
+
+// fromServer turns the errors the store's functions raise into the store
+// package's, keeping the server's error in the chain.
+func fromServer(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "AF101":
+		return fmt.Errorf("%w: %w", errMemberFenced, err)
+	case "AF102":
+		return fmt.Errorf("%w: %w", store.ErrFenced, err)
+	case "AF103":
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return err
+}
+
 // appendStmt writes a run of appends with one statement.
-func appendStmt(run []*store.Append) stmt {
+func appendStmt(w writer, run []*store.Append) stmt {
 	acts := make([][]byte, len(run))
 	steps := make([]int64, len(run))
 	kinds := make([]int32, len(run))
@@ -57,22 +95,22 @@ func appendStmt(run []*store.Append) stmt {
 		steps[i], kinds[i], gens[i], payloads[i] = a.Entry.Step, int32(a.Entry.Kind), a.Entry.Gen, notNil(a.Entry.Payload)
 		ats[i] = nsOf(a.Entry.At)
 	}
-	return stmt{sql: qAppend, args: []any{acts, steps, kinds, gens, ats, payloads}}
+	return stmt{sql: qAppend, args: []any{w.member, w.epoch, acts, steps, kinds, gens, ats, payloads}}
 }
 
 // queueAppends queues a run of appends on a batch.
-func queueAppends(b *pgx.Batch, run []*store.Append) {
+func queueAppends(b *pgx.Batch, w writer, run []*store.Append) {
 	name := "append"
 	if len(run) == 1 {
 		name = "append to " + run[0].Act.String()
 	}
-	queue(b, name, appendStmt(run))
+	queue(b, name, appendStmt(w, run))
 }
 
 // queueOp queues an op's statements on a batch, with the callbacks that
 // fill in its results when the answers arrive.
-func queueOp(b *pgx.Batch, op store.Op) {
-	for _, st := range opStmts(op) {
+func queueOp(b *pgx.Batch, w writer, op store.Op) {
+	for _, st := range opStmts(w, op) {
 		queue(b, opName(op), st)
 	}
 }
@@ -88,25 +126,36 @@ func queue(b *pgx.Batch, name string, st stmt) {
 			_, err = br.Exec()
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", name, fromServer(err))
 		}
 		return nil
 	}
 }
 
-// applyOp applies an op inside a transaction, statement by statement.
-func applyOp(ctx context.Context, tx pgx.Tx, op store.Op) error {
-	if ft, ok := op.(*store.FireTimers); ok {
-		return fireTimers(ctx, tx, ft)
+// applyStmt runs one statement inside a transaction.
+func applyStmt(ctx context.Context, tx pgx.Tx, name string, st stmt) error {
+	var err error
+	if st.scan != nil {
+		err = st.scan(tx.QueryRow(ctx, st.sql, st.args...))
+	} else {
+		_, err = tx.Exec(ctx, st.sql, st.args...)
 	}
-	for _, st := range opStmts(op) {
-		if st.scan != nil {
-			if err := st.scan(tx.QueryRow(ctx, st.sql, st.args...)); err != nil {
-				return err
-			}
-			continue
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, fromServer(err))
+	}
+	return nil
+}
+
+// applyOp applies an op inside a transaction, statement by statement.
+func applyOp(ctx context.Context, tx pgx.Tx, w writer, op store.Op) error {
+	if ft, ok := op.(*store.FireTimers); ok {
+		if err := fireTimers(ctx, tx, w, ft); err != nil {
+			return fmt.Errorf("%s: %w", opName(op), fromServer(err))
 		}
-		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+		return nil
+	}
+	for _, st := range opStmts(w, op) {
+		if err := applyStmt(ctx, tx, opName(op), st); err != nil {
 			return err
 		}
 	}
@@ -115,10 +164,10 @@ func applyOp(ctx context.Context, tx pgx.Tx, op store.Op) error {
 
 // opStmts gives the statements of an op other than FireTimers. Each scan
 // sets every result field, so an op applied again starts afresh.
-func opStmts(op store.Op) []stmt {
+func opStmts(w writer, op store.Op) []stmt {
 	switch op := op.(type) {
 	case *store.Append:
-		return []stmt{appendStmt([]*store.Append{op})}
+		return []stmt{appendStmt(w, []*store.Append{op})}
 	case *store.CreateActivation:
 		a := &op.Activation
 		var key, parent any
@@ -128,7 +177,7 @@ func opStmts(op store.Op) []stmt {
 		if !a.Parent.IsZero() {
 			parent = a.Parent[:]
 		}
-		return []stmt{{sql: qCreateAct, args: []any{a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, nsOf(a.Created), parent},
+		return []stmt{{sql: qCreateAct, args: []any{a.ID[:], a.Flow, key, notNil(a.Args), a.Outcome[:], a.CreatedGen, nsOf(a.Created), parent, w.member, w.epoch},
 			scan: func(row pgx.Row) error {
 				op.Existing = nil
 				ex, err := scanActivation(row)
@@ -148,7 +197,7 @@ func opStmts(op store.Op) []stmt {
 		}
 		return sts
 	case *store.SettleVow:
-		return []stmt{{sql: qSettle, args: []any{op.ID[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At), op.HostOnly},
+		return []stmt{{sql: qSettle, args: []any{op.ID[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At), op.HostOnly, w.member},
 			scan: func(row pgx.Row) error {
 				op.Settled, op.Missing, op.Kind, op.Waiters = false, false, store.HostVow, nil
 				var raw [][]byte
@@ -166,7 +215,7 @@ func opStmts(op store.Op) []stmt {
 		for i := range op.Vows {
 			vows[i] = op.Vows[i][:]
 		}
-		return []stmt{{sql: qWatch, args: []any{op.Act[:], vows, op.Suspend, op.Gen, nsOf(op.At)},
+		return []stmt{{sql: qWatch, args: []any{op.Act[:], vows, op.Suspend, op.Gen, nsOf(op.At), w.member, w.epoch},
 			scan: func(row pgx.Row) error {
 				op.Index, op.Vow, op.Missing = -1, store.Vow{}, -1
 				var idx, missing int32
@@ -190,7 +239,7 @@ func opStmts(op store.Op) []stmt {
 		if op.State == store.Failed {
 			failure = notNil(op.Failure)
 		}
-		return []stmt{{sql: qSetState, args: []any{int16(op.State), failure, op.Gen, op.Act[:], nsOf(op.At)}}}
+		return []stmt{{sql: qSetState, args: []any{op.Act[:], int16(op.State), failure, op.Gen, nsOf(op.At), w.member, w.epoch, w.build}}}
 	case *store.Purge:
 		limit := op.Limit
 		if limit <= 0 {
@@ -204,7 +253,7 @@ func opStmts(op store.Op) []stmt {
 				return err
 			}}}
 	case *store.Finish:
-		return []stmt{{sql: qFinish, args: []any{op.Act[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At), op.KeepLog},
+		return []stmt{{sql: qFinish, args: []any{op.Act[:], int16(op.State), op.Payload, op.Gen, nsOf(op.At), op.KeepLog, w.member, w.epoch},
 			scan: func(row pgx.Row) error {
 				op.Finished, op.Outcome, op.Waiters = false, flow.VowID{}, nil
 				var outcome []byte
@@ -223,9 +272,9 @@ func opStmts(op store.Op) []stmt {
 				return err
 			}}}
 	case *store.Send:
-		return []stmt{sendStmt(op)}
+		return []stmt{sendStmt(w, op)}
 	case *store.Receive:
-		return []stmt{{sql: qReceive, args: []any{op.Act[:], op.Name, op.Vow[:], op.Gen},
+		return []stmt{{sql: qReceive, args: []any{op.Act[:], op.Name, op.Vow[:], op.Gen, w.member},
 			scan: func(row pgx.Row) error {
 				op.Delivered, op.Seq = false, 0
 				return row.Scan(&op.Delivered, &op.Seq)
@@ -236,12 +285,12 @@ func opStmts(op store.Op) []stmt {
 	panic(fmt.Sprintf("pgstore: unknown op %T", op))
 }
 
-func sendStmt(op *store.Send) stmt {
+func sendStmt(w writer, op *store.Send) stmt {
 	var key any
 	if op.Key != "" {
 		key = op.Key
 	}
-	return stmt{sql: qSend, args: []any{op.Act[:], op.Flow, op.Name, key, notNil(op.Payload), op.Gen, nsOf(op.At)},
+	return stmt{sql: qSend, args: []any{op.Act[:], op.Flow, op.Name, key, notNil(op.Payload), op.Gen, nsOf(op.At), w.member},
 		scan: func(row pgx.Row) error {
 			op.Result, op.Seq, op.Vow, op.Waiters = 0, 0, flow.VowID{}, nil
 			var result int32
@@ -268,7 +317,7 @@ func sendStmt(op *store.Send) stmt {
 
 // fireTimers fires due timers: it takes them, skipping those another
 // transaction is firing, encodes their deadlines and settles their vows.
-func fireTimers(ctx context.Context, tx pgx.Tx, op *store.FireTimers) error {
+func fireTimers(ctx context.Context, tx pgx.Tx, w writer, op *store.FireTimers) error {
 	op.Fired = nil
 	limit := op.Limit
 	if limit <= 0 {
@@ -315,7 +364,7 @@ func fireTimers(ctx context.Context, tx pgx.Tx, op *store.FireTimers) error {
 		vows[i] = d.vow[:]
 		payloads[i] = op.EncodeDeadline(unixNano(d.deadline))
 	}
-	rows, err = tx.Query(ctx, qSettleTimers, vows, payloads, op.Gen, nsOf(op.Now))
+	rows, err = tx.Query(ctx, qSettleTimers, vows, payloads, op.Gen, nsOf(op.Now), w.member)
 	if err != nil {
 		return err
 	}
