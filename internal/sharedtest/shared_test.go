@@ -170,7 +170,7 @@ func TestRollingDeploy(t *testing.T) {
 	failures := func(p *proc) int {
 		b, err := os.ReadFile(p.log)
 		require.NoError(t, err)
-		return strings.Count(string(b), `msg="asyncflow: activation failed"`)
+		return strings.Count(string(b), `msg="asyncflow: activation stuck`)
 	}
 	assert.Equal(t, flows/2, failures(v2a)+failures(v2b), "v2 fails each once")
 	assert.Zero(t, count(t, conn, `SELECT count(*) FROM asyncflow.activations WHERE state = 3 AND owner IS NOT NULL`),
