@@ -61,11 +61,11 @@ func bins(t *testing.T) map[string]string {
 
 // proc is one host process.
 type proc struct {
-	name    string
-	cmd     *exec.Cmd
-	log     string // its stderr
-	exited  chan struct{}
-	err     error
+	name   string
+	cmd    *exec.Cmd
+	log    string // its stderr
+	exited chan struct{}
+	err    error
 }
 
 func (p *proc) alive() bool {

@@ -42,6 +42,7 @@ var ErrUnavailable = errors.New("unavailable")
 // the log holds already, a vow id that exists). Nothing of it was written,
 // and submitting it again fails again.
 var ErrRefused = errors.New("refused")
+
 // ErrFenced is returned by a shared store for a write about an activation
 // that this handle does not own while another does — another process took it
 // over, or this handle's lease lapsed and was taken over. The write has no
