@@ -54,3 +54,18 @@ func runWork(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
 	}
 	return codec.Marshal(r)
 }
+
+// ChildWork starts an activation of Work as a child of the running flow and
+// returns its outcome, for flow.Await. The child is an activation of its own,
+// with its own log and an id derived from the parent's; a replay of the parent
+// does not start it again. Calling Work directly instead runs it inline, in
+// the caller's log. Arguments that do not encode are a mistake in the flow:
+// ChildWork panics.
+func ChildWork(fc flow.Context, l sharedtest.Ledger, account string, rounds int) flow.Vow[string] {
+	var e codec.Encoder
+	e.PutList(3)
+	flowimpl.PutProxy(&e, l, sharedtest.LedgerHost.Name)
+	e.PutString(account)
+	e.PutInt(int64(rounds))
+	return flowimpl.StartChild[string](fc, "sharedtest.Work", &e)
+}

@@ -41,8 +41,8 @@ const (
 	qReceive      = `SELECT delivered, seq FROM receive($1, $2, $3, $4, $5)`
 	qPublish      = `INSERT INTO statuses (act, name, payload, gen) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (act, name) DO UPDATE SET payload = excluded.payload, gen = excluded.gen`
-	qFence        = `SELECT fence($1, $2)`
-	qRelease      = `UPDATE activations SET owner = NULL, owner_epoch = NULL WHERE id = $1 AND owner = $2 AND owner_epoch = $3`
+	qFence   = `SELECT fence($1, $2)`
+	qRelease = `UPDATE activations SET owner = NULL, owner_epoch = NULL WHERE id = $1 AND owner = $2 AND owner_epoch = $3`
 )
 
 // writer is who writes: the handle's member at its epoch, and its build.
