@@ -124,6 +124,8 @@ func (a *activation) Append(e membrane.Entry, with membrane.With) membrane.Commi
 			}
 			if fd, ok := rt.flowNamed(child.Activation.Flow); ok {
 				rt.launch(&child.Activation, fd, nil, false)
+			} else if rt.shared != nil {
+				rt.release(child.Activation.ID) // for a process that runs its flow
 			}
 		}()
 	}
