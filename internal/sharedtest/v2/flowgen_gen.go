@@ -43,7 +43,7 @@ func (h WorkHandle) StartWithID(ctx context.Context, id string, l sharedtest.Led
 
 // runWork decodes an activation's stored arguments and runs Work.
 func runWork(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
-	d := args.Decoder(fc, 3)
+	d := args.Decoder(fc, 3, "l", "account", "rounds")
 	l := flowimpl.ReadProxy(d, sharedtest.LedgerHost)
 	account := d.ReadString()
 	rounds := int(d.ReadInt(64))
