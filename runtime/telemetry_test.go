@@ -40,7 +40,7 @@ func TestTelemetry(t *testing.T) {
 	e1 := incarnation(t, path, "b1", opts, askThenEcho)
 	v := e1.start("a")
 	other := e1.start("b")
-	e1.waitByOutcome(v.ID(), runtime.StateSuspended)
+	aID := e1.waitByOutcome(v.ID(), runtime.StateSuspended).ID.String()
 	e1.waitByOutcome(other.ID(), runtime.StateSuspended)
 	asked, ok := e1.host.Asked("approve a")
 	require.True(t, ok)
@@ -71,25 +71,20 @@ func TestTelemetry(t *testing.T) {
 		}
 	}
 	// The activation a's calls: Ask live (b1), Ask replayed and Echo live (b2).
-	var mine []map[string]any
-	var aID string
+	// Each is a child of a span of a's own runs.
+	var seen []string
 	for _, s := range calls {
 		a := attrsOf(s.Attributes())
-		if a["asyncflow.method"] == "Ask" && a["asyncflow.replayed"] == false && aID == "" {
-			for _, r := range runs {
-				if r.SpanContext().SpanID() == s.Parent().SpanID() {
-					aID = attrsOf(r.Attributes())["asyncflow.activation"].(string)
-				}
-			}
-		}
-		mine = append(mine, a)
-	}
-	require.NotEmpty(t, aID, "a live call is a child of its run's span")
-	var seen []string
-	for _, a := range mine {
 		if a["asyncflow.activation"] != aID {
 			continue
 		}
+		parent := ""
+		for _, r := range runs {
+			if r.SpanContext().SpanID() == s.Parent().SpanID() {
+				parent, _ = attrsOf(r.Attributes())["asyncflow.activation"].(string)
+			}
+		}
+		assert.Equal(t, aID, parent, "%s: a call is a child of its activation's run span", s.Name())
 		assert.Equal(t, "test.F", a["asyncflow.flow"])
 		assert.Equal(t, `service("host")`, a["asyncflow.target"])
 		assert.Contains(t, a["asyncflow.idempotency_key"], aID+"/")
