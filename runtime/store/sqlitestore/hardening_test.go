@@ -79,6 +79,60 @@ func TestTruncatedCopyWithWAL(t *testing.T) {
 	assert.Equal(t, "b", inc.Build)
 }
 
+// TestTornByCheckpointOpens makes, byte for byte, what a checkpoint killed
+// after its first write leaves: the WAL holds commits that grew the store,
+// and the main file has the WAL's page 1 — with the new page count — but
+// not yet the pages past its end. SQLite finishes that from the WAL: the
+// store opens, with every commit, and is whole.
+func TestTornByCheckpointOpens(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.db")
+	filledStore(t, path, 100)
+	s := open(t, path)
+	id, _ := newActivation(t, s, 1)
+	require.NoError(t, s.Close(t.Context()))
+
+	// Commits that grow the file, left in the WAL.
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	_, err = db.Exec("PRAGMA wal_autocheckpoint = 0")
+	require.NoError(t, err)
+	const grown = 300
+	for i := range grown {
+		_, err := db.Exec(`INSERT INTO entries (act, step, kind, gen, at_ns, payload) VALUES (?, ?, 1, 1, 0, zeroblob(2000))`, id[:], i)
+		require.NoError(t, err)
+	}
+	main, wal := fileBytes(t, path), fileBytes(t, path+"-wal")
+	pageSize := int(binary.BigEndian.Uint32(wal[8:]))
+	require.Equal(t, int(binary.BigEndian.Uint16(main[16:])), pageSize)
+
+	// The newest page 1 in the WAL, as the checkpoint writes it first.
+	var page1 []byte
+	for off := 32; off+24+pageSize <= len(wal); off += 24 + pageSize {
+		if binary.BigEndian.Uint32(wal[off:]) == 1 {
+			page1 = wal[off+24 : off+24+pageSize]
+		}
+	}
+	require.NotNil(t, page1, "the commits wrote page 1")
+	torn := filepath.Join(dir, "torn.db")
+	require.NoError(t, os.WriteFile(torn, append(append([]byte(nil), page1...), main[pageSize:]...), 0o644))
+	require.NoError(t, os.WriteFile(torn+"-wal", wal, 0o644))
+	pages := int(binary.BigEndian.Uint32(page1[28:]))
+	require.Greater(t, pages*pageSize, len(main), "the file is shorter than its header says")
+
+	s, err = sqlitestore.Open(t.Context(), torn, sqlitestore.Options{})
+	require.NoError(t, err, "a store torn by a checkpoint opens")
+	defer s.Close(context.Background())
+	require.NoError(t, s.Check(t.Context()))
+	log, err := s.Log(t.Context(), id)
+	require.NoError(t, err)
+	assert.Len(t, log, grown, "every commit in the WAL is there")
+	require.NoError(t, s.Close(t.Context()))
+	assert.GreaterOrEqual(t, len(fileBytes(t, torn)), pages*pageSize, "closed, the file is whole")
+}
+
 // TestQuickCheckAfterUncleanClose: a store the last process did not close is
 // checked when it is opened again; damage that the checks of every open do
 // not read is found then.

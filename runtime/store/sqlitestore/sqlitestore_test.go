@@ -259,6 +259,11 @@ func TestRefusesTruncatedAndCorruptStores(t *testing.T) {
 	assert.ErrorIs(t, err, store.ErrCorrupt)
 	onePrefix(t, err)
 	assert.ErrorContains(t, err, "truncated")
+	assert.Equal(t, full[:len(full)/2], fileBytes(t, truncated), "a truncated copy is left as it was")
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		_, statErr := os.Stat(truncated + suffix)
+		assert.True(t, os.IsNotExist(statErr), "nothing made beside it: %s", suffix)
+	}
 
 	tiny := filepath.Join(dir, "tiny.db")
 	require.NoError(t, os.WriteFile(tiny, full[:10], 0o644))
