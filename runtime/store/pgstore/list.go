@@ -50,37 +50,73 @@ func placeholders(args *[]any) func(any) string {
 	}
 }
 
-// Activations implements store.Store.
+// Activations implements store.Store. A row that cannot be read back is
+// reported and left out, and the page is filled from the rows after it.
 func (s *Store) Activations(ctx context.Context, f store.Filter) ([]store.Activation, error) {
-	var args []any
-	arg := placeholders(&args)
 	limit := f.Limit
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	q := `SELECT ` + actColumns + ` FROM activations a` + where(f, arg) + ` ORDER BY a.created_ns DESC, a.id DESC LIMIT ` + arg(limit)
-	return s.listActivations(ctx, "activations", q, args...)
+	var out []store.Activation
+	var after *listed // the last row read, when it was damaged
+	for {
+		var args []any
+		arg := placeholders(&args)
+		cond := where(f, arg)
+		if after != nil {
+			past := "(a.created_ns, a.id) < (" + arg(after.created) + "::bigint, " + arg(after.id) + "::bytea)"
+			if cond == "" {
+				cond = " WHERE " + past
+			} else {
+				cond += " AND " + past
+			}
+		}
+		want := limit - len(out)
+		q := `SELECT ` + actColumns + ` FROM activations a` + cond + ` ORDER BY a.created_ns DESC, a.id DESC LIMIT ` + arg(want)
+		page, last, read, err := s.listActivations(ctx, "activations", q, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if read < want || len(out) >= limit {
+			return out, nil
+		}
+		after = &last
+	}
 }
 
-func (s *Store) listActivations(ctx context.Context, what, q string, args ...any) ([]store.Activation, error) {
-	var out []store.Activation
-	err := s.read(ctx, func() error {
-		out = nil
+// listed is the position of a row a listing read.
+type listed struct {
+	created int64
+	id      []byte
+}
+
+// listActivations reads the activations q selects, reports the rows it
+// cannot read back and leaves them out; it returns how many rows it read,
+// and the position of the last.
+func (s *Store) listActivations(ctx context.Context, what, q string, args ...any) (out []store.Activation, last listed, read int, err error) {
+	err = s.read(ctx, func() error {
+		out, read = nil, 0
 		rows, err := s.pool.Query(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			a, err := scanActivation(rows)
-			if err != nil {
+			a, id, err := scanActivationRaw(rows)
+			if errors.Is(err, store.ErrCorrupt) {
+				s.log.Error("asyncflow store: skipping a damaged activation row", "store", s.name, "id", fmt.Sprintf("%x", id), "err", err)
+			} else if err != nil {
 				return err
+			} else {
+				out = append(out, a)
 			}
-			out = append(out, a)
+			read++
+			last = listed{created: nsOf(a.Created), id: id}
 		}
 		return rows.Err()
 	})
-	return out, s.wrap(what, err)
+	return out, last, read, s.wrap(what, err)
 }
 
 // Count implements store.Store.
@@ -101,8 +137,9 @@ func (s *Store) Count(ctx context.Context, f store.Filter) (int, error) {
 
 // ActivationsByKey implements store.Store.
 func (s *Store) ActivationsByKey(ctx context.Context, key string) ([]store.Activation, error) {
-	return s.listActivations(ctx, "activations by key", `SELECT `+actColumns+` FROM activations a
+	out, _, _, err := s.listActivations(ctx, "activations by key", `SELECT `+actColumns+` FROM activations a
 		WHERE a.start_key = $1 ORDER BY a.created_ns DESC, a.id DESC`, key)
+	return out, err
 }
 
 // ActivationByOutcome implements store.Store.

@@ -76,22 +76,6 @@ func (s *Store) Statuses(ctx context.Context, act flow.ActivationID) ([]store.St
 
 // Children implements store.Store.
 func (s *Store) Children(ctx context.Context, parent flow.ActivationID) ([]store.Activation, error) {
-	var out []store.Activation
-	err := s.read(ctx, func() error {
-		out = nil
-		rows, err := s.pool.Query(ctx, `SELECT `+actColumns+` FROM activations a WHERE a.parent = $1 ORDER BY a.id`, parent[:])
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanActivation(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
-	return out, s.wrap("children", err)
+	out, _, _, err := s.listActivations(ctx, "children", `SELECT `+actColumns+` FROM activations a WHERE a.parent = $1 ORDER BY a.id`, parent[:])
+	return out, err
 }

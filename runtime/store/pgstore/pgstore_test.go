@@ -3,6 +3,8 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -287,12 +289,14 @@ func TestErrorsNameTheStoreOnce(t *testing.T) {
 }
 
 // TestDamagedRows reads rows no store writes: they give ErrCorrupt, one
-// damaged activation does not keep the others from being revived, and Check
-// names what is wrong.
+// damaged activation does not keep the others from being revived or listed,
+// and Check names what is wrong.
 func TestDamagedRows(t *testing.T) {
 	ctx := t.Context()
 	url := pgtest.DB(t)
-	s := open(t, url, pgstore.Options{})
+	var logs strings.Builder
+	var logMu sync.Mutex
+	s := open(t, url, pgstore.Options{Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))})
 	good := flow.NewActivationID()
 	require.NoError(t, store.Apply(ctx, s, &store.CreateActivation{Activation: store.Activation{ID: good, Flow: "test.F", Outcome: flow.NewVowID(), CreatedGen: 1}}))
 	require.NoError(t, s.Check(ctx))
@@ -325,6 +329,28 @@ func TestDamagedRows(t *testing.T) {
 		return nil
 	}))
 	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, revivable, "the damaged row is skipped")
+
+	// A listing reports the damaged rows and goes on, page after page.
+	all, err := s.Activations(ctx, store.Filter{})
+	require.NoError(t, err, "one damaged row does not fail the listing")
+	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, listedIDs(all))
+	var paged []flow.ActivationID
+	f := store.Filter{Limit: 1}
+	for range 10 {
+		page, err := s.Activations(ctx, f)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		assert.Len(t, page, 1, "a page holds Limit readable rows while there are more")
+		paged = append(paged, listedIDs(page)...)
+		f.After = page[len(page)-1].Position()
+	}
+	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, paged)
+	logMu.Lock()
+	assert.Contains(t, logs.String(), "damaged activation row")
+	assert.Contains(t, logs.String(), "0102", "the report names the row")
+	logMu.Unlock()
 	err = s.Check(ctx)
 	assert.ErrorIs(t, err, store.ErrCorrupt)
 	onePrefix(t, err)
@@ -405,4 +431,25 @@ func TestMigratesSchemaOne(t *testing.T) {
 	require.NoError(t, store.Apply(ctx, s, fin))
 	assert.True(t, fin.Finished)
 	assert.NoError(t, s.Check(ctx))
+}
+
+func listedIDs(as []store.Activation) []flow.ActivationID {
+	out := make([]flow.ActivationID, len(as))
+	for i, a := range as {
+		out[i] = a.ID
+	}
+	return out
+}
+
+// lockedWriter writes to w under mu: slog handlers may write from several
+// goroutines.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -44,15 +44,22 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 
 // scanActivation reads a row of actColumns.
 func scanActivation(r pgx.Row) (store.Activation, error) {
-	var a store.Activation
-	var id, outcome, parent []byte
+	a, _, err := scanActivationRaw(r)
+	return a, err
+}
+
+// scanActivationRaw is scanActivation that also returns the row's id as
+// stored. On an error that is store.ErrCorrupt, a.Created and the id are
+// the row's: a listing that leaves the row out goes on after it.
+func scanActivationRaw(r pgx.Row) (a store.Activation, id []byte, err error) {
+	var outcome, parent []byte
 	var key *string
 	var state int16
 	var created, since int64
 	var finished, lastAt, lastGen *int64
 	if err := r.Scan(&id, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure,
 		&created, &since, &finished, &lastAt, &lastGen, &parent); err != nil {
-		return a, err
+		return a, nil, err
 	}
 	a.Created, a.StateSince = timeOf(created), timeOf(since)
 	if finished != nil {
@@ -65,26 +72,25 @@ func scanActivation(r pgx.Row) (store.Activation, error) {
 	if lastGen != nil && *lastGen > a.Gen {
 		a.LastGen = *lastGen
 	}
-	var err error
 	if a.ID, err = idFrom(id, "activation"); err != nil {
-		return a, err
+		return a, id, err
 	}
 	if a.Outcome, err = idFrom(outcome, "outcome vow"); err != nil {
-		return a, fmt.Errorf("activation %s: %w", a.ID, err)
+		return a, id, fmt.Errorf("activation %s: %w", a.ID, err)
 	}
 	if key != nil {
 		a.StartKey = *key
 	}
 	if parent != nil {
 		if a.Parent, err = idFrom(parent, "parent activation"); err != nil {
-			return a, fmt.Errorf("activation %s: %w", a.ID, err)
+			return a, id, fmt.Errorf("activation %s: %w", a.ID, err)
 		}
 	}
 	a.State = store.State(state)
 	if a.State < store.Running || a.State > store.Done {
-		return a, fmt.Errorf("%w: activation %s has state %d", store.ErrCorrupt, a.ID, state)
+		return a, id, fmt.Errorf("%w: activation %s has state %d", store.ErrCorrupt, a.ID, state)
 	}
-	return a, nil
+	return a, id, nil
 }
 
 // Revivable implements store.Store.
