@@ -225,7 +225,10 @@ type Store interface {
 	ActivationByOutcome(ctx context.Context, vow flow.VowID) (Activation, error)
 	// Activations lists the activations f selects, newest first (see
 	// Cursor), from an index: the cost of a page does not grow with the
-	// activations f leaves out of it as far as an index can tell them.
+	// activations f leaves out of it as far as an index can tell them. A
+	// row it cannot read back is reported to the store's logger and left
+	// out, and the page is filled from the rows after it: one damaged row
+	// never fails a listing.
 	Activations(ctx context.Context, f Filter) ([]Activation, error)
 	// Count returns how many activations f selects, ignoring f.After; with
 	// f.Limit set it counts no further than that.
