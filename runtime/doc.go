@@ -65,7 +65,12 @@
 // A result is durable before anything that could depend on it reaches the
 // world. Host calls are at least once: a call whose result was not logged
 // when the process died is made again with the same idempotency key
-// (flow.IdempotencyKey), so a host can make its effect exactly once. Log
+// (flow.IdempotencyKey), so a host can make its effect exactly once. That
+// holds for a call a flow started as a future and never awaited: the
+// activation's outcome is settled only once every call the flow issued has
+// come back (their results, which nobody observes, are not logged), so a
+// process that dies first leaves the activation unfinished and the next
+// incarnation makes the call again, with its key. Log
 // appends of concurrent activations share transactions (group commit); see
 // the sqlitestore and pgstore packages for what each makes durable when.
 // Options.Store runs the runtime on a store opened with options of its own,

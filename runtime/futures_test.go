@@ -110,3 +110,39 @@ func TestUnobservedFuturesAreReissuedWithTheirKeys(t *testing.T) {
 	require.Len(t, e2.host.Calls(), 1)
 	assert.Equal(t, key, e2.host.Calls()[0].Key, "re-issued with the same idempotency key")
 }
+
+// A flow that returns without awaiting a call it issued: its outcome waits
+// for the call, so a process that dies before the call is made leaves the
+// activation unfinished, and the next incarnation makes the call, with its
+// key, before settling the outcome.
+func TestAFutureNeverAwaitedIsMadeBeforeTheOutcome(t *testing.T) {
+	path := tempStore(t)
+	body := func(fc flow.Context, h testkit.Teller, _ string) (string, error) {
+		testkit.AsyncTeller(h).Echo(fc, "fire and forget")
+		return "returned", nil
+	}
+	e1 := incarnation(t, path, "b1", runtime.Options{}, body)
+	e1.host.Hook = func(ctx context.Context, method string, args ...any) error {
+		<-ctx.Done() // the process goes down before the call is made
+		return ctx.Err()
+	}
+	v := e1.start("")
+	id := e1.only().ID
+	eventually(t, func() bool { return len(e1.host.Calls()) == 1 }, "the call")
+	key := e1.host.Calls()[0].Key
+	info, err := e1.rt.Admin().Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.NotEqual(t, runtime.StateDone, info.State, "the outcome waits for the call the flow issued")
+	e1.close()
+
+	e2 := incarnation(t, path, "b2", runtime.Options{}, body)
+	got, err := e2.wait(v)
+	require.NoError(t, err)
+	assert.Equal(t, "returned", got)
+	calls := e2.host.Calls()
+	require.Len(t, calls, 1, "the call is made again, once")
+	assert.Equal(t, key, calls[0].Key, "with its idempotency key")
+	log, err := e2.rt.Admin().Log(t.Context(), id)
+	require.NoError(t, err)
+	assert.Empty(t, log)
+}

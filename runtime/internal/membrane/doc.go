@@ -21,6 +21,6 @@
 // futures; markers.go flow.Now, flow.After, flow.Patched, flow.Random and
 // flow.UUID; signals.go mailboxes (Signal.Next) and publications
 // (Status.Set); children.go child activations; failure.go replay failures
-// and diagnostics; inbox.go the events that reach a parked guest; entry.go
-// the log's encoding.
+// and diagnostics; inbox.go the events that reach a parked guest; finish.go
+// how a run ends; entry.go the log's encoding.
 package membrane

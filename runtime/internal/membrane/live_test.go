@@ -10,6 +10,7 @@ import (
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
 
 // everything crosses the membrane every way a flow can, and returns what it
@@ -128,16 +129,64 @@ func TestFuturesUnobservedAtTheEndOfTheLogAreIssuedAgain(t *testing.T) {
 	assert.Equal(t, KindResult, appended[0].Kind)
 	assert.Equal(t, int64(1), appended[0].Step)
 
-	// A flow that returns without awaiting its future does not issue it again.
+	// A flow that returns without awaiting its future, at the end of the
+	// log: the call may never have been made, so it is made again, and the
+	// run ends only once it has come back. Its result is not logged.
 	h = newHost()
+	release := make(chan struct{})
+	h.methods["Echo"] = func(args []byte) ([]byte, error) { <-release; return args, nil }
 	g = start(h, log, func(g *Membrane) ([]byte, error) {
 		g.Issue(host, "Echo", tuple(t, "slow"))
 		return nil, nil
 	})
+	eventually(t, func() bool { calls, _, _ := h.snapshot(); return len(calls) == 1 }, "the call made again")
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-g.exited:
+		t.Fatal("the run ended before the call it issued came back")
+	default:
+	}
+	close(release)
 	g.wait(t)
 	require.True(t, g.returned)
-	calls, _, _ = h.snapshot()
-	assert.Empty(t, calls)
+	calls, appended, failed := h.snapshot()
+	require.Len(t, calls, 1)
+	assert.Equal(t, testActivation.String()+"/0/host.Echo", calls[0].IdempotencyKey(), "with the same key")
+	assert.Empty(t, appended, "an outcome the guest never observes is not logged")
+	assert.Empty(t, failed)
+}
+
+func TestALiveRunWaitsForTheCallsItNeverAwaited(t *testing.T) {
+	h := newHost()
+	release := make(chan struct{})
+	h.methods["Echo"] = func(args []byte) ([]byte, error) { <-release; return args, nil }
+	g := start(h, nil, func(g *Membrane) ([]byte, error) {
+		g.Issue(host, "Echo", tuple(t, "fire and forget"))
+		return tuple(t, "done"), nil
+	})
+	eventually(t, func() bool { calls, _, _ := h.snapshot(); return len(calls) == 1 }, "the call")
+	time.Sleep(20 * time.Millisecond)
+	assert.NotEqual(t, ModeDone, g.m.Mode(), "the outcome waits for the call")
+	close(release)
+	g.wait(t)
+	require.True(t, g.returned)
+	assert.Equal(t, ModeDone, g.m.Mode())
+	_, appended, _ := h.snapshot()
+	require.Len(t, appended, 1)
+	assert.Equal(t, KindIssue, appended[0].Kind, "only the issue is logged")
+
+	// A host panic in such a call fails the activation, as for any future.
+	h = newHost()
+	h.methods["Echo"] = func([]byte) ([]byte, error) { panic("host bug") }
+	g = start(h, nil, func(g *Membrane) ([]byte, error) {
+		g.Issue(host, "Echo", tuple(t, "x"))
+		return nil, nil
+	})
+	g.wait(t)
+	assert.False(t, g.returned)
+	_, _, failed := h.snapshot()
+	require.Len(t, failed, 1)
+	assert.Equal(t, diag.HostPanic, failed[0].Problem)
 }
 
 func TestReplayedFutureIsAnsweredFromTheLog(t *testing.T) {

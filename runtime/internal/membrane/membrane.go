@@ -395,7 +395,8 @@ func (m *Membrane) writeFailed(err error) {
 }
 
 // Returned is called when the flow function returns. It fails the replay if
-// log entries remain; otherwise the caller settles the outcome.
+// log entries remain; otherwise it waits for the calls the run issued (see
+// settleCalls) and the caller settles the outcome.
 func (m *Membrane) Returned(result []byte, err error) {
 	m.check()
 	for !m.live && m.cur < len(m.raw) {
@@ -405,9 +406,8 @@ func (m *Membrane) Returned(result []byte, err error) {
 		}
 		m.passMarker(en) // a retired patch's marker at the end of the log
 	}
-	// Futures never observed are not issued again: the flow no longer
-	// waits for them.
-	m.goLive(false)
+	m.goLive(true)
+	m.settleCalls()
 	m.barrier()
 	m.setMode(ModeDone)
 }
