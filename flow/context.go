@@ -103,17 +103,28 @@ type CallInfo struct {
 	Index      int    // the call's index among the activation's host calls, from 0
 	Target     Ref
 	Method     string
+	Attempt    int // which attempt of the call this is, from 1 (see RetryPolicy)
 }
 
 // IdempotencyKey is the key a host uses to make the call's effect happen once:
-// activation id, call index, target and method. A call made again after a
-// crash, because its result was not logged, has the same key.
+// activation id, call index, target and method.
+// A call made again after a crash, because its result was not logged, has
+// the same key, and so has every attempt of a call made again under a
+// RetryPolicy: a host that keys its effect by it makes the call's effect
+// once, whichever attempt gets through.
 func (c CallInfo) IdempotencyKey() string {
 	t := c.Target.Name
 	if c.Target.Kind == RefObject {
 		t += "[" + c.Target.Key + "]"
 	}
 	return c.Activation.String() + "/" + strconv.Itoa(c.Index) + "/" + t + "." + c.Method
+}
+
+// AttemptKey is the idempotency key of one attempt: IdempotencyKey with
+// "#" and the attempt's number, from 1. An attempt made again after a crash
+// has the same key; another attempt of the call has another.
+func (c CallInfo) AttemptKey() string {
+	return c.IdempotencyKey() + "#" + strconv.Itoa(max(c.Attempt, 1))
 }
 
 // CallInfoFrom returns the CallInfo of the host call ctx belongs to.
@@ -130,4 +141,15 @@ func IdempotencyKey(ctx context.Context) string {
 		return ""
 	}
 	return info.IdempotencyKey()
+}
+
+// AttemptKey returns the key of the attempt of the host call ctx belongs
+// to (see CallInfo.AttemptKey), or "" if ctx is not the context of a host
+// call made by a flow.
+func AttemptKey(ctx context.Context) string {
+	info, ok := CallInfoFrom(ctx)
+	if !ok {
+		return ""
+	}
+	return info.AttemptKey()
 }

@@ -2,6 +2,9 @@
 // in, durable promises ([Vow]) and host-call results ([Future]), and the
 // operations the membrane provides: [Await], [All], [Race], [Now], [Sleep],
 // [After], [Patched], and [Random] and [UUID], which draw values that replay.
+// [RetryPolicy] says how failed host calls are made again; host interfaces
+// declare one with flowgen directives, and [WithRetry] sets another for
+// some calls.
 //
 // A flow is an ordinary Go function marked //flowgen:flow whose first
 // parameter is a [Context]. It reaches the world only through host interfaces

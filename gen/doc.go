@@ -34,6 +34,12 @@
 // Register passes it to the runtime); the testdata/golden durable_names case
 // shows it.
 //
+// Besides //flowgen:host and //flowgen:flow, a host interface or one of its
+// methods may declare how failed calls are made again and how long each
+// attempt may take, with //flowgen:retry and //flowgen:timeout (see
+// policy.go and flow.RetryPolicy); the proxy then crosses with the declared
+// policy, a package-level flowimpl.Policy.
+//
 // Problems in the input are reported as
 //
 //	file:line:col: flowgen: <what> is not supported: <why>; <how to fix>

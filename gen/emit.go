@@ -131,6 +131,9 @@ func (em *emitter) importNames() {
 			taken[m.Ctx] = true
 			each(m.Params)
 			each(m.Results)
+			if p := m.Policy; p != nil && (p.Backoff > 0 || p.MaxBackoff > 0 || p.Timeout > 0) {
+				paths["time"] = "time"
+			}
 		}
 	}
 	for _, fl := range em.m.Flows {

@@ -3,6 +3,7 @@ package gen
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -72,18 +73,19 @@ func (em *emitter) proxyMethod(m *Method) {
 		return out
 	}
 
+	em.policy(m)
 	em.f.Line()
 	if m.HasError {
-		em.doc("%s calls %s through the membrane. Live, the host runs it and the result is logged; replaying, the logged result is returned and the host is not called. An error the host returned is returned as a *flow.Error.", m.Name, m.What())
+		em.doc("%s calls %s through the membrane. Live, the host runs it and the result is logged; replaying, the logged result is returned and the host is not called. An error the host returned is returned as a *flow.Error.%s", m.Name, m.What(), policyDoc(m))
 	} else {
-		em.doc("%s calls %s through the membrane. Live, the host runs it and the result is logged; replaying, the logged result is returned and the host is not called. The method has no error result, so an error the host returned panics.", m.Name, m.What())
+		em.doc("%s calls %s through the membrane. Live, the host runs it and the result is logged; replaying, the logged result is returned and the host is not called. The method has no error result, so an error the host returned panics.%s", m.Name, m.What(), policyDoc(m))
 	}
 	em.f.Func().Params(jen.Id(recv).Id(m.Host.ProxyType())).Id(m.Name).Params(em.signature(ctx, m.Params, names, m.Variadic)...).Params(sig...).BlockFunc(func(g *jen.Group) {
 		for i, r := range m.Results {
 			g.Var().Id(results[i]).Add(em.typ(r.Type))
 		}
 		em.encodeArgs(g, e, m.Params, names, guestSide)
-		g.List(jen.Id(res), jen.Id(err)).Op(":=").Qual(implPkg, "Call").Call(jen.Id(ctx), jen.Id(recv).Dot("ref"), jen.Lit(m.Name), jen.Op("&").Id(e))
+		g.List(jen.Id(res), jen.Id(err)).Op(":=").Add(em.crossing(m, "Call", nil, ctx, recv, e))
 		if m.HasError {
 			g.If(jen.Id(err).Op("!=").Nil()).Block(jen.Return(ret(jen.Id(err))...))
 		} else {
@@ -144,10 +146,10 @@ func (em *emitter) asyncMethod(m *Method) {
 	recv, e := s.fresh("a"), s.fresh("e")
 	ft := em.futureType(m)
 	em.f.Line()
-	em.doc("%s starts %s without waiting; the Future settles with its result. Live, the call is logged when issued and its result when a flow awaits it.", m.Name, m.What())
+	em.doc("%s starts %s without waiting; the Future settles with its result. Live, the call is logged when issued and its result when a flow awaits it.%s", m.Name, m.What(), policyDoc(m))
 	em.f.Func().Params(jen.Id(recv).Id(m.Host.AsyncType())).Id(m.Name).Params(em.signature(ctx, m.Params, names, m.Variadic)...).Qual(FlowPkg, "Future").Types(ft).BlockFunc(func(g *jen.Group) {
 		em.encodeArgs(g, e, m.Params, names, guestSide)
-		g.Return(jen.Qual(implPkg, "Go").Types(ft.Clone()).Call(jen.Id(ctx), jen.Id(recv).Dot("ref"), jen.Lit(m.Name), jen.Op("&").Id(e)))
+		g.Return(em.crossing(m, "Go", ft.Clone(), ctx, recv, e))
 	})
 }
 
@@ -266,4 +268,89 @@ func (em *emitter) result(fl *Flow) *jen.Statement {
 		return em.typ(fl.Result.Type)
 	}
 	return jen.Struct()
+}
+
+// crossing is the flowimpl call a proxy method crosses with: fn (Call or
+// Go, with the type argument typ for Go), or its …With form for a method
+// with a declared policy.
+func (em *emitter) crossing(m *Method, fn string, typ jen.Code, ctx, recv, e string) *jen.Statement {
+	args := []jen.Code{jen.Id(ctx), jen.Id(recv).Dot("ref"), jen.Lit(m.Name), jen.Op("&").Id(e)}
+	if m.Policy != nil {
+		fn += "With"
+		args = append(args, jen.Id(m.PolicyVar()))
+	}
+	call := jen.Qual(implPkg, fn)
+	if typ != nil {
+		call = call.Types(typ)
+	}
+	return call.Call(args...)
+}
+
+// policy emits the variable holding a method's declared policy, once: for
+// the proxy method, which comes first, and its async companion.
+func (em *emitter) policy(m *Method) {
+	p := m.Policy
+	if p == nil {
+		return
+	}
+	fields := jen.Dict{}
+	if p.Attempts > 1 {
+		fields[jen.Id("Attempts")] = jen.Lit(p.Attempts)
+	}
+	if p.Backoff > 0 {
+		fields[jen.Id("Backoff")] = em.duration(p.Backoff)
+	}
+	if p.MaxBackoff > 0 {
+		fields[jen.Id("MaxBackoff")] = em.duration(p.MaxBackoff)
+	}
+	if p.Multiplier > 0 {
+		fields[jen.Id("Multiplier")] = jen.Lit(p.Multiplier)
+	}
+	if len(p.Retryable) > 0 {
+		codes := make([]jen.Code, len(p.Retryable))
+		for i, c := range p.Retryable {
+			codes[i] = jen.Lit(c)
+		}
+		fields[jen.Id("Retryable")] = jen.Index().String().Values(codes...)
+	}
+	if p.Timeout > 0 {
+		fields[jen.Id("Timeout")] = em.duration(p.Timeout)
+	}
+	em.f.Line()
+	em.doc("%s is the retry policy and attempt timeout declared for %s; flow.WithRetry replaces it for a call.", m.PolicyVar(), m.What())
+	em.f.Var().Id(m.PolicyVar()).Op("=").Qual(implPkg, "NewPolicy").Call(jen.Qual(implPkg, "Policy").Values(fields))
+}
+
+// policyDoc is what a proxy method's doc says of its policy.
+func policyDoc(m *Method) string {
+	p := m.Policy
+	if p == nil {
+		return ""
+	}
+	var parts []string
+	if p.Attempts > 1 {
+		parts = append(parts, "a failed attempt is made again, up to "+strconv.Itoa(p.Attempts)+" attempts, as "+m.PolicyVar()+" says")
+	}
+	if p.Timeout > 0 {
+		parts = append(parts, "each attempt may take "+p.Timeout.String())
+	}
+	return " Under its declared policy, " + strings.Join(parts, ", and ") + "."
+}
+
+// duration renders a duration in the largest unit that divides it:
+// 30 * time.Second, 1500 * time.Millisecond.
+func (em *emitter) duration(d time.Duration) *jen.Statement {
+	units := []struct {
+		name string
+		d    time.Duration
+	}{{"Hour", time.Hour}, {"Minute", time.Minute}, {"Second", time.Second}, {"Millisecond", time.Millisecond}, {"Microsecond", time.Microsecond}}
+	for _, u := range units {
+		if d%u.d == 0 {
+			if d == u.d {
+				return jen.Qual("time", u.name)
+			}
+			return jen.Lit(int(d/u.d)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
 }

@@ -4,6 +4,7 @@ import (
 	"go/token"
 	"go/types"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -45,6 +46,22 @@ type Method struct {
 	HasError bool
 	Variadic bool
 	Pos      token.Position
+	// Policy is how the method's failed attempts are made again and how
+	// long each may take, from the method's //flowgen:retry and
+	// //flowgen:timeout directives or its interface's; nil for none.
+	Policy *Policy
+}
+
+// Policy is a retry policy and attempt timeout declared with
+// //flowgen:retry and //flowgen:timeout: what flowimpl.Policy holds, as
+// written (flowimpl fills in the defaults).
+type Policy struct {
+	Attempts   int
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	Multiplier float64
+	Retryable  []string // error codes
+	Timeout    time.Duration
 }
 
 // Flow is a function marked //flowgen:flow.
@@ -150,6 +167,11 @@ func (h *HostInterface) DispatchFunc() string { return "dispatch" + h.Name }
 // What names the method in messages: Ledger.Transfer.
 func (m *Method) What() string { return m.Host.Name + "." + m.Name }
 
+// PolicyVar holds the method's declared policy: tellerTransferPolicy.
+func (m *Method) PolicyVar() string {
+	return strings.ToLower(m.Host.Name[:1]) + m.Host.Name[1:] + m.Name + "Policy"
+}
+
 // ResultsType holds the results of a method with several, for its Future:
 // LedgerTransferResults.
 func (m *Method) ResultsType() string { return m.Host.Name + m.Name + "Results" }
@@ -237,6 +259,9 @@ func (m *Package) Declares() []Declared {
 			out = append(out, Declared{n, why})
 		}
 		for _, meth := range h.Methods {
+			if meth.Policy != nil {
+				out = append(out, Declared{meth.PolicyVar(), why})
+			}
 			if meth.Async() && len(meth.Results) > 1 {
 				out = append(out, Declared{meth.ResultsType(), why})
 			}

@@ -79,8 +79,11 @@ func build(p *packages.Package, known map[hostKey]string, flows map[hostKey]bool
 	}
 
 	type hostDecl struct {
-		spec *ast.TypeSpec
-		dir  directive.Directive
+		spec    *ast.TypeSpec
+		dir     directive.Directive
+		policy  []directive.Directive            // //flowgen:retry and //flowgen:timeout beside it
+		methods map[string][]directive.Directive // those of its methods, by name
+		h       *HostInterface
 	}
 	type flowDecl struct {
 		decl *ast.FuncDecl
@@ -106,12 +109,27 @@ func build(p *packages.Package, known map[hostKey]string, flows map[hostKey]bool
 						ps.errorf(dirs[0].Pos, "%s%s must be in the doc comment of a type or function declaration", directive.Flowgen, dirs[0].Verb)
 						continue
 					}
+					var hosts []directive.Directive
+					var policy []directive.Directive
 					for _, dir := range dirs {
-						if dir.Verb != directive.VerbHost {
+						switch dir.Verb {
+						case directive.VerbHost:
+							hosts = append(hosts, dir)
+						case directive.VerbRetry, directive.VerbTimeout:
+							policy = append(policy, dir)
+						default:
 							ps.errorf(dir.Pos, "%s%s is for functions; an interface type takes %s%s", directive.Flowgen, dir.Verb, directive.Flowgen, directive.VerbHost)
-							continue
 						}
-						hostDecls = append(hostDecls, hostDecl{ts, dir})
+					}
+					if len(hosts) == 0 {
+						for _, dir := range policy {
+							ps.errorf(dir.Pos, "%s%s goes with %s%s: put it beside that directive or on a method of a host interface", directive.Flowgen, dir.Verb, directive.Flowgen, directive.VerbHost)
+						}
+						continue
+					}
+					methods := ps.methodDirectives(ts, used)
+					for _, dir := range hosts {
+						hostDecls = append(hostDecls, hostDecl{spec: ts, dir: dir, policy: policy, methods: methods})
 					}
 				}
 			case *ast.FuncDecl:
@@ -128,8 +146,8 @@ func build(p *packages.Package, known map[hostKey]string, flows map[hostKey]bool
 	}
 
 	// Host interfaces first: methods and flows refer to them.
-	for _, hd := range hostDecls {
-		ps.hostInterface(hd.spec, hd.dir)
+	for i, hd := range hostDecls {
+		hostDecls[i].h = ps.hostInterface(hd.spec, hd.dir)
 	}
 	for _, h := range m.Hosts {
 		ps.methods(h)
@@ -157,6 +175,11 @@ func build(p *packages.Package, known map[hostKey]string, flows map[hostKey]bool
 		m.Flows = append(m.Flows, fl)
 	}
 	ps.errorVars()
+	for _, hd := range hostDecls { // the retryable errors are the sentinels
+		if hd.h != nil {
+			ps.policies(hd.h, hd.policy, hd.methods)
+		}
+	}
 	ps.checkCollisions()
 	ps.inlineCalls(bodies)
 	slices.SortStableFunc(ps.errs, func(a, b error) int {
@@ -173,24 +196,6 @@ func build(p *packages.Package, known map[hostKey]string, flows map[hostKey]bool
 	return m, ps.errs
 }
 
-// strayDirectives reports //flowgen: comments that are not in a doc comment
-// (used holds those that were), and directives written with a space after
-// "//", which Go does not treat as directives.
-func (ps *parser) strayDirectives(f *ast.File, used map[token.Pos]bool) {
-	for _, cg := range f.Comments {
-		for _, c := range cg.List {
-			if used[c.Pos()] {
-				continue
-			}
-			if _, ok := directive.Parse(c); ok {
-				ps.errorf(c.Pos(), "%s is not in the doc comment of a declaration; put it right above the type or function it marks", firstWord(c.Text))
-			} else if directive.Misspelled(c.Text) {
-				ps.errorf(c.Pos(), "%q is not a directive: write %s%s with no space after //", c.Text, directive.Flowgen, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(c.Text, "//")), "flowgen:")))
-			}
-		}
-	}
-}
-
 // shortPos writes a position within the package: file name, line, column.
 func shortPos(p token.Position) string {
 	return fmt.Sprintf("%s:%d:%d", filepath.Base(p.Filename), p.Line, p.Column)
@@ -204,98 +209,28 @@ func (ps *parser) sortedFiles() []*ast.File {
 	return files
 }
 
-// specDoc is the doc comment of a spec: its own, or an unparenthesised
-// declaration's.
-func specDoc(d *ast.GenDecl, s ast.Spec) *ast.CommentGroup {
-	switch s := s.(type) {
-	case *ast.TypeSpec:
-		return directive.TypeDoc(d, s)
-	case *ast.ValueSpec:
-		if s.Doc != nil {
-			return s.Doc
-		}
-	}
-	if !d.Lparen.IsValid() {
-		return d.Doc
-	}
-	return nil
-}
-
-func firstWord(s string) string {
-	if i := strings.IndexAny(s, " \t"); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// directives checks the //flowgen: directives of a doc comment and returns
-// the valid ones; used records every directive seen.
-func (ps *parser) directives(doc *ast.CommentGroup, used map[token.Pos]bool) []directive.Directive {
-	var out []directive.Directive
-	for _, d := range directive.InDoc(doc) {
-		used[d.Pos] = true
-		switch d.Verb {
-		case directive.VerbFlow, directive.VerbHost:
-		case "":
-			ps.errorf(d.Pos, "empty directive %s; use %s%s or %s%s", directive.Flowgen, directive.Flowgen, directive.VerbFlow, directive.Flowgen, directive.VerbHost)
-			continue
-		default:
-			ps.errorf(d.Pos, "unknown directive %s%s; use %s%s or %s%s", directive.Flowgen, d.Verb, directive.Flowgen, directive.VerbFlow, directive.Flowgen, directive.VerbHost)
-			continue
-		}
-		ok := true
-		for _, o := range d.Options {
-			k, v, found := strings.Cut(o, "=")
-			if !found || k != "name" || v == "" {
-				ps.errorf(d.Pos, "unknown option %q in %s%s; the only option is name=<durable name>", o, directive.Flowgen, d.Verb)
-				ok = false
-				continue
-			}
-			if !validDurable(v) {
-				ps.errorf(d.Pos, "durable name %q: use letters, digits, '.', '_', '-' and '/'", v)
-				ok = false
-			}
-		}
-		if ok {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func validDurable(s string) bool {
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-', r == '/':
-		default:
-			return false
-		}
-	}
-	return s != ""
-}
-
-func (ps *parser) hostInterface(ts *ast.TypeSpec, dir directive.Directive) {
+func (ps *parser) hostInterface(ts *ast.TypeSpec, dir directive.Directive) *HostInterface {
 	obj, ok := ps.p.TypesInfo.Defs[ts.Name].(*types.TypeName)
 	if !ok || obj == nil {
-		return
+		return nil
 	}
 	if ts.Assign.IsValid() {
 		ps.errorf(ts.Pos(), "//flowgen:host on the alias %s is not supported: mark the interface it names", ts.Name.Name)
-		return
+		return nil
 	}
 	if ts.TypeParams != nil {
 		ps.errorf(ts.Pos(), "generic interface %s is not supported: a host interface needs one fixed set of method signatures; instantiate it in a named non-generic interface", ts.Name.Name)
-		return
+		return nil
 	}
 	named, _ := obj.Type().(*types.Named)
 	iface, isIface := obj.Type().Underlying().(*types.Interface)
 	if named == nil || !isIface {
 		ps.errorf(ts.Pos(), "//flowgen:host on %s is not supported: it is a %s, not an interface; flows reach the host through interfaces", ts.Name.Name, kindOf(obj.Type().Underlying()))
-		return
+		return nil
 	}
 	if !iface.IsMethodSet() {
 		ps.errorf(ts.Pos(), "interface %s is not supported: it has a type set (a constraint), not only methods", ts.Name.Name)
-		return
+		return nil
 	}
 	h := &HostInterface{Name: obj.Name(), Durable: ps.model.Name + "." + obj.Name(), Pos: ps.fset.Position(ts.Pos()), Type: named}
 	if v, ok := dir.Option("name"); ok {
@@ -303,6 +238,7 @@ func (ps *parser) hostInterface(ts *ast.TypeSpec, dir directive.Directive) {
 	}
 	ps.hosts[obj] = h
 	ps.model.Hosts = append(ps.model.Hosts, h)
+	return h
 }
 
 func kindOf(t types.Type) string {

@@ -76,6 +76,17 @@
 // Options.Store runs the runtime on a store opened with options of its own,
 // or on another implementation of the store interface.
 //
+// # Retries and timeouts
+//
+// A host call under a retry policy (flow.RetryPolicy: declared with
+// //flowgen:retry and //flowgen:timeout where the host interface is, or set
+// with flow.WithRetry) is made again when an attempt fails with an error a
+// retry may fix. Each such attempt is logged, with a durable timer for the
+// backoff: an activation waiting one out is suspended (unless it has calls
+// in flight), and after a restart the next attempt is made when its time
+// comes. Each attempt's timeout is its context's deadline. CallInfo.Attempt
+// counts the attempts; flow.AttemptKey tells them apart.
+//
 // # Vows and timers
 //
 // A vow is a durable promise, settled once. Hosts make them (NewVow), settle

@@ -32,8 +32,8 @@ type env struct {
 
 // incarnation opens the SQLite store at path and a runtime on it, as a new
 // incarnation that provides the testkit host as "host" and runs f as the
-// flow "test.F".
-func incarnation(t *testing.T, path string, build string, opts runtime.Options, f flowFunc) *env {
+// flow "test.F". prepare, if given, runs before the runtime starts.
+func incarnation(t *testing.T, path string, build string, opts runtime.Options, f flowFunc, prepare ...func(*env)) *env {
 	t.Helper()
 	opts.Build = build
 	if opts.ReplayStall == 0 {
@@ -50,6 +50,9 @@ func incarnation(t *testing.T, path string, build string, opts runtime.Options, 
 	e.host = &testkit.Recorder{NewVow: func(ctx context.Context) (flow.Vow[string], error) { return runtime.NewVow[string](ctx, rt) }}
 	testkit.ProvideTeller(rt, "host", e.host)
 	e.h = testkit.Register(rt, "test.F", f)
+	for _, p := range prepare {
+		p(e)
+	}
 	require.NoError(t, rt.Start(t.Context()))
 	return e
 }

@@ -18,8 +18,10 @@ import (
 // The activation as the membrane's Host: it turns what the engine asks into
 // host calls and store operations.
 
-// Invoke implements membrane.Host.
-func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, error) {
+// Invoke implements membrane.Host. An attempt with a timeout has it as its
+// context's deadline; one that runs past it and fails ends with an error
+// that wraps context.DeadlineExceeded, whatever the host returned.
+func (a *activation) Invoke(info flow.CallInfo, args []byte, timeout time.Duration) ([]byte, bool, error) {
 	rt := a.rt
 	base, span := a.callContext(rt.hostCtx, info)
 	if span != nil {
@@ -30,7 +32,13 @@ func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, erro
 			}
 		}()
 	}
-	ctx := flowimpl.HostCallContext(base, info, (*hostRefs)(rt))
+	attempt := base
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		attempt, cancel = context.WithTimeout(base, timeout)
+		defer cancel()
+	}
+	ctx := flowimpl.HostCallContext(attempt, info, (*hostRefs)(rt))
 	impl, dispatch, err := rt.target(ctx, info.Target)
 	if err != nil {
 		if errors.Is(err, flow.ErrUnknownService) {
@@ -55,8 +63,30 @@ func (a *activation) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, erro
 		a.letGo()
 		return nil, true, nil
 	}
+	if err != nil && timeout > 0 && attempt.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: attempt %d ran past its timeout of %s: %w", context.DeadlineExceeded, info.Attempt, timeout, err)
+	}
 	endCall(span, err, false)
 	return res, false, err
+}
+
+// WaitVow implements membrane.Host.
+func (a *activation) WaitVow(vow flow.VowID, stop <-chan struct{}) error {
+	ctx, cancel := context.WithCancel(a.rt.hostCtx)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_, err := a.rt.wait(ctx, vow)
+	var rej *RejectionError
+	if errors.As(err, &rej) {
+		return nil // settled, which is all a backoff waits for
+	}
+	return err
 }
 
 // target finds the host object a call goes to.

@@ -1,6 +1,7 @@
 // Package flowimpl is for code flowgen generates and for runtimes; flow
 // authors never import it. It holds the plumbing behind a generated file —
-// the crossing functions guest proxies call ([Call], [Go]), the decoding
+// the crossing functions guest proxies call ([Call], [Go], and [CallWith]
+// and [GoWith] under a declared retry [Policy]), the decoding
 // helpers that turn a value that no longer fits its logged bytes into a
 // replay failure ([Results], [Decoded], [Arguments]), the encoding of host
 // references ([PutProxy], [ReadProxy], [PutStartRef], [PutHostRef],

@@ -3,6 +3,7 @@ package flowimpl_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -17,9 +18,10 @@ import (
 // recorder is a Guest that records the calls made through it and answers
 // each with the argument bytes it was given.
 type recorder struct {
-	calls   []string
-	issued  int
-	reasons []string
+	calls    []string
+	issued   int
+	reasons  []string
+	policies []*flowimpl.Policy // of the calls made under one
 }
 
 func (r *recorder) Activation() flow.ActivationID { return flow.ActivationID{1} }
@@ -30,6 +32,14 @@ func (r *recorder) Call(target flow.Ref, method string, args []byte) ([]byte, er
 func (r *recorder) Issue(target flow.Ref, method string, args []byte) int {
 	r.issued++
 	return r.issued
+}
+func (r *recorder) CallWith(target flow.Ref, method string, args []byte, p *flowimpl.Policy) ([]byte, error) {
+	r.policies = append(r.policies, p)
+	return r.Call(target, method, args)
+}
+func (r *recorder) IssueWith(target flow.Ref, method string, args []byte, p *flowimpl.Policy) int {
+	r.policies = append(r.policies, p)
+	return r.Issue(target, method, args)
 }
 func (r *recorder) Await(keys []flow.AwaitKey, race bool) int    { return -1 }
 func (r *recorder) Settlement(key flow.AwaitKey) ([]byte, error) { return nil, nil }
@@ -182,4 +192,48 @@ func TestHostSide(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, info, got)
 	assert.Equal(t, info.IdempotencyKey(), flow.IdempotencyKey(ctx))
+}
+
+var errBusy = errors.New("busy")
+
+func init() { flow.RegisterError("flowimpl_test.Busy", errBusy) }
+
+func TestPolicies(t *testing.T) {
+	g := &recorder{}
+	fc := flowimpl.NewContext(g)
+	var e codec.Encoder
+	e.PutList(0)
+	declared := flowimpl.NewPolicy(flowimpl.Policy{Attempts: 4, Timeout: time.Second, Retryable: []string{"x.ErrY"}})
+
+	_, err := flowimpl.CallWith(fc, flowimpl.ServiceRef("s"), "M", &e, declared)
+	require.NoError(t, err)
+	require.Len(t, g.policies, 1, "a declared policy reaches the guest")
+	assert.Equal(t, &flowimpl.Policy{Attempts: 4, Backoff: time.Second, MaxBackoff: 100 * time.Second, Multiplier: 2, Timeout: time.Second, Retryable: []string{"x.ErrY"}}, g.policies[0])
+
+	ctx := flow.WithRetry(fc, flow.RetryPolicy{Attempts: 2, Backoff: time.Minute, Retryable: []error{errBusy, nil}})
+	_, err = flowimpl.CallWith(ctx, flowimpl.ServiceRef("s"), "M", &e, declared)
+	require.NoError(t, err)
+	flowimpl.Go[struct{}](ctx, flowimpl.ServiceRef("s"), "M", &e)
+	require.Len(t, g.policies, 3, "a policy on the context replaces the declared one, for calls and futures")
+	want := &flowimpl.Policy{Attempts: 2, Backoff: time.Minute, MaxBackoff: 100 * time.Minute, Multiplier: 2, Retryable: []string{"flowimpl_test.Busy"}}
+	assert.Equal(t, want, g.policies[1])
+	assert.Equal(t, want, g.policies[2])
+	got, ok := flow.FromContext(ctx)
+	require.True(t, ok, "the context is still the flow's")
+	assert.Equal(t, fc, got)
+
+	// One attempt and no timeout is no policy at all: the plain crossing.
+	_, err = flowimpl.CallWith(flow.WithRetry(fc, flow.RetryPolicy{}), flowimpl.ServiceRef("s"), "M", &e, declared)
+	require.NoError(t, err)
+	_, err = flowimpl.Call(fc, flowimpl.ServiceRef("s"), "M", &e)
+	require.NoError(t, err)
+	assert.Len(t, g.policies, 3)
+	assert.Len(t, g.calls, 4)
+	assert.Equal(t, 1, g.issued)
+
+	p := flowimpl.PolicyOf(flow.RetryPolicy{Attempts: 3, Retryable: []error{fmt.Errorf("wrapped: %w", errBusy)}})
+	assert.True(t, p.Retries(""), "an unregistered error is retried")
+	assert.True(t, p.Retries("context.DeadlineExceeded"), "a deadline is retried")
+	assert.True(t, p.Retries("flowimpl_test.Busy"), "a listed error is retried")
+	assert.False(t, p.Retries("flow.UnknownMethod"), "another registered error is not")
 }

@@ -25,6 +25,10 @@ type Guest interface {
 	// Issue starts a host call without waiting and returns its future's
 	// number.
 	Issue(target flow.Ref, method string, args []byte) int
+	// CallWith is Call under a retry policy.
+	CallWith(target flow.Ref, method string, args []byte, p *Policy) ([]byte, error)
+	// IssueWith is Issue under a retry policy.
+	IssueWith(target flow.Ref, method string, args []byte, p *Policy) int
 	// Await blocks until every key is settled or, with race, until one is;
 	// it returns the index of the winner of a race and -1 otherwise.
 	Await(keys []flow.AwaitKey, race bool) int
@@ -92,26 +96,19 @@ func mustEncode(target flow.Ref, method string, args *codec.Encoder) {
 // Call crosses the membrane with a host call; generated guest proxies use it.
 // args holds the encoded argument tuple; the result is the encoded result
 // tuple, or the error the host returned. Outside a flow it returns
-// [flow.ErrNotInFlow]. It panics if args failed to encode.
+// [flow.ErrNotInFlow]. It panics if args failed to encode. A policy set on
+// ctx with flow.WithRetry applies.
 func Call(ctx context.Context, target flow.Ref, method string, args *codec.Encoder) ([]byte, error) {
-	g, ok := guestOf(ctx)
-	if !ok {
-		return nil, flow.ErrNotInFlow
-	}
-	mustEncode(target, method, args)
-	return g.Call(target, method, args.Bytes())
+	return CallWith(ctx, target, method, args, nil)
 }
 
 // Go starts a host call without waiting for it; generated async proxies use
 // it. The future settles with the call's result tuple, which must hold one
 // value of type T, none for struct{}, or several for a [TupleUnmarshaler].
-// It panics outside a flow, and if args failed to encode.
+// It panics outside a flow, and if args failed to encode. A policy set on
+// ctx with flow.WithRetry applies.
 func Go[T any](ctx context.Context, target flow.Ref, method string, args *codec.Encoder) flow.Future[T] {
-	g := mustGuest(ctx)
-	mustEncode(target, method, args)
-	var f flow.Future[T]
-	bridge.SetFuture(&f, g.Issue(target, method, args.Bytes()))
-	return f
+	return GoWith[T](ctx, target, method, args, nil)
 }
 
 // Diverge ends the running flow as a replay failure with reason; generated

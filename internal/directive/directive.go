@@ -32,6 +32,11 @@ const (
 const (
 	VerbFlow = "flow"
 	VerbHost = "host"
+	// VerbRetry and VerbTimeout declare how a host interface's calls are
+	// retried and how long each attempt may take: on the interface, beside
+	// VerbHost, or on one of its methods.
+	VerbRetry   = "retry"
+	VerbTimeout = "timeout"
 )
 
 // IsGenerated reports whether filename is a file flowgen wrote.
@@ -116,7 +121,12 @@ func Misspelled(text string) bool {
 		return false
 	}
 	t = strings.TrimSpace(t)
-	return strings.HasPrefix(t, "flowgen:"+VerbHost) || strings.HasPrefix(t, "flowgen:"+VerbFlow)
+	for _, v := range []string{VerbHost, VerbFlow, VerbRetry, VerbTimeout} {
+		if strings.HasPrefix(t, "flowgen:"+v) {
+			return true
+		}
+	}
+	return false
 }
 
 // TypeDoc returns the doc comment of a type spec: its own, or the

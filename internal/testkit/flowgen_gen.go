@@ -4,6 +4,7 @@ package testkit
 
 import (
 	"context"
+	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
@@ -12,6 +13,7 @@ import (
 
 func init() {
 	flow.RegisterError("testkit.ErrDenied", ErrDenied)
+	flow.RegisterError("testkit.ErrBusy", ErrBusy)
 }
 
 // tellerProxy is the guest proxy of Teller: each method encodes its arguments,
@@ -116,6 +118,37 @@ func (p tellerProxy) Fail(ctx context.Context, code string) error {
 	return nil
 }
 
+// tellerFlakyPolicy is the retry policy and attempt timeout declared for
+// Teller.Flaky; flow.WithRetry replaces it for a call.
+var tellerFlakyPolicy = flowimpl.NewPolicy(flowimpl.Policy{
+	Attempts:   4,
+	Backoff:    time.Minute,
+	Multiplier: 3.0,
+	Retryable:  []string{"testkit.ErrBusy"},
+	Timeout:    5 * time.Second,
+})
+
+// Flaky calls Teller.Flaky through the membrane. Live, the host runs it and
+// the result is logged; replaying, the logged result is returned and the host
+// is not called. An error the host returned is returned as a *flow.Error.
+// Under its declared policy, a failed attempt is made again, up to 4 attempts,
+// as tellerFlakyPolicy says, and each attempt may take 5s.
+func (p tellerProxy) Flaky(ctx context.Context, s string) (string, error) {
+	var r0 string
+	var e codec.Encoder
+	e.PutList(1)
+	e.PutString(s)
+	res, err := flowimpl.CallWith(ctx, p.ref, "Flaky", &e, tellerFlakyPolicy)
+	if err != nil {
+		return r0, err
+	}
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Teller.Flaky", d, res, 1)
+	r0 = d.ReadString()
+	flowimpl.Decoded(ctx, "Teller.Flaky", d, res)
+	return r0, nil
+}
+
 // Save calls Teller.Save through the membrane. Live, the host runs it and the
 // result is logged; replaying, the logged result is returned and the host is
 // not called. An error the host returned is returned as a *flow.Error.
@@ -182,6 +215,17 @@ func (a TellerAsync) Fail(ctx context.Context, code string) flow.Future[struct{}
 	e.PutList(1)
 	e.PutString(code)
 	return flowimpl.Go[struct{}](ctx, a.ref, "Fail", &e)
+}
+
+// Flaky starts Teller.Flaky without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it. Under its declared policy, a failed attempt is made again, up to
+// 4 attempts, as tellerFlakyPolicy says, and each attempt may take 5s.
+func (a TellerAsync) Flaky(ctx context.Context, s string) flow.Future[string] {
+	var e codec.Encoder
+	e.PutList(1)
+	e.PutString(s)
+	return flowimpl.GoWith[string](ctx, a.ref, "Flaky", &e, tellerFlakyPolicy)
 }
 
 // Save starts Teller.Save without waiting; the Future settles with its result.
@@ -274,6 +318,21 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 		}
 		var e codec.Encoder
 		e.PutList(0)
+		return e.Bytes(), e.Err()
+	case "Flaky":
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 1)
+		s := d.ReadString()
+		if err := flowimpl.HostDecoded("Teller.Flaky", d); err != nil {
+			return nil, err
+		}
+		r0, err := impl.Flaky(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		var e codec.Encoder
+		e.PutList(1)
+		e.PutString(r0)
 		return e.Bytes(), e.Err()
 	case "Save":
 		d := codec.NewDecoder(args)

@@ -41,13 +41,25 @@ type Teller interface {
 	// Ask returns a vow the test settles later.
 	Ask(ctx context.Context, question string) (flow.Vow[string], error)
 	Save(ctx context.Context, r Record) (Record, error)
+	// Flaky fails with the errors the Recorder's FlakyErrs hands out, one
+	// an attempt, then echoes s. Its failed attempts are made again under
+	// the declared policy: unregistered errors, and ErrBusy.
+	//
+	//flowgen:retry attempts=4 backoff=1m multiplier=3 retryable=ErrBusy
+	//flowgen:timeout 5s
+	Flaky(ctx context.Context, s string) (string, error)
 }
+
+// ErrBusy is a registered host error the policy of Teller.Flaky retries.
+var ErrBusy = errors.New("busy")
 
 // Call is one call a Recorder received.
 type Call struct {
-	Method string
-	Args   string // rendered
-	Key    string // idempotency key
+	Method      string
+	Args        string // rendered
+	Key         string // idempotency key
+	AttemptKey  string
+	HasDeadline bool // the call's context has a deadline
 }
 
 // Recorder implements Teller, recording every call.
@@ -57,6 +69,9 @@ type Recorder struct {
 	// Hook, if set, runs first in every call; an error it returns is the
 	// call's error. Set it before any flow can call, or with SetHook.
 	Hook func(ctx context.Context, method string, args ...any) error
+	// FlakyErrs are the errors Flaky fails with, one an attempt, in turn;
+	// a nil one lets that attempt through.
+	FlakyErrs []error
 
 	mu    sync.Mutex
 	calls []Call
@@ -72,7 +87,8 @@ func (r *Recorder) SetHook(h func(ctx context.Context, method string, args ...an
 
 func (r *Recorder) record(ctx context.Context, method string, args ...any) error {
 	r.mu.Lock()
-	r.calls = append(r.calls, Call{Method: method, Args: fmt.Sprint(args...), Key: flow.IdempotencyKey(ctx)})
+	_, deadline := ctx.Deadline()
+	r.calls = append(r.calls, Call{Method: method, Args: fmt.Sprint(args...), Key: flow.IdempotencyKey(ctx), AttemptKey: flow.AttemptKey(ctx), HasDeadline: deadline})
 	hook := r.Hook
 	r.mu.Unlock()
 	if hook != nil {
@@ -219,4 +235,20 @@ func (h Handle[A, R]) Send(ctx context.Context, to flowimpl.Recipient, signal, k
 // generated status reader does.
 func Status[T, A, R any](ctx context.Context, h Handle[A, R], to flowimpl.Recipient, name string) (T, bool, error) {
 	return flowimpl.ReadStatus[T](ctx, h.f, to, name)
+}
+
+func (r *Recorder) Flaky(ctx context.Context, s string) (string, error) {
+	if err := r.record(ctx, "Flaky", s); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.FlakyErrs) > 0 {
+		err := r.FlakyErrs[0]
+		r.FlakyErrs = r.FlakyErrs[1:]
+		if err != nil {
+			return "", err
+		}
+	}
+	return s, nil
 }

@@ -14,6 +14,10 @@ type GuestKey struct{}
 // holds its flow.CallInfo.
 type CallInfoKey struct{}
 
+// RetryKey is the context key under which a context made by flow.WithRetry
+// holds its *flow.RetryPolicy.
+type RetryKey struct{}
+
 var (
 	// NewContext returns the flow.Context of a running flow whose membrane is
 	// guest, which must implement flowimpl.Guest.
@@ -23,4 +27,6 @@ var (
 	SetFuture func(future any, n int)
 	// SetName names v, a *flow.Signal[T] or a *flow.Status[T].
 	SetName func(v any, name string)
+	// ErrorCode returns the code err crosses the membrane with, "" for none.
+	ErrorCode func(err error) string
 )

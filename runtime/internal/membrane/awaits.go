@@ -250,8 +250,10 @@ func (m *Membrane) event(pending map[flow.AwaitKey]bool) (k flow.AwaitKey, ok, r
 	return k, false, true
 }
 
-// other handles an event that is not a vow's settlement; rewatch is true
-// when the waits must be recorded again.
+// other handles an event that is not a vow's settlement, whatever the guest
+// waits for: a future's outcome, a future's retry to log, a host failure, a
+// request to leave, a stop. rewatch is true when the waits must be recorded
+// again.
 func (m *Membrane) other(ev *event) (rewatch bool) {
 	switch ev.kind {
 	case evFuture:
@@ -264,6 +266,8 @@ func (m *Membrane) other(ev *event) (rewatch bool) {
 		// The vows were watched without suspending while the call was out;
 		// now the activation may be suspended like any other.
 		return !m.inflight()
+	case evRetry:
+		m.logRetry(ev)
 	case evHostFailed:
 		f := m.futures[ev.future-1]
 		m.failHost(f.crossing(), f.info, ev.failure)

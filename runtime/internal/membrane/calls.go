@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
 	"github.com/asyncflow-go/asyncflow/flow/codec"
+	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 	"github.com/asyncflow-go/asyncflow/runtime/diag"
 )
 
@@ -16,10 +18,13 @@ type future struct {
 	n        int
 	info     flow.CallInfo
 	args     []byte
-	launched bool    // the call was made live in this run
-	done     bool    // its outcome arrived (live) but is not observed yet
-	out      outcome // valid when done
-	seq      int     // arrival order of outcomes
+	policy   *flowimpl.Policy // nil: one attempt
+	attempt  int              // the attempt its next launch makes, from 1
+	backoff  flow.VowID       // the timer that attempt waits for, if any
+	launched bool             // the call was made live in this run
+	done     bool             // its outcome arrived (live) but is not observed yet
+	out      outcome          // valid when done
+	seq      int              // arrival order of outcomes
 	observed bool
 }
 
@@ -44,35 +49,77 @@ func (m *Membrane) callInfo(target flow.Ref, method string) flow.CallInfo {
 
 // Call implements flowimpl.Guest.
 func (m *Membrane) Call(target flow.Ref, method string, args []byte) ([]byte, error) {
+	return m.CallWith(target, method, args, nil)
+}
+
+// CallWith implements flowimpl.Guest: a host call whose failed attempts are
+// made again under p (nil: one attempt). Replaying, the log holds a retry
+// marker for each attempt that failed and was made again, then the call's
+// outcome; the markers are consumed and the outcome handed back, without
+// waiting. If the log runs out after a marker, the call goes on live from
+// the attempt that marker scheduled, once its timer has fired.
+func (m *Membrane) CallWith(target flow.Ref, method string, args []byte, p *flowimpl.Policy) ([]byte, error) {
 	m.check()
 	info := m.callInfo(target, method)
 	if out, ok := m.replayCall(target, method, args); ok {
 		m.consume()
 		return m.answer(out)
 	}
-	if en := m.next(); en != nil {
-		switch {
-		case en.kind != KindCall:
-			m.mismatch(en, crossing{op: opCall, target: target, method: method, args: args})
-		case en.target != target || en.method != method:
-			m.diverge(en, diag.OtherCall, crossing{op: opCall, target: target, method: method, args: args})
-		case !bytes.Equal(en.args, args):
-			m.diverge(en, diag.OtherArguments, crossing{op: opCall, target: target, method: method, args: args})
+	info.Attempt = 1
+	did := crossing{op: opCall, target: target, method: method, args: args}
+	var backoff flow.VowID // the timer the next attempt waits for
+	for en := m.next(); en != nil; en = m.next() {
+		if r, ok := m.retryOf(en, did); ok {
+			m.sameCall(en, r.target, r.method, r.args, did)
+			if r.attempt != info.Attempt {
+				m.diverge(en, diag.CorruptLog, did)
+			}
+			m.consume()
+			info.Attempt, backoff = r.attempt+1, r.vow
+			continue
 		}
+		if en.kind != KindCall {
+			m.mismatch(en, did)
+		}
+		m.sameCall(en, en.target, en.method, en.args, did)
 		m.consume()
 		return m.answer(en.out)
 	}
-	m.barrier()
-	out, cut, failure := m.callHost(info, args)
-	if failure != nil {
-		m.failHost(crossing{op: opCall, target: target, method: method, args: args}, info, failure)
+	if !backoff.IsZero() {
+		m.waitTimer(backoff)
 	}
-	if cut {
-		m.abandon()
+	for {
+		m.barrier()
+		out, cut, failure := m.callHost(info, args, p.AttemptTimeout())
+		if failure != nil {
+			m.failHost(did, info, failure)
+		}
+		if cut {
+			m.abandon()
+		}
+		m.check()
+		if retries(p, out, info.Attempt) {
+			r := m.scheduleRetry(p, info.Attempt, out)
+			r.target, r.method, r.args = target, method, args
+			m.append(r.entry(), true, With{Timer: &Timer{Vow: r.vow, Deadline: r.deadline}})
+			m.waitTimer(r.vow)
+			info.Attempt++
+			continue
+		}
+		m.append(&entry{kind: KindCall, target: target, method: method, args: args, out: out}, true, With{})
+		return m.answer(out)
 	}
-	m.check()
-	m.append(&entry{kind: KindCall, target: target, method: method, args: args, out: out}, true, With{})
-	return m.answer(out)
+}
+
+// sameCall fails the replay if the call logged at en is not the one the
+// guest makes.
+func (m *Membrane) sameCall(en *entry, target flow.Ref, method string, args []byte, did crossing) {
+	switch {
+	case target != did.target || method != did.method:
+		m.diverge(en, diag.OtherCall, did)
+	case !bytes.Equal(args, did.args):
+		m.diverge(en, diag.OtherArguments, did)
+	}
 }
 
 // replayCall answers a host call from the next log entry, without decoding
@@ -142,13 +189,13 @@ type hostFailure struct {
 // callHost makes a live host call, for Call or on a future's goroutine. A
 // call cut short by shutdown gives cut; a host panic or an unavailable
 // target gives a failure. Neither has an outcome to log.
-func (m *Membrane) callHost(info flow.CallInfo, args []byte) (out outcome, cut bool, failure *hostFailure) {
+func (m *Membrane) callHost(info flow.CallInfo, args []byte, timeout time.Duration) (out outcome, cut bool, failure *hostFailure) {
 	defer func() {
 		if v := recover(); v != nil {
 			out, cut, failure = outcome{}, false, &hostFailure{panicked: true, detail: fmt.Sprint(v), stack: string(debug.Stack())}
 		}
 	}()
-	res, cut, err := m.host.Invoke(info, args)
+	res, cut, err := m.host.Invoke(info, args, timeout)
 	if cut {
 		return outcome{}, true, nil
 	}
@@ -172,12 +219,20 @@ func hostOutcome(res []byte, err error) outcome {
 
 // Issue implements flowimpl.Guest.
 func (m *Membrane) Issue(target flow.Ref, method string, args []byte) int {
+	return m.IssueWith(target, method, args, nil)
+}
+
+// IssueWith implements flowimpl.Guest: a future whose failed attempts are
+// made again under p (nil: one attempt), on the future's own goroutine. Each
+// retry is logged by the guest when it next waits (see logRetry), and
+// replayed wherever it appears in the log (see next).
+func (m *Membrane) IssueWith(target flow.Ref, method string, args []byte, p *flowimpl.Policy) int {
 	m.check()
 	info := m.callInfo(target, method)
 	// The cursor moves first: if the log runs out here, going live issues
 	// the earlier futures again, and must not issue this one too.
 	en := m.next()
-	f := &future{n: len(m.futures) + 1, info: info, args: args}
+	f := &future{n: len(m.futures) + 1, info: info, args: args, policy: p, attempt: 1}
 	m.futures = append(m.futures, f)
 	if en != nil {
 		switch {
@@ -196,17 +251,50 @@ func (m *Membrane) Issue(target flow.Ref, method string, args []byte) int {
 	return f.n
 }
 
-// launch makes a future's host call on its own goroutine; its outcome
-// reaches the guest through the inbox.
+// launch makes a future's host call on its own goroutine, from the attempt
+// it is at; its outcome reaches the guest through the inbox. An attempt
+// that fails and is to be made again is handed to the guest to log, with
+// its timer, and the goroutine waits for the timer before the next.
 func (m *Membrane) launch(f *future) {
 	m.barrier()
 	f.launched = true
+	info, args, p := f.info, f.args, f.policy
+	info.Attempt = f.attempt
+	backoff := f.backoff
 	go func() {
-		out, cut, failure := m.callHost(f.info, f.args)
-		if failure != nil {
-			m.inbox.push(event{kind: evHostFailed, future: f.n, failure: failure})
-			return
+		for {
+			if !backoff.IsZero() {
+				if err := m.host.WaitVow(backoff, m.gone); err != nil {
+					m.inbox.push(event{kind: evFuture, future: f.n, cut: true})
+					return
+				}
+			}
+			if m.Revoked() {
+				return
+			}
+			out, cut, failure := m.callHost(info, args, p.AttemptTimeout())
+			if failure != nil {
+				m.inbox.push(event{kind: evHostFailed, future: f.n, failure: failure})
+				return
+			}
+			if cut || !retries(p, out, info.Attempt) {
+				m.inbox.push(event{kind: evFuture, future: f.n, out: out, cut: cut})
+				return
+			}
+			r := m.scheduleRetry(p, info.Attempt, out)
+			r.future = f.n
+			logged := make(chan bool, 1)
+			m.inbox.push(event{kind: evRetry, future: f.n, retry: r, logged: logged})
+			select {
+			case ok := <-logged:
+				if !ok {
+					return
+				}
+			case <-m.gone:
+				return
+			}
+			info.Attempt++
+			backoff = r.vow
 		}
-		m.inbox.push(event{kind: evFuture, future: f.n, out: out, cut: cut})
 	}()
 }

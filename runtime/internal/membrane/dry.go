@@ -45,9 +45,10 @@ type dryHost struct {
 	end     bool
 }
 
-func (h *dryHost) Invoke(flow.CallInfo, []byte) ([]byte, bool, error) {
+func (h *dryHost) Invoke(flow.CallInfo, []byte, time.Duration) ([]byte, bool, error) {
 	panic("membrane: dry run called a host")
 }
+func (h *dryHost) WaitVow(flow.VowID, <-chan struct{}) error { panic("membrane: dry run waited") }
 func (h *dryHost) Append(Entry, With) Commit                 { panic("membrane: dry run appended") }
 func (h *dryHost) Watch([]flow.VowID, bool) (Watched, error) { panic("membrane: dry run watched") }
 func (h *dryHost) Parked(bool)                               {}

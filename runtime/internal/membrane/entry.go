@@ -242,6 +242,10 @@ func markerString(name string, data []byte) string {
 		if err == nil {
 			return "flow.Status(" + strconv.Quote(name) + ").Set(" + codec.Format(value) + ")"
 		}
+	case markerRetry:
+		if r, err := decodeRetry(data); err == nil {
+			return r.String()
+		}
 	}
 	return "marker " + name + " " + codec.Format(data)
 }

@@ -92,6 +92,7 @@ func (m *Membrane) Fail(d *diag.Diagnostic) {
 		d.Site = guestSite()
 	}
 	m.setMode(ModeDone)
+	m.over()
 	if !m.stopped.Load() {
 		m.host.Failed(d)
 	}
@@ -107,6 +108,7 @@ func (m *Membrane) FailFromOutside(d *diag.Diagnostic) bool {
 	}
 	m.fill(d)
 	m.setMode(ModeDone)
+	m.over()
 	m.host.Failed(d)
 	m.inbox.push(event{kind: evStop})
 	return true
@@ -164,6 +166,7 @@ func (m *Membrane) Panicked(v any, stack []byte) {
 	d.Patches = m.patchNotes()
 	m.fill(d)
 	m.setMode(ModeDone)
+	m.over()
 	m.host.Failed(d)
 }
 
@@ -213,7 +216,7 @@ func (m *Membrane) diverge(en *entry, problem diag.Problem, did crossing) {
 // mismatch fails the replay for a crossing of another kind than the logged
 // entry, with the problem that says which way they differ.
 func (m *Membrane) mismatch(en *entry, did crossing) {
-	loggedCall := en.kind == KindCall || en.kind == KindIssue || en.kind == KindChild
+	loggedCall := en.kind == KindCall || en.kind == KindIssue || en.kind == KindChild || en.isRetry()
 	switch {
 	case loggedCall && did.calls():
 		m.diverge(en, diag.OtherCall, did)

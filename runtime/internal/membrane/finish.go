@@ -16,21 +16,8 @@ package membrane
 func (m *Membrane) settleCalls() {
 	for m.inflight() {
 		ev := m.wait()
-		switch ev.kind {
-		case evFuture:
-			if ev.cut {
-				m.abandon()
-			}
-			f := m.futures[ev.future-1]
-			m.arrivals++
-			f.done, f.out, f.seq = true, ev.out, m.arrivals
-		case evHostFailed:
-			f := m.futures[ev.future-1]
-			m.failHost(f.crossing(), f.info, ev.failure)
-		case evStop:
-			m.check()
+		if ev.kind != evVow { // of no interest to a run that has returned
+			m.other(&ev) // a run with calls in flight is not evicted
 		}
-		// A vow settling is of no interest to a run that has returned, and
-		// a run with calls in flight is not evicted.
 	}
 }

@@ -28,6 +28,7 @@ type fakeHost struct {
 	mailboxes map[string][][]byte // messages waiting, by mailbox
 
 	calls     []flow.CallInfo
+	timeouts  []time.Duration // of each call
 	appended  []Entry
 	with      []With // what each append brought
 	timers    []Timer
@@ -61,9 +62,10 @@ type done struct{}
 
 func (done) Wait() error { return nil }
 
-func (h *fakeHost) Invoke(info flow.CallInfo, args []byte) ([]byte, bool, error) {
+func (h *fakeHost) Invoke(info flow.CallInfo, args []byte, timeout time.Duration) ([]byte, bool, error) {
 	h.mu.Lock()
 	h.calls = append(h.calls, info)
+	h.timeouts = append(h.timeouts, timeout)
 	fn, ok := h.methods[info.Method]
 	unavailable := h.unavailable[info.Target.Name]
 	h.mu.Unlock()
@@ -125,7 +127,38 @@ func (h *fakeHost) Watch(vows []flow.VowID, suspend bool) (Watched, error) {
 	return Watched{Missing: -1, Settled: -1}, nil
 }
 
-func (h *fakeHost) Now() time.Time { return h.now }
+func (h *fakeHost) WaitVow(vow flow.VowID, stop <-chan struct{}) error {
+	for {
+		h.mu.Lock()
+		s, ok := h.vows[vow]
+		h.mu.Unlock()
+		switch {
+		case !ok:
+			return fmt.Errorf("no vow %s", vow)
+		case s != nil:
+			return nil
+		}
+		select {
+		case <-stop:
+			return fmt.Errorf("stopped")
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// settle settles a vow the guest may wait for, and tells the guest.
+func (h *fakeHost) settle(m *Membrane, vow flow.VowID, s Settlement) {
+	h.mu.Lock()
+	h.vows[vow] = &s
+	h.mu.Unlock()
+	m.Deliver(vow, s)
+}
+
+func (h *fakeHost) Now() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now
+}
 
 func (h *fakeHost) Parked(parked bool) {
 	h.mu.Lock()

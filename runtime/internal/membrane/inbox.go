@@ -17,6 +17,7 @@ const (
 	evHostFailed                      // a future's call panicked or found no target
 	evEvict                           // the runtime asks it to leave while parked
 	evStop                            // the run is stopped
+	evRetry                           // a future's attempt failed and is to be made again: log it
 )
 
 func (k eventKind) String() string {
@@ -31,6 +32,8 @@ func (k eventKind) String() string {
 		return "evict"
 	case evStop:
 		return "stop"
+	case evRetry:
+		return "retry"
 	}
 	return "event(" + strconv.Itoa(int(k)) + ")"
 }
@@ -38,10 +41,12 @@ func (k eventKind) String() string {
 type event struct {
 	kind    eventKind
 	vow     flow.VowID   // evVow
-	future  int          // evFuture, evHostFailed
+	future  int          // evFuture, evHostFailed, evRetry
 	out     outcome      // evVow, evFuture
 	cut     bool         // evFuture: shutdown cut the call short
 	failure *hostFailure // evHostFailed
+	retry   *retry       // evRetry
+	logged  chan bool    // evRetry: told whether the retry was logged
 }
 
 // inbox is an unbounded queue of events for one guest.

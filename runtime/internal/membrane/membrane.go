@@ -4,6 +4,7 @@ import (
 	"errors"
 	goruntime "runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,11 +15,16 @@ import (
 
 // Host is what the membrane needs from the runtime for live crossings.
 type Host interface {
-	// Invoke performs a host call. cut is true when the runtime's shutdown
-	// cut the call short: its result must not be logged. An *Unavailable
-	// error says the call cannot be made in this incarnation at all. A
-	// panic in the host method propagates to the membrane.
-	Invoke(info flow.CallInfo, args []byte) (result []byte, cut bool, err error)
+	// Invoke performs one attempt of a host call, with the timeout, if not
+	// zero, as its context's deadline. cut is true when the runtime's
+	// shutdown cut the call short: its result must not be logged. An
+	// *Unavailable error says the call cannot be made in this incarnation at
+	// all. A panic in the host method propagates to the membrane.
+	Invoke(info flow.CallInfo, args []byte, timeout time.Duration) (result []byte, cut bool, err error)
+	// WaitVow blocks until a vow has settled, from a future's goroutine. It
+	// returns an error if stop is closed first, or if it cannot wait
+	// (shutdown, a store failure).
+	WaitVow(vow flow.VowID, stop <-chan struct{}) error
 	// Append queues an entry to be made durable after everything appended
 	// before, with what it brings into the store (a timer, a receiver, a
 	// publication, a child activation) in the same transaction. It returns
@@ -185,6 +191,8 @@ type Membrane struct {
 
 	logRef   atomic.Pointer[[]Entry] // the replay log, for the watchdog; nil once live
 	inbox    inbox
+	gone     chan struct{} // closed once the run is over, however it ends
+	goneOnce sync.Once
 	revoked  atomic.Bool
 	stopped  atomic.Bool
 	progress atomic.Int64 // replayed entries so far, for the watchdog
@@ -205,6 +213,7 @@ func New(c Config) *Membrane {
 		dry:      c.Dry,
 	}
 	m.inbox.signal = make(chan struct{}, 1)
+	m.gone = make(chan struct{})
 	m.logRef.Store(&m.raw)
 	m.preloadDecisions()
 	for _, id := range c.Decided {
@@ -243,8 +252,12 @@ func (m *Membrane) Revoked() bool { return m.revoked.Load() || m.stopped.Load() 
 // eviction: the guest leaves at its next crossing, or at once if parked.
 func (m *Membrane) Stop() {
 	m.stopped.Store(true)
+	m.over()
 	m.inbox.push(event{kind: evStop})
 }
+
+// over tells the run's goroutines that the run is over.
+func (m *Membrane) over() { m.goneOnce.Do(func() { close(m.gone) }) }
 
 // Deliver tells a parked or running guest that a vow it may wait for has
 // settled.
@@ -275,6 +288,7 @@ func (m *Membrane) leave() {
 // later run replays from what is durable.
 func (m *Membrane) abandon() {
 	m.stopped.Store(true)
+	m.over()
 	m.leave()
 }
 
@@ -292,7 +306,9 @@ func (m *Membrane) decodeAt(i int) (*entry, error) {
 
 // next returns the next log entry to replay, or nil when the log is used up
 // (the membrane is then live). Patch markers at the cursor are passed over:
-// the crossing asking is not flow.Patched, which reads them itself.
+// the crossing asking is not flow.Patched, which reads them itself. Nor are
+// the retries of futures the guest's crossings: they are logged wherever the
+// guest took them in, and next consumes them as it meets them.
 func (m *Membrane) next() *entry {
 	for !m.live {
 		if m.cur >= len(m.raw) {
@@ -303,10 +319,15 @@ func (m *Membrane) next() *entry {
 		if err != nil {
 			m.corrupt(m.raw[m.cur], err)
 		}
-		if !isPatchMarker(en) {
+		switch {
+		case isPatchMarker(en):
+			m.passMarker(en)
+		case en.isRetry() && isFutureRetry(en.data):
+			m.replayFutureRetry(en)
+			m.consume()
+		default:
 			return en
 		}
-		m.passMarker(en)
 	}
 	return nil
 }
@@ -399,15 +420,11 @@ func (m *Membrane) writeFailed(err error) {
 // settleCalls) and the caller settles the outcome.
 func (m *Membrane) Returned(result []byte, err error) {
 	m.check()
-	for !m.live && m.cur < len(m.raw) {
-		en, derr := m.decodeAt(m.cur)
-		if derr != nil || !isPatchMarker(en) {
-			m.returnedEarly(result, err)
-		}
-		m.passMarker(en) // a retired patch's marker at the end of the log
+	if m.next() != nil { // patch markers and retries of futures are passed over
+		m.returnedEarly(result, err)
 	}
-	m.goLive(true)
 	m.settleCalls()
 	m.barrier()
 	m.setMode(ModeDone)
+	m.over()
 }
