@@ -100,14 +100,18 @@ func guestOf(ctx context.Context) guest {
 type CallInfo struct {
 	Activation ActivationID
 	Flow       string // the flow's durable name
-	Index      int    // the call's index among the activation's host calls, from 0
-	Target     Ref
-	Method     string
-	Attempt    int // which attempt of the call this is, from 1 (see RetryPolicy)
+	// Run counts the activation's runs: 0 until it first continues as new
+	// (the generated Continue…AsNew), then 1, and so on.
+	Run     int
+	Index   int // the call's index among the run's host calls, from 0
+	Target  Ref
+	Method  string
+	Attempt int // which attempt of the call this is, from 1 (see RetryPolicy)
 }
 
 // IdempotencyKey is the key a host uses to make the call's effect happen once:
-// activation id, call index, target and method.
+// activation id (with "~" and the run, after the first), call index, target
+// and method.
 // A call made again after a crash, because its result was not logged, has
 // the same key, and so has every attempt of a call made again under a
 // RetryPolicy: a host that keys its effect by it makes the call's effect
@@ -117,7 +121,11 @@ func (c CallInfo) IdempotencyKey() string {
 	if c.Target.Kind == RefObject {
 		t += "[" + c.Target.Key + "]"
 	}
-	return c.Activation.String() + "/" + strconv.Itoa(c.Index) + "/" + t + "." + c.Method
+	act := c.Activation.String()
+	if c.Run > 0 {
+		act += "~" + strconv.Itoa(c.Run)
+	}
+	return act + "/" + strconv.Itoa(c.Index) + "/" + t + "." + c.Method
 }
 
 // AttemptKey is the idempotency key of one attempt: IdempotencyKey with

@@ -30,6 +30,19 @@
 // with a log of its own, through the Child function flowgen generates for
 // every flow; calling a flow's function directly instead runs it inline, in
 // the caller's log.
+
+// # Long-running flows
+//
+// A flow that loops for ever continues as new instead: it returns the error
+// of the Continue<Flow>AsNew function flowgen generates for it, with its next
+// arguments, and the activation carries on as a fresh run with an empty
+// log, keeping its id and outcome:
+//
+//	//flowgen:flow
+//	func Renew(fc flow.Context, b Billing, account string, month int) (int, error) {
+//		... charge, wait until next month ...
+//		return 0, ContinueRenewAsNew(fc, b, account, month+1)
+//	}
 //
 // # Durable names
 //

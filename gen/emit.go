@@ -54,6 +54,7 @@ func emit(m *Package) ([]byte, error) {
 		em.handle(fl)
 		em.run(fl)
 		em.child(fl)
+		em.continueAsNew(fl)
 	}
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {

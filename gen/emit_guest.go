@@ -354,3 +354,20 @@ func (em *emitter) duration(d time.Duration) *jen.Statement {
 	}
 	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
 }
+
+// continueAsNew emits the function a flow returns the result of to continue
+// as a fresh run of itself.
+func (em *emitter) continueAsNew(fl *Flow) {
+	ps := fl.Args() // signals and statuses are the activation's, not arguments
+	s := em.names.newScope(ps)
+	names := s.params(ps)
+	fc, e := s.fresh("fc"), s.fresh("e")
+	sig := em.signature(fc, ps, names, fl.Variadic)
+	sig[0] = jen.Id(fc).Qual(FlowPkg, "Context")
+	em.f.Line()
+	em.doc("%s ends the current run of an activation of %s and carries it on as a fresh run, with these arguments: return the error it returns, from %s. The activation keeps its id, start key and outcome; its log starts again, empty, so a flow that loops forever keeps its log short. Calls the run issued and never awaited are made before it ends; vows passed as arguments carry over.", fl.ContinueFunc(), fl.Name, fl.Name)
+	em.f.Func().Id(fl.ContinueFunc()).Params(sig...).Error().BlockFunc(func(g *jen.Group) {
+		em.encodeArgs(g, e, ps, names, guestSide)
+		g.Return(jen.Qual(implPkg, "ContinueAsNew").Call(jen.Id(fc), jen.Lit(fl.Durable), jen.Op("&").Id(e)))
+	})
+}

@@ -242,6 +242,10 @@ func exported(name string) string {
 	return string(unicode.ToUpper(r)) + name[n:]
 }
 
+// ContinueFunc makes the error a flow returns to continue as new:
+// ContinuePayoutAsNew.
+func (f *Flow) ContinueFunc() string { return "Continue" + f.Name + "AsNew" }
+
 // Declared is a package-level name the generated file declares, and what
 // for ("host interface Ledger").
 type Declared struct {
@@ -272,7 +276,7 @@ func (m *Package) Declares() []Declared {
 	}
 	for _, f := range m.Flows {
 		why := "flow " + f.Name
-		for _, n := range []string{f.HandleType(), f.RegisterFunc(), f.RunFunc(), f.ChildFunc()} {
+		for _, n := range []string{f.HandleType(), f.RegisterFunc(), f.RunFunc(), f.ChildFunc(), f.ContinueFunc()} {
 			out = append(out, Declared{n, why})
 		}
 		if f.Talks() {

@@ -44,9 +44,12 @@ type activation struct {
 	// store could not be read or written, for their backoff
 	attempt int
 
-	// the run's goroutine only: the stored arguments, and the patch
-	// decisions of this run and of the next (see patches.go)
+	// the run's goroutine only: the run's number and stored arguments, the
+	// arguments of the next run if it continues as new (see continue.go),
+	// and the patch decisions of this run and of the next (see patches.go)
+	runNo    int
 	args     []byte
+	nextArgs []byte
 	decided  []string
 	restart  []string
 	searched bool
@@ -208,8 +211,8 @@ func (a *activation) revive(mode reviveMode) {
 		a.exit()
 		return
 	}
-	a.fd, a.outcome, a.wasFailed = fd, row.Outcome, row.State == store.Failed
-	a.start(row.Args, log)
+	a.fd, a.outcome, a.wasFailed, a.runNo = fd, row.Outcome, row.State == store.Failed, row.Run
+	a.start(row.CurrentArgs(), log)
 }
 
 func (a *activation) start(args []byte, log []store.Entry) {
@@ -220,7 +223,7 @@ func (a *activation) start(args []byte, log []store.Entry) {
 	if t := a.rt.tel; t != nil && t.tracer != nil {
 		a.replay = entries
 	}
-	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: entries, Host: a})
+	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Log: entries, Host: a})
 	a.rt.mu.Lock()
 	a.mu.Lock()
 	dead := a.dead
@@ -255,6 +258,11 @@ func (a *activation) run(args []byte) {
 	}
 	fc := flowimpl.NewContext(m)
 	result, err := a.fd.def.Run(fc, args)
+	if next, ok := a.continuation(m, err); ok {
+		m.Returned(nil, err)
+		a.continueAsNew(m, next)
+		return
+	}
 	m.Returned(result, err)
 	a.finish(result, err)
 }
@@ -263,7 +271,7 @@ func (a *activation) run(args []byte) {
 // never started.
 func (a *activation) exit() {
 	a.runEnded()
-	if a.relaunch() {
+	if a.relaunch() || a.nextRun() {
 		return
 	}
 	rewake, mode := a.forget()

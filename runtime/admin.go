@@ -35,6 +35,9 @@ type ActivationInfo struct {
 	Flow     string
 	StartKey string // the caller's id, for StartWithID
 	State    State
+	// Run counts its runs: 0 until it first continues as new, then one
+	// more each time. Its log is the current run's.
+	Run int
 	// Registered is false for activations of a flow this incarnation has
 	// not registered: they are left untouched until one does. An Admin on a
 	// store alone (OpenAdmin) has no registry and leaves it false.
@@ -171,7 +174,7 @@ func (ad *Admin) buildOf(gen int64) string {
 }
 
 func (ad *Admin) info(a store.Activation) ActivationInfo {
-	info := ActivationInfo{ID: a.ID, Flow: a.Flow, StartKey: a.StartKey, Outcome: a.Outcome,
+	info := ActivationInfo{ID: a.ID, Flow: a.Flow, StartKey: a.StartKey, Run: a.Run, Outcome: a.Outcome,
 		Created: a.Created, StateSince: a.StateSince, Finished: a.Finished, Changed: a.Changed,
 		CreatedGen: a.CreatedGen, CreatedBuild: ad.buildOf(a.CreatedGen), Gen: a.Gen, LastGen: a.LastGen, LastBuild: ad.buildOf(a.LastGen),
 		Parent: a.Parent}

@@ -76,6 +76,29 @@
 // Options.Store runs the runtime on a store opened with options of its own,
 // or on another implementation of the store interface.
 //
+// # Continue-as-new
+//
+// A flow that runs for years — a subscription renewed monthly, a poller —
+// would grow its log, and the time a replay takes, forever. Instead it
+// returns the error of the generated Continue<Flow>AsNew with the arguments
+// of its next run: the current run ends as a return does (the replay must
+// have used up the log, and the calls it issued and never awaited are made),
+// and the activation carries on as a fresh run of the flow, in one
+// transaction: same id, start key and outcome vow, the new arguments, an
+// empty log (ActivationInfo.Run counts the runs). What the run awaited and
+// never observed does not carry over by itself: a future belongs to its run
+// (flowgen refuses it as an argument), while a vow passed as an argument is
+// the same vow in the next run. Signals carry over: messages not yet taken
+// wait in the activation's mailboxes, and a receiver the run asked for
+// (Signal.Next) and never read is dropped, so the next message goes to the
+// next run; but a run whose receiver had taken a message it never read
+// would lose it, and its continuation is refused — the activation fails,
+// naming the signal. Host calls of later runs have keys of their
+// own ("<activation>~<run>/…"). A build upgrade replays only the current
+// run, so code that changed since older runs is never asked to reproduce
+// them, and a patch (flow.Patched) can be retired once every activation has
+// continued past it.
+//
 // # Retries and timeouts
 //
 // A host call under a retry policy (flow.RetryPolicy: declared with

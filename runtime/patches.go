@@ -25,7 +25,7 @@ func (a *activation) resolvePatches(d *diag.Diagnostic) bool {
 	a.searched = true
 	a.searching.Store(true)
 	defer a.searching.Store(false)
-	c := membrane.Config{Activation: a.id, Flow: a.fd.name, Log: a.m.Log(), Decided: a.decided}
+	c := membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Log: a.m.Log(), Decided: a.decided}
 	first := &membrane.Trial{Failure: d, Open: open}
 	found, trials := membrane.Search(c, a, a.runFlow, a.rt.opts.ReplayStall, first)
 	if found == nil {
@@ -50,7 +50,7 @@ func (a *activation) relaunch() bool {
 		return false
 	}
 	a.restart, a.decided = nil, decided
-	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Log: a.m.Log(), Decided: decided, Host: a})
+	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Log: a.m.Log(), Decided: decided, Host: a})
 	a.rt.mu.Lock()
 	a.mu.Lock()
 	dead := a.dead

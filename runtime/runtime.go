@@ -62,7 +62,8 @@ type Options struct {
 	Retention time.Duration
 	// KeepLogs keeps the log of a finished activation, for audit, until the
 	// activation is purged. Without it a log is deleted when its activation
-	// finishes.
+	// finishes. A run that continues as new starts an empty log all the
+	// same: what is kept is the last run's.
 	KeepLogs bool
 	// TracerProvider, if set, receives a span for each run of an activation
 	// and for each host call it makes, live or replayed, with a span event

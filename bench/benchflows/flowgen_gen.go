@@ -218,6 +218,20 @@ func ChildSteps(fc flow.Context, h Noop, n int) flow.Vow[int] {
 	return flowimpl.StartChild[int](fc, "bench.Steps", &e)
 }
 
+// ContinueStepsAsNew ends the current run of an activation of Steps and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Steps. The activation keeps its id, start key and outcome; its
+// log starts again, empty, so a flow that loops forever keeps its log short.
+// Calls the run issued and never awaited are made before it ends; vows passed
+// as arguments carry over.
+func ContinueStepsAsNew(fc flow.Context, h Noop, n int) error {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(n))
+	return flowimpl.ContinueAsNew(fc, "bench.Steps", &e)
+}
+
 // LongHandle starts activations of the flow Long (durable name "bench.Long").
 type LongHandle struct {
 	f flowimpl.Flow
@@ -271,6 +285,20 @@ func ChildLong(fc flow.Context, h Noop, n int) flow.Vow[int] {
 	flowimpl.PutProxy(&e, h, NoopHost.Name)
 	e.PutInt(int64(n))
 	return flowimpl.StartChild[int](fc, "bench.Long", &e)
+}
+
+// ContinueLongAsNew ends the current run of an activation of Long and carries
+// it on as a fresh run, with these arguments: return the error it returns,
+// from Long. The activation keeps its id, start key and outcome; its log
+// starts again, empty, so a flow that loops forever keeps its log short. Calls
+// the run issued and never awaited are made before it ends; vows passed as
+// arguments carry over.
+func ContinueLongAsNew(fc flow.Context, h Noop, n int) error {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(n))
+	return flowimpl.ContinueAsNew(fc, "bench.Long", &e)
 }
 
 // SleeperHandle starts activations of the flow Sleeper (durable name
@@ -327,4 +355,99 @@ func ChildSleeper(fc flow.Context, h Noop, d time.Duration) flow.Vow[int] {
 	flowimpl.PutProxy(&e, h, NoopHost.Name)
 	e.PutInt(int64(d))
 	return flowimpl.StartChild[int](fc, "bench.Sleeper", &e)
+}
+
+// ContinueSleeperAsNew ends the current run of an activation of Sleeper and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Sleeper. The activation keeps its id, start key and outcome;
+// its log starts again, empty, so a flow that loops forever keeps its log
+// short. Calls the run issued and never awaited are made before it ends; vows
+// passed as arguments carry over.
+func ContinueSleeperAsNew(fc flow.Context, h Noop, d time.Duration) error {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(d))
+	return flowimpl.ContinueAsNew(fc, "bench.Sleeper", &e)
+}
+
+// LoopHandle starts activations of the flow Loop (durable name "bench.Loop").
+type LoopHandle struct {
+	f flowimpl.Flow
+}
+
+// RegisterLoop registers the flow Loop. Register it in every incarnation,
+// before the runtime starts, so its activations are revived.
+func RegisterLoop(r flowimpl.Registry) LoopHandle {
+	return LoopHandle{f: flowimpl.Register(r, "bench.Loop", runLoop)}
+}
+
+// Start starts an activation of Loop and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h1 LoopHandle) Start(ctx context.Context, h Noop, i int, total int, every int, check int) (flow.Vow[int], error) {
+	return h1.StartWithID(ctx, "", h, i, total, every, check)
+}
+
+// StartWithID starts at most one activation of Loop per id: calling it again
+// with the same id and arguments returns the same outcome. Arguments that do
+// not encode are an error, and start nothing.
+func (h1 LoopHandle) StartWithID(ctx context.Context, id string, h Noop, i int, total int, every int, check int) (flow.Vow[int], error) {
+	var e codec.Encoder
+	e.PutList(5)
+	flowimpl.PutStartRef(&e, "h", h, NoopHost.Name)
+	e.PutInt(int64(i))
+	e.PutInt(int64(total))
+	e.PutInt(int64(every))
+	e.PutInt(int64(check))
+	return flowimpl.Start[int](ctx, h1.f, id, &e)
+}
+
+// runLoop decodes an activation's stored arguments and runs Loop.
+func runLoop(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 5, "h", "i", "total", "every", "check")
+	h := flowimpl.ReadProxy(d, NoopHost)
+	i := int(d.ReadInt(64))
+	total := int(d.ReadInt(64))
+	every := int(d.ReadInt(64))
+	check := int(d.ReadInt(64))
+	args.Decoded(fc, d)
+	r, err := Loop(fc, h, i, total, every, check)
+	if err != nil {
+		return nil, err
+	}
+	return codec.Marshal(r)
+}
+
+// ChildLoop starts an activation of Loop as a child of the running flow and
+// returns its outcome, for flow.Await. The child is an activation of its own,
+// with its own log and an id derived from the parent's; a replay of the parent
+// does not start it again. Calling Loop directly instead runs it inline, in
+// the caller's log. Arguments that do not encode are a mistake in the flow:
+// ChildLoop panics.
+func ChildLoop(fc flow.Context, h Noop, i int, total int, every int, check int) flow.Vow[int] {
+	var e codec.Encoder
+	e.PutList(5)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(i))
+	e.PutInt(int64(total))
+	e.PutInt(int64(every))
+	e.PutInt(int64(check))
+	return flowimpl.StartChild[int](fc, "bench.Loop", &e)
+}
+
+// ContinueLoopAsNew ends the current run of an activation of Loop and carries
+// it on as a fresh run, with these arguments: return the error it returns,
+// from Loop. The activation keeps its id, start key and outcome; its log
+// starts again, empty, so a flow that loops forever keeps its log short. Calls
+// the run issued and never awaited are made before it ends; vows passed as
+// arguments carry over.
+func ContinueLoopAsNew(fc flow.Context, h Noop, i int, total int, every int, check int) error {
+	var e codec.Encoder
+	e.PutList(5)
+	flowimpl.PutProxy(&e, h, NoopHost.Name)
+	e.PutInt(int64(i))
+	e.PutInt(int64(total))
+	e.PutInt(int64(every))
+	e.PutInt(int64(check))
+	return flowimpl.ContinueAsNew(fc, "bench.Loop", &e)
 }

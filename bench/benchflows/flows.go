@@ -72,3 +72,32 @@ func Sleeper(fc flow.Context, h Noop, d time.Duration) (int, error) {
 	flow.Sleep(fc, d)
 	return r, nil
 }
+
+// Loop makes no-op host calls numbered from i up to total, continuing as
+// new after every calls (with every 0, never). With check set, before each
+// call numbered n with (n+1) a multiple of check it asks for a vow and
+// awaits it — the last call of a run, when check is a multiple of every —
+// so the benchmark can stop there and look at the log and the replay.
+//
+//flowgen:flow name=bench.Loop
+func Loop(fc flow.Context, h Noop, i, total, every, check int) (int, error) {
+	for n := 0; i < total && (every == 0 || n < every); n++ {
+		if check > 0 && (i+1)%check == 0 {
+			v, err := h.Ask(fc, "checkpoint")
+			if err != nil {
+				return 0, err
+			}
+			if _, err := flow.Await(fc, v); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := h.Step(fc, i); err != nil {
+			return 0, err
+		}
+		i++
+	}
+	if i < total {
+		return 0, ContinueLoopAsNew(fc, h, i, total, every, check)
+	}
+	return i, nil
+}

@@ -179,3 +179,17 @@ func ChildWork(fc flow.Context, b Bank, account string) flow.Vow[int64] {
 	e.PutString(account)
 	return flowimpl.StartChild[int64](fc, "crashtest.Work", &e)
 }
+
+// ContinueWorkAsNew ends the current run of an activation of Work and carries
+// it on as a fresh run, with these arguments: return the error it returns,
+// from Work. The activation keeps its id, start key and outcome; its log
+// starts again, empty, so a flow that loops forever keeps its log short. Calls
+// the run issued and never awaited are made before it ends; vows passed as
+// arguments carry over.
+func ContinueWorkAsNew(fc flow.Context, b Bank, account string) error {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, b, BankHost.Name)
+	e.PutString(account)
+	return flowimpl.ContinueAsNew(fc, "crashtest.Work", &e)
+}

@@ -11,6 +11,208 @@ import (
 	"github.com/asyncflow-go/asyncflow/flow/flowimpl"
 )
 
+// billingProxy is the guest proxy of Billing: each method encodes its
+// arguments, crosses the membrane and decodes its results into fresh values.
+type billingProxy struct {
+	ref flow.Ref
+}
+
+// BillingRef returns the Billing provided as the named service, for passing to
+// a flow.
+func BillingRef(name string) Billing {
+	return billingProxy{ref: flowimpl.ServiceRef(name)}
+}
+
+// BillingHost describes Billing to generated code, here and in other packages:
+// its durable name, which names its keyed objects' resolver in the log, and
+// its guest proxies.
+var BillingHost = flowimpl.HostInterface[Billing]{
+	Name: "restarttest.Billing",
+	Proxy: func(ref flow.Ref) Billing {
+		return billingProxy{ref: ref}
+	},
+}
+
+// FlowRef implements flowimpl.Referrer: the reference the proxy stands for.
+func (p billingProxy) FlowRef() flow.Ref {
+	return p.ref
+}
+
+// Charge calls Billing.Charge through the membrane. Live, the host runs it and
+// the result is logged; replaying, the logged result is returned and the host
+// is not called. An error the host returned is returned as a *flow.Error.
+func (p billingProxy) Charge(ctx context.Context, account string, month int) (string, error) {
+	var r0 string
+	var e codec.Encoder
+	e.PutList(2)
+	e.PutString(account)
+	e.PutInt(int64(month))
+	res, err := flowimpl.Call(ctx, p.ref, "Charge", &e)
+	if err != nil {
+		return r0, err
+	}
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Billing.Charge", d, res, 1)
+	r0 = d.ReadString()
+	flowimpl.Decoded(ctx, "Billing.Charge", d, res)
+	return r0, nil
+}
+
+// Due calls Billing.Due through the membrane. Live, the host runs it and the
+// result is logged; replaying, the logged result is returned and the host is
+// not called. An error the host returned is returned as a *flow.Error.
+func (p billingProxy) Due(ctx context.Context, account string, month int) (flow.Vow[bool], error) {
+	var r0 flow.Vow[bool]
+	var e codec.Encoder
+	e.PutList(2)
+	e.PutString(account)
+	e.PutInt(int64(month))
+	res, err := flowimpl.Call(ctx, p.ref, "Due", &e)
+	if err != nil {
+		return r0, err
+	}
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Billing.Due", d, res, 1)
+	d.Value(&r0)
+	flowimpl.Decoded(ctx, "Billing.Due", d, res)
+	return r0, nil
+}
+
+// Notify calls Billing.Notify through the membrane. Live, the host runs it and
+// the result is logged; replaying, the logged result is returned and the host
+// is not called. An error the host returned is returned as a *flow.Error.
+func (p billingProxy) Notify(ctx context.Context, account string, month int) error {
+	var e codec.Encoder
+	e.PutList(2)
+	e.PutString(account)
+	e.PutInt(int64(month))
+	res, err := flowimpl.Call(ctx, p.ref, "Notify", &e)
+	if err != nil {
+		return err
+	}
+	d := codec.NewDecoder(res)
+	flowimpl.Results(ctx, "Billing.Notify", d, res, 0)
+	flowimpl.Decoded(ctx, "Billing.Notify", d, res)
+	return nil
+}
+
+// BillingAsync starts the methods of Billing without waiting: each returns a
+// flow.Future of the method's result, for flow.Await, flow.All and flow.Race.
+type BillingAsync struct {
+	ref flow.Ref
+}
+
+// AsyncBilling returns the async companion of a Billing a flow holds. It
+// panics if the value is not one (a guest proxy).
+func AsyncBilling(h Billing) BillingAsync {
+	return BillingAsync{ref: flowimpl.ProxyRef(h, BillingHost.Name)}
+}
+
+// Charge starts Billing.Charge without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it.
+func (a BillingAsync) Charge(ctx context.Context, account string, month int) flow.Future[string] {
+	var e codec.Encoder
+	e.PutList(2)
+	e.PutString(account)
+	e.PutInt(int64(month))
+	return flowimpl.Go[string](ctx, a.ref, "Charge", &e)
+}
+
+// Due starts Billing.Due without waiting; the Future settles with its result.
+// Live, the call is logged when issued and its result when a flow awaits it.
+func (a BillingAsync) Due(ctx context.Context, account string, month int) flow.Future[flow.Vow[bool]] {
+	var e codec.Encoder
+	e.PutList(2)
+	e.PutString(account)
+	e.PutInt(int64(month))
+	return flowimpl.Go[flow.Vow[bool]](ctx, a.ref, "Due", &e)
+}
+
+// Notify starts Billing.Notify without waiting; the Future settles with its
+// result. Live, the call is logged when issued and its result when a flow
+// awaits it.
+func (a BillingAsync) Notify(ctx context.Context, account string, month int) flow.Future[struct{}] {
+	var e codec.Encoder
+	e.PutList(2)
+	e.PutString(account)
+	e.PutInt(int64(month))
+	return flowimpl.Go[struct{}](ctx, a.ref, "Notify", &e)
+}
+
+// ProvideBilling offers impl as the named Billing service. Provide it in every
+// incarnation, before the runtime starts.
+func ProvideBilling(r flowimpl.Registry, name string, impl Billing) {
+	r.ProvideService(name, impl, dispatchBilling)
+}
+
+// ProvideBillingResolver registers how keyed Billing objects (host objects
+// with a FlowKey method) are found again, in this and every later incarnation.
+func ProvideBillingResolver(r flowimpl.Registry, resolve func(ctx context.Context, key string) (Billing, error)) {
+	r.ProvideResolver(BillingHost.Name, func(ctx context.Context, key string) (any, error) {
+		return resolve(ctx, key)
+	}, dispatchBilling)
+}
+
+// dispatchBilling calls the method of a Billing a flow called, with the
+// arguments it encoded, and encodes the results.
+func dispatchBilling(ctx context.Context, obj any, method string, args []byte) ([]byte, error) {
+	impl, ok := obj.(Billing)
+	if !ok {
+		return nil, flowimpl.NotImplemented(obj, "Billing")
+	}
+	switch method {
+	case "Charge":
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
+		account := d.ReadString()
+		month := int(d.ReadInt(64))
+		if err := flowimpl.HostDecoded("Billing.Charge", d); err != nil {
+			return nil, err
+		}
+		r0, err := impl.Charge(ctx, account, month)
+		if err != nil {
+			return nil, err
+		}
+		var e codec.Encoder
+		e.PutList(1)
+		e.PutString(r0)
+		return e.Bytes(), e.Err()
+	case "Due":
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
+		account := d.ReadString()
+		month := int(d.ReadInt(64))
+		if err := flowimpl.HostDecoded("Billing.Due", d); err != nil {
+			return nil, err
+		}
+		r0, err := impl.Due(ctx, account, month)
+		if err != nil {
+			return nil, err
+		}
+		var e codec.Encoder
+		e.PutList(1)
+		e.Value(r0)
+		return e.Bytes(), e.Err()
+	case "Notify":
+		d := codec.NewDecoder(args)
+		flowimpl.HostArguments(d, 2)
+		account := d.ReadString()
+		month := int(d.ReadInt(64))
+		if err := flowimpl.HostDecoded("Billing.Notify", d); err != nil {
+			return nil, err
+		}
+		err := impl.Notify(ctx, account, month)
+		if err != nil {
+			return nil, err
+		}
+		var e codec.Encoder
+		e.PutList(0)
+		return e.Bytes(), e.Err()
+	}
+	return nil, flowimpl.UnknownMethod("Billing", method)
+}
+
 // gatewayProxy is the guest proxy of Gateway: each method encodes its
 // arguments, crosses the membrane and decodes its results into fresh values.
 type gatewayProxy struct {
@@ -185,4 +387,18 @@ func ChildNotify(fc flow.Context, g Gateway, msg string) flow.Vow[string] {
 	flowimpl.PutProxy(&e, g, GatewayHost.Name)
 	e.PutString(msg)
 	return flowimpl.StartChild[string](fc, "restarttest.Notify", &e)
+}
+
+// ContinueNotifyAsNew ends the current run of an activation of Notify and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Notify. The activation keeps its id, start key and outcome;
+// its log starts again, empty, so a flow that loops forever keeps its log
+// short. Calls the run issued and never awaited are made before it ends; vows
+// passed as arguments carry over.
+func ContinueNotifyAsNew(fc flow.Context, g Gateway, msg string) error {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, g, GatewayHost.Name)
+	e.PutString(msg)
+	return flowimpl.ContinueAsNew(fc, "restarttest.Notify", &e)
 }

@@ -228,6 +228,20 @@ func ChildOrder(fc flow.Context, w Warehouse, order string) flow.Vow[Summary] {
 	return flowimpl.StartChild[Summary](fc, "talktest.Order", &e)
 }
 
+// ContinueOrderAsNew ends the current run of an activation of Order and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Order. The activation keeps its id, start key and outcome; its
+// log starts again, empty, so a flow that loops forever keeps its log short.
+// Calls the run issued and never awaited are made before it ends; vows passed
+// as arguments carry over.
+func ContinueOrderAsNew(fc flow.Context, w Warehouse, order string) error {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, w, WarehouseHost.Name)
+	e.PutString(order)
+	return flowimpl.ContinueAsNew(fc, "talktest.Order", &e)
+}
+
 // PackHandle starts activations of the flow Pack (durable name
 // "talktest.Pack").
 type PackHandle struct {
@@ -325,4 +339,19 @@ func ChildPack(fc flow.Context, w Warehouse, order string, ref string) flow.Vow[
 	e.PutString(order)
 	e.PutString(ref)
 	return flowimpl.StartChild[string](fc, "talktest.Pack", &e)
+}
+
+// ContinuePackAsNew ends the current run of an activation of Pack and carries
+// it on as a fresh run, with these arguments: return the error it returns,
+// from Pack. The activation keeps its id, start key and outcome; its log
+// starts again, empty, so a flow that loops forever keeps its log short. Calls
+// the run issued and never awaited are made before it ends; vows passed as
+// arguments carry over.
+func ContinuePackAsNew(fc flow.Context, w Warehouse, order string, ref string) error {
+	var e codec.Encoder
+	e.PutList(3)
+	flowimpl.PutProxy(&e, w, WarehouseHost.Name)
+	e.PutString(order)
+	e.PutString(ref)
+	return flowimpl.ContinueAsNew(fc, "talktest.Pack", &e)
 }

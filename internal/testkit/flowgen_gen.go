@@ -353,3 +353,192 @@ func dispatchTeller(ctx context.Context, obj any, method string, args []byte) ([
 	}
 	return nil, flowimpl.UnknownMethod("Teller", method)
 }
+
+// CountdownHandle starts activations of the flow Countdown (durable name
+// "testkit.Countdown").
+type CountdownHandle struct {
+	f flowimpl.Flow
+}
+
+// RegisterCountdown registers the flow Countdown. Register it in every
+// incarnation, before the runtime starts, so its activations are revived.
+func RegisterCountdown(r flowimpl.Registry) CountdownHandle {
+	return CountdownHandle{f: flowimpl.Register(r, "testkit.Countdown", runCountdown)}
+}
+
+// Start starts an activation of Countdown and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h CountdownHandle) Start(ctx context.Context, t Teller, n int, carried flow.Vow[string], answer string) (flow.Vow[string], error) {
+	return h.StartWithID(ctx, "", t, n, carried, answer)
+}
+
+// StartWithID starts at most one activation of Countdown per id: calling it
+// again with the same id and arguments returns the same outcome. Arguments
+// that do not encode are an error, and start nothing.
+func (h CountdownHandle) StartWithID(ctx context.Context, id string, t Teller, n int, carried flow.Vow[string], answer string) (flow.Vow[string], error) {
+	var e codec.Encoder
+	e.PutList(4)
+	flowimpl.PutStartRef(&e, "t", t, TellerHost.Name)
+	e.PutInt(int64(n))
+	e.Value(carried)
+	e.PutString(answer)
+	return flowimpl.Start[string](ctx, h.f, id, &e)
+}
+
+// runCountdown decodes an activation's stored arguments and runs Countdown.
+func runCountdown(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 4, "t", "n", "carried", "answer")
+	t := flowimpl.ReadProxy(d, TellerHost)
+	n := int(d.ReadInt(64))
+	var carried flow.Vow[string]
+	d.Value(&carried)
+	answer := d.ReadString()
+	args.Decoded(fc, d)
+	r, err := Countdown(fc, t, n, carried, answer)
+	if err != nil {
+		return nil, err
+	}
+	return codec.Marshal(r)
+}
+
+// ChildCountdown starts an activation of Countdown as a child of the running
+// flow and returns its outcome, for flow.Await. The child is an activation of
+// its own, with its own log and an id derived from the parent's; a replay of
+// the parent does not start it again. Calling Countdown directly instead runs
+// it inline, in the caller's log. Arguments that do not encode are a mistake
+// in the flow: ChildCountdown panics.
+func ChildCountdown(fc flow.Context, t Teller, n int, carried flow.Vow[string], answer string) flow.Vow[string] {
+	var e codec.Encoder
+	e.PutList(4)
+	flowimpl.PutProxy(&e, t, TellerHost.Name)
+	e.PutInt(int64(n))
+	e.Value(carried)
+	e.PutString(answer)
+	return flowimpl.StartChild[string](fc, "testkit.Countdown", &e)
+}
+
+// ContinueCountdownAsNew ends the current run of an activation of Countdown
+// and carries it on as a fresh run, with these arguments: return the error it
+// returns, from Countdown. The activation keeps its id, start key and outcome;
+// its log starts again, empty, so a flow that loops forever keeps its log
+// short. Calls the run issued and never awaited are made before it ends; vows
+// passed as arguments carry over.
+func ContinueCountdownAsNew(fc flow.Context, t Teller, n int, carried flow.Vow[string], answer string) error {
+	var e codec.Encoder
+	e.PutList(4)
+	flowimpl.PutProxy(&e, t, TellerHost.Name)
+	e.PutInt(int64(n))
+	e.Value(carried)
+	e.PutString(answer)
+	return flowimpl.ContinueAsNew(fc, "testkit.Countdown", &e)
+}
+
+// ListenHandle starts activations of the flow Listen (durable name
+// "testkit.Listen").
+type ListenHandle struct {
+	f flowimpl.Flow
+}
+
+// RegisterListen registers the flow Listen. Register it in every incarnation,
+// before the runtime starts, so its activations are revived.
+func RegisterListen(r flowimpl.Registry) ListenHandle {
+	return ListenHandle{f: flowimpl.Register(r, "testkit.Listen", runListen)}
+}
+
+// Start starts an activation of Listen and returns its outcome. Pass host
+// interfaces as their Ref (a provided service) or as keyed host objects.
+func (h ListenHandle) Start(ctx context.Context, t Teller, peek int) (flow.Vow[string], error) {
+	return h.StartWithID(ctx, "", t, peek)
+}
+
+// StartWithID starts at most one activation of Listen per id: calling it again
+// with the same id and arguments returns the same outcome. Arguments that do
+// not encode are an error, and start nothing.
+func (h ListenHandle) StartWithID(ctx context.Context, id string, t Teller, peek int) (flow.Vow[string], error) {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutStartRef(&e, "t", t, TellerHost.Name)
+	e.PutInt(int64(peek))
+	return flowimpl.Start[string](ctx, h.f, id, &e)
+}
+
+// ListenActivation is one activation of Listen, named by its id or its start
+// key: send it the messages it accepts and read what it publishes. Naming one
+// checks nothing; each call does.
+type ListenActivation struct {
+	f  flowimpl.Flow
+	to flowimpl.Recipient
+}
+
+// ByID names the activation of Listen with the given id.
+func (h ListenHandle) ByID(id flow.ActivationID) ListenActivation {
+	return ListenActivation{
+		f:  h.f,
+		to: flowimpl.Recipient{ID: id},
+	}
+}
+
+// ByKey names the activation of Listen started with StartWithID and this id.
+func (h ListenHandle) ByKey(key string) ListenActivation {
+	return ListenActivation{
+		f:  h.f,
+		to: flowimpl.Recipient{Key: key},
+	}
+}
+
+// SendInbox sends the activation a message for its signal inbox (a
+// flow.Signal[string]). It is durable when SendInbox returns, and delivered
+// after every message sent before it, once. An activation that has finished
+// refuses it with runtime.ErrFinished.
+func (a ListenActivation) SendInbox(ctx context.Context, v string) error {
+	return flowimpl.Send[string](ctx, a.f, a.to, "inbox", "", v)
+}
+
+// SendInboxOnce is SendInbox with an idempotency key: however often it is
+// called with one key, the activation takes one message, so a retried send or
+// a webhook delivered twice is taken once.
+func (a ListenActivation) SendInboxOnce(ctx context.Context, key string, v string) error {
+	return flowimpl.Send[string](ctx, a.f, a.to, "inbox", key, v)
+}
+
+// runListen decodes an activation's stored arguments and runs Listen.
+func runListen(fc flow.Context, args flowimpl.Arguments) ([]byte, error) {
+	d := args.Decoder(fc, 2, "t", "peek")
+	t := flowimpl.ReadProxy(d, TellerHost)
+	peek := int(d.ReadInt(64))
+	args.Decoded(fc, d)
+	inbox := flowimpl.Signal[string]("inbox")
+	r, err := Listen(fc, t, peek, inbox)
+	if err != nil {
+		return nil, err
+	}
+	return codec.Marshal(r)
+}
+
+// ChildListen starts an activation of Listen as a child of the running flow
+// and returns its outcome, for flow.Await. The child is an activation of its
+// own, with its own log and an id derived from the parent's; a replay of the
+// parent does not start it again. Calling Listen directly instead runs it
+// inline, in the caller's log. Arguments that do not encode are a mistake in
+// the flow: ChildListen panics.
+func ChildListen(fc flow.Context, t Teller, peek int) flow.Vow[string] {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, t, TellerHost.Name)
+	e.PutInt(int64(peek))
+	return flowimpl.StartChild[string](fc, "testkit.Listen", &e)
+}
+
+// ContinueListenAsNew ends the current run of an activation of Listen and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Listen. The activation keeps its id, start key and outcome;
+// its log starts again, empty, so a flow that loops forever keeps its log
+// short. Calls the run issued and never awaited are made before it ends; vows
+// passed as arguments carry over.
+func ContinueListenAsNew(fc flow.Context, t Teller, peek int) error {
+	var e codec.Encoder
+	e.PutList(2)
+	flowimpl.PutProxy(&e, t, TellerHost.Name)
+	e.PutInt(int64(peek))
+	return flowimpl.ContinueAsNew(fc, "testkit.Listen", &e)
+}

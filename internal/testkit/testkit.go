@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -251,4 +252,52 @@ func (r *Recorder) Flaky(ctx context.Context, s string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// Countdown counts down from n, a run for each number: each run starts a
+// call it never awaits (Echo "fire n"), echoes n, and continues as new with
+// n-1 until n is 0. The run at 2 asks Ask "two?" and carries the vow it gets
+// into the next run, which awaits it and carries the answer on; the outcome
+// is "liftoff after <answer>".
+//
+//flowgen:flow name=testkit.Countdown
+func Countdown(fc flow.Context, t Teller, n int, carried flow.Vow[string], answer string) (string, error) {
+	AsyncTeller(t).Echo(fc, "fire "+strconv.Itoa(n))
+	if _, err := t.Echo(fc, strconv.Itoa(n)); err != nil {
+		return "", err
+	}
+	switch n {
+	case 0:
+		return "liftoff after " + answer, nil
+	case 1:
+		a, err := flow.Await(fc, carried)
+		if err != nil {
+			return "", err
+		}
+		return "", ContinueCountdownAsNew(fc, t, 0, flow.Vow[string]{}, a)
+	case 2:
+		v, err := t.Ask(fc, "two?")
+		if err != nil {
+			return "", err
+		}
+		carried = v
+	}
+	return "", ContinueCountdownAsNew(fc, t, n-1, carried, answer)
+}
+
+// Listen reads its inbox across runs: it echoes "ready", then, while peek
+// is above 0, asks for the next message (Next) and continues as new
+// without reading it; with peek 0 it reads the next message and returns
+// it.
+//
+//flowgen:flow name=testkit.Listen
+func Listen(fc flow.Context, t Teller, peek int, inbox flow.Signal[string]) (string, error) {
+	if _, err := t.Echo(fc, "ready"); err != nil {
+		return "", err
+	}
+	if peek > 0 {
+		inbox.Next(fc)
+		return "", ContinueListenAsNew(fc, t, peek-1)
+	}
+	return inbox.Receive(fc)
 }

@@ -223,6 +223,29 @@ type Publish struct {
 	Gen     int64
 }
 
+// Continue ends an activation's current run and starts the next, which
+// continues as new with Args (its RunArgs): Run becomes one more, the log,
+// the waits, the receivers waiting in its mailboxes (their vows stay
+// pending: messages go to the next run's) and any failure are deleted, and
+// the activation is running, since At (unless it was running already). Its
+// id, start key, start arguments, outcome vow, mailboxes' messages,
+// statuses and creation stay. Receivers are the run's receivers whose
+// messages it has not read: if one of them has taken a message, that
+// message would be lost, so nothing is written and Unread is its position.
+// Continued is false, and nothing is written, if the activation is done or
+// does not exist; Run is then 0 and Unread -1.
+type Continue struct {
+	Act       flow.ActivationID
+	Args      []byte
+	Receivers []flow.VowID
+	Gen       int64
+	At        time.Time
+
+	Continued bool
+	Run       int // the new run's number
+	Unread    int // position in Receivers of one that took a message, or -1
+}
+
 func (*CreateActivation) op() {}
 func (*Append) op()           {}
 func (*CreateVow) op()        {}
@@ -235,3 +258,4 @@ func (*Purge) op()            {}
 func (*Send) op()             {}
 func (*Receive) op()          {}
 func (*Publish) op()          {}
+func (*Continue) op()         {}

@@ -107,6 +107,11 @@ type Activation struct {
 	// Parent is the activation that started this one as its child; zero
 	// for an activation a host started.
 	Parent flow.ActivationID
+	// Run counts the activation's runs: 0 for the first, one more each time
+	// it continues as new (see Continue), and RunArgs are the current run's
+	// arguments after the first (Args stay those it was started with).
+	Run     int
+	RunArgs []byte
 
 	// Created is when it was started; StateSince when it entered its
 	// current state (a change to the state it is in keeps it); Finished
@@ -121,6 +126,14 @@ type Activation struct {
 	// written.
 	Changed time.Time
 	LastGen int64
+}
+
+// CurrentArgs returns the arguments of the activation's current run.
+func (a Activation) CurrentArgs() []byte {
+	if a.Run > 0 {
+		return a.RunArgs
+	}
+	return a.Args
 }
 
 // Position is where an activation stands in a listing: listings are newest

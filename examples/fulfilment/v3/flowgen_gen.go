@@ -73,3 +73,19 @@ func ChildFulfil(fc flow.Context, c shop.Customers, w shop.Warehouse, p shop.Pay
 	e.Value(o)
 	return flowimpl.StartChild[shop.Receipt](fc, "shop.Fulfil", &e)
 }
+
+// ContinueFulfilAsNew ends the current run of an activation of Fulfil and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Fulfil. The activation keeps its id, start key and outcome;
+// its log starts again, empty, so a flow that loops forever keeps its log
+// short. Calls the run issued and never awaited are made before it ends; vows
+// passed as arguments carry over.
+func ContinueFulfilAsNew(fc flow.Context, c shop.Customers, w shop.Warehouse, p shop.Payments, o shop.Order) error {
+	var e codec.Encoder
+	e.PutList(4)
+	flowimpl.PutProxy(&e, c, shop.CustomersHost.Name)
+	flowimpl.PutProxy(&e, w, shop.WarehouseHost.Name)
+	flowimpl.PutProxy(&e, p, shop.PaymentsHost.Name)
+	e.Value(o)
+	return flowimpl.ContinueAsNew(fc, "shop.Fulfil", &e)
+}

@@ -494,3 +494,18 @@ func ChildWelcome(fc flow.Context, n Notifier, a Approvals, customer string) flo
 	e.PutString(customer)
 	return flowimpl.StartChild[string](fc, "payments.Welcome", &e)
 }
+
+// ContinueWelcomeAsNew ends the current run of an activation of Welcome and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Welcome. The activation keeps its id, start key and outcome;
+// its log starts again, empty, so a flow that loops forever keeps its log
+// short. Calls the run issued and never awaited are made before it ends; vows
+// passed as arguments carry over.
+func ContinueWelcomeAsNew(fc flow.Context, n Notifier, a Approvals, customer string) error {
+	var e codec.Encoder
+	e.PutList(3)
+	flowimpl.PutProxy(&e, n, NotifierHost.Name)
+	flowimpl.PutProxy(&e, a, ApprovalsHost.Name)
+	e.PutString(customer)
+	return flowimpl.ContinueAsNew(fc, "payments.Welcome", &e)
+}

@@ -72,3 +72,19 @@ func ChildPayout(fc flow.Context, l payments.Ledger, a payments.Approvals, accou
 	e.PutInt(cents)
 	return flowimpl.StartChild[payments.TxID](fc, "payments.Payout", &e)
 }
+
+// ContinuePayoutAsNew ends the current run of an activation of Payout and
+// carries it on as a fresh run, with these arguments: return the error it
+// returns, from Payout. The activation keeps its id, start key and outcome;
+// its log starts again, empty, so a flow that loops forever keeps its log
+// short. Calls the run issued and never awaited are made before it ends; vows
+// passed as arguments carry over.
+func ContinuePayoutAsNew(fc flow.Context, l payments.Ledger, a payments.Approvals, account string, cents int64) error {
+	var e codec.Encoder
+	e.PutList(4)
+	flowimpl.PutProxy(&e, l, payments.LedgerHost.Name)
+	flowimpl.PutProxy(&e, a, payments.ApprovalsHost.Name)
+	e.PutString(account)
+	e.PutInt(cents)
+	return flowimpl.ContinueAsNew(fc, "payments.Payout", &e)
+}

@@ -69,3 +69,18 @@ func ChildWork(fc flow.Context, l sharedtest.Ledger, account string, rounds int)
 	e.PutInt(int64(rounds))
 	return flowimpl.StartChild[string](fc, "sharedtest.Work", &e)
 }
+
+// ContinueWorkAsNew ends the current run of an activation of Work and carries
+// it on as a fresh run, with these arguments: return the error it returns,
+// from Work. The activation keeps its id, start key and outcome; its log
+// starts again, empty, so a flow that loops forever keeps its log short. Calls
+// the run issued and never awaited are made before it ends; vows passed as
+// arguments carry over.
+func ContinueWorkAsNew(fc flow.Context, l sharedtest.Ledger, account string, rounds int) error {
+	var e codec.Encoder
+	e.PutList(3)
+	flowimpl.PutProxy(&e, l, sharedtest.LedgerHost.Name)
+	e.PutString(account)
+	e.PutInt(int64(rounds))
+	return flowimpl.ContinueAsNew(fc, "sharedtest.Work", &e)
+}

@@ -42,7 +42,7 @@ type Unavailable struct{ Err error }
 func (u *Unavailable) Error() string { return u.Err.Error() }
 
 func (m *Membrane) callInfo(target flow.Ref, method string) flow.CallInfo {
-	info := flow.CallInfo{Activation: m.act, Flow: m.flow, Index: m.calls, Target: target, Method: method}
+	info := flow.CallInfo{Activation: m.act, Flow: m.flow, Run: m.run, Index: m.calls, Target: target, Method: method}
 	m.calls++
 	return info
 }

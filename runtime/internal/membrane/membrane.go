@@ -127,6 +127,7 @@ type Watched struct {
 type Config struct {
 	Activation flow.ActivationID
 	Flow       string
+	Run        int     // the activation's run: 0, or how often it continued as new
 	Log        []Entry // what replay answers from; empty for a new activation
 	Host       Host
 	// Decided are patch ids replay takes as true where the log has no
@@ -170,6 +171,7 @@ type Membrane struct {
 	host Host
 	act  flow.ActivationID
 	flow string
+	run  int
 	raw  []Entry
 	cur  int   // next log entry to replay
 	step int64 // next step number to append
@@ -205,6 +207,7 @@ func New(c Config) *Membrane {
 		host:     c.Host,
 		act:      c.Activation,
 		flow:     c.Flow,
+		run:      c.Run,
 		raw:      c.Log,
 		step:     int64(len(c.Log)),
 		observed: map[flow.AwaitKey]outcome{},

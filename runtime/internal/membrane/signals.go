@@ -1,6 +1,7 @@
 package membrane
 
 import (
+	"maps"
 	"strconv"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -123,3 +124,7 @@ func decodeStatus(data []byte) (string, []byte, error) {
 	}
 	return name, value, nil
 }
+
+// Unread returns the receivers the run was handed and whose messages it has
+// not read, by mailbox: what a run that ends leaves in its mailboxes.
+func (m *Membrane) Unread() map[string]flow.VowID { return maps.Clone(m.receivers) }

@@ -32,6 +32,7 @@ const (
 	qSetState    = `SELECT set_state($1, $2, $3, $4, $5, $6, $7, $8)`
 	qFinish      = `SELECT finished, outcome, waiters FROM finish($1, $2, $3, $4, $5, $6, $7, $8)`
 	qPurge       = `SELECT purge($1, $2)`
+	qContinue    = `SELECT continued, run, unread FROM continue_activation($1, $2, $3, $4, $5, $6, $7)`
 	qFireDue     = `DELETE FROM timers t
 		USING (SELECT deadline, vow FROM timers WHERE deadline <= $1 ORDER BY deadline, vow LIMIT $2 FOR UPDATE SKIP LOCKED) d
 		WHERE t.deadline = d.deadline AND t.vow = d.vow
@@ -281,6 +282,18 @@ func opStmts(w writer, op store.Op) []stmt {
 			}}}
 	case *store.Publish:
 		return []stmt{{sql: qPublish, args: []any{op.Act[:], op.Name, notNil(op.Payload), op.Gen}}}
+	case *store.Continue:
+		receivers := make([][]byte, len(op.Receivers))
+		for i := range op.Receivers {
+			receivers[i] = op.Receivers[i][:]
+		}
+		return []stmt{{sql: qContinue, args: []any{op.Act[:], notNil(op.Args), op.Gen, nsOf(op.At), receivers, w.member, w.epoch},
+			scan: func(row pgx.Row) error {
+				var run, unread int32
+				err := row.Scan(&op.Continued, &run, &unread)
+				op.Run, op.Unread = int(run), int(unread)
+				return err
+			}}}
 	}
 	panic(fmt.Sprintf("pgstore: unknown op %T", op))
 }
@@ -428,6 +441,8 @@ func opName(op store.Op) string {
 		return "receive"
 	case *store.Publish:
 		return "publish"
+	case *store.Continue:
+		return "continue"
 	}
 	return fmt.Sprintf("%T", op)
 }

@@ -19,7 +19,7 @@ const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.cre
 	a.created_ns, a.state_ns, a.finished_ns,
 	(SELECT e.at_ns FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
 	(SELECT e.gen FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
-	a.parent`
+	a.parent, a.run, a.run_args`
 
 // reading checks a read may go ahead. The caller names the store.
 func (s *Store) reading(ctx context.Context) error {
@@ -57,10 +57,12 @@ func scanActivationRaw(r pgx.Row) (a store.Activation, id []byte, err error) {
 	var state int16
 	var created, since int64
 	var finished, lastAt, lastGen *int64
+	var run int32
 	if err := r.Scan(&id, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure,
-		&created, &since, &finished, &lastAt, &lastGen, &parent); err != nil {
+		&created, &since, &finished, &lastAt, &lastGen, &parent, &run, &a.RunArgs); err != nil {
 		return a, nil, err
 	}
+	a.Run = int(run)
 	a.Created, a.StateSince = timeOf(created), timeOf(since)
 	if finished != nil {
 		a.Finished = timeOf(*finished)

@@ -15,7 +15,7 @@ import (
 // actColumns are the columns scanActivation reads, from activations as a:
 // the row, then the time and incarnation of its last log entry.
 const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.created_gen, a.gen, a.failure, a.parent,
-	a.created_ns, a.state_ns, a.finished_ns,
+	a.created_ns, a.state_ns, a.finished_ns, a.run, a.run_args,
 	(SELECT e.at_ns FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1),
 	(SELECT e.gen FROM entries e WHERE e.act = a.id ORDER BY e.step DESC LIMIT 1)`
 
@@ -64,7 +64,7 @@ func scanActivation(r scanner) (a store.Activation, raw []byte, err error) {
 	var created, since int64
 	var finished, lastAt, lastGen sql.NullInt64
 	if err := r.Scan(&raw, &a.Flow, &key, &a.Args, &state, &outcome, &a.CreatedGen, &a.Gen, &a.Failure, &parent,
-		&created, &since, &finished, &lastAt, &lastGen); err != nil {
+		&created, &since, &finished, &a.Run, &a.RunArgs, &lastAt, &lastGen); err != nil {
 		return a, raw, scanErr(err)
 	}
 	a.Created, a.StateSince, a.Finished = timeOf(created), timeOf(since), timeOf(finished.Int64)

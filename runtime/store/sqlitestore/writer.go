@@ -157,6 +157,8 @@ func (w *writer) checkSizes(op store.Op) error {
 		values = [][]byte{op.Payload}
 	case *store.Publish:
 		values = [][]byte{op.Payload}
+	case *store.Continue:
+		values = [][]byte{op.Args}
 	}
 	for _, v := range values {
 		if len(v) > w.s.opts.MaxValueSize {
@@ -215,6 +217,8 @@ func (w *writer) apply(op store.Op) error {
 		return w.receive(op)
 	case *store.Publish:
 		return w.publish(op)
+	case *store.Continue:
+		return w.continueAsNew(op)
 	}
 	return fmt.Errorf("unknown op %T", op)
 }
@@ -246,6 +250,8 @@ func opName(op store.Op) string {
 		return "receive"
 	case *store.Publish:
 		return "publish"
+	case *store.Continue:
+		return "continue"
 	}
 	return fmt.Sprintf("%T", op)
 }

@@ -99,6 +99,7 @@ func fenced(t *testing.T, s store.Store, id flow.ActivationID, step int64, what 
 	assert.ErrorIs(t, store.Apply(t.Context(), s, &store.Watch{Act: id, Vows: []flow.VowID{flow.NewVowID()}, Gen: 1}), store.ErrFenced, "watch: %s", what)
 	assert.ErrorIs(t, store.Apply(t.Context(), s, &store.SetState{Act: id, State: store.Failed, Failure: []byte("x"), Gen: 1}), store.ErrFenced, "set state: %s", what)
 	assert.ErrorIs(t, store.Apply(t.Context(), s, &store.Finish{Act: id, State: store.VowFulfilled, Gen: 1}), store.ErrFenced, "finish: %s", what)
+	assert.ErrorIs(t, store.Apply(t.Context(), s, &store.Continue{Act: id, Args: []byte{9}, Gen: 1}), store.ErrFenced, "continue: %s", what)
 }
 
 // event waits for an event of kind on s that satisfies ok.

@@ -36,7 +36,7 @@ type testCase struct {
 
 func cases() []testCase {
 	var all []testCase
-	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, historyCases, censusCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases, mailboxCases, statusCases, lineageCases} {
+	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, historyCases, censusCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases, mailboxCases, statusCases, lineageCases, runCases} {
 		all = append(all, group...)
 	}
 	return all
@@ -147,6 +147,8 @@ func sameActivation(t *testing.T, want, got store.Activation, msgAndArgs ...any)
 	sameTime(t, want.Created, got.Created, "created", msgAndArgs...)
 	sameTime(t, want.StateSince, got.StateSince, "state since", msgAndArgs...)
 	sameTime(t, want.Finished, got.Finished, "finished", msgAndArgs...)
+	assert.Equal(t, want.Run, got.Run, msgAndArgs...)
+	assert.True(t, bytes.Equal(want.RunArgs, got.RunArgs), "run args %x, want %x %v", got.RunArgs, want.RunArgs, msgAndArgs)
 }
 
 // sameTime compares instants to the nanosecond; the zero time is zero.
