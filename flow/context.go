@@ -53,6 +53,7 @@ type guest interface {
 	SetStatus(name string, value []byte)
 	StartChild(flow string, args []byte) (ActivationID, VowID)
 	Diverge(reason string)
+	Cancellation() VowID
 }
 
 type contextKey struct{}

@@ -13,9 +13,16 @@ import (
 // a context that does not belong to a running flow.
 var ErrNotInFlow = errors.New("flow: not called from a flow")
 
-// ErrCancelled is the error an activation's outcome is rejected with when the
-// activation is cancelled by an administrator.
+// ErrCancelled is the error a flow returns, wrapped as it likes, when it
+// gives up because its cancellation was requested ([Cancellation]), so that
+// hosts can tell with errors.Is. Outcomes rejected by an administrator's
+// cancel before it was named terminate ([ErrTerminated]) carry it too.
 var ErrCancelled = errors.New("flow: activation cancelled")
+
+// ErrTerminated is the error an activation's outcome is rejected with when
+// an administrator terminates it (runtime's Admin.Terminate): it is given up
+// at once and runs nothing more, not even its deferred calls' host calls.
+var ErrTerminated = errors.New("flow: activation terminated")
 
 // ErrUnknownService is returned to a host when a reference names a service
 // that this incarnation does not provide.
@@ -123,6 +130,7 @@ func init() {
 	RegisterError("context.Canceled", context.Canceled)
 	RegisterError("context.DeadlineExceeded", context.DeadlineExceeded)
 	RegisterError("flow.Cancelled", ErrCancelled)
+	RegisterError("flow.Terminated", ErrTerminated)
 	RegisterError("flow.NotInFlow", ErrNotInFlow)
 	RegisterError("flow.UnknownService", ErrUnknownService)
 	RegisterError("flow.UnknownMethod", ErrUnknownMethod)

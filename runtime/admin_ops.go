@@ -69,22 +69,25 @@ func (ad *Admin) Wake(ctx context.Context, id flow.ActivationID) error {
 	return nil
 }
 
-// Cancel gives an activation up: its outcome is rejected with
-// flow.ErrCancelled and its log deleted (kept with Options.KeepLogs). A
-// resident guest leaves at its next crossing and performs nothing more.
-func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
+// Terminate gives an activation up at once, without its flow's
+// cooperation: its outcome is rejected with flow.ErrTerminated and its log
+// deleted (kept with Options.KeepLogs). A resident guest leaves at its next
+// crossing and performs nothing more — no compensation, no host call from a
+// deferred function. To have the flow stop and undo what it did, request its
+// cancellation instead (RequestCancel).
+func (ad *Admin) Terminate(ctx context.Context, id flow.ActivationID) error {
 	rt := ad.rt
 	if rt == nil {
-		return ad.cancelStored(ctx, id)
+		return ad.terminateStored(ctx, id)
 	}
 	var e codec.Encoder
-	e.EncodeError(flow.ErrCancelled)
+	e.EncodeError(flow.ErrTerminated)
 	op := &store.Finish{Act: id, State: store.VowRejected, Payload: e.Bytes(), Gen: rt.gen, At: rt.clock.Now(), KeepLog: rt.opts.KeepLogs}
 
 	rt.mu.Lock()
 	if rt.closing {
 		rt.mu.Unlock()
-		return fmt.Errorf("runtime: cancel %s: %w", id, ErrClosed)
+		return fmt.Errorf("runtime: terminate %s: %w", id, ErrClosed)
 	}
 	a, resident := rt.active[id]
 	if !resident {
@@ -94,9 +97,9 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 	}
 	rt.mu.Unlock()
 	if !resident && rt.shared != nil {
-		if err := claimToCancel(ctx, rt.st, id); err != nil {
+		if err := claimToTerminate(ctx, rt.st, id); err != nil {
 			a.exit()
-			return fmt.Errorf("runtime: cancel %s: %w", id, err)
+			return fmt.Errorf("runtime: terminate %s: %w", id, err)
 		}
 		rt.mu.Lock()
 		a.claimed = true
@@ -121,7 +124,7 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 		a.exit()
 	}
 	if err != nil {
-		return fmt.Errorf("runtime: cancel %s: %w", id, err)
+		return fmt.Errorf("runtime: terminate %s: %w", id, err)
 	}
 	if !op.Finished {
 		return ad.notFinished(ctx, id)
@@ -132,9 +135,9 @@ func (ad *Admin) Cancel(ctx context.Context, id flow.ActivationID) error {
 
 func (ad *Admin) notFinished(ctx context.Context, id flow.ActivationID) error {
 	if _, err := ad.st.Activation(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("runtime: cancel %s: %w", id, ErrUnknownActivation)
+		return fmt.Errorf("runtime: terminate %s: %w", id, ErrUnknownActivation)
 	}
-	return fmt.Errorf("runtime: cancel %s: %w", id, ErrFinished)
+	return fmt.Errorf("runtime: terminate %s: %w", id, ErrFinished)
 }
 
 // WakeAll replays every suspended activation of a registered flow now, so

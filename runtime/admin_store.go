@@ -15,7 +15,8 @@ import (
 
 // AdminOptions configure OpenAdmin. The zero value reads.
 type AdminOptions struct {
-	// Write opens the store for writing — Cancel and Purge — with the
+	// Write opens the store for writing — Terminate, RequestCancel and
+	// Purge — with the
 	// exclusive lock a runtime takes (so no runtime may run on it
 	// meanwhile), migrating an older schema. Without it a SQLite store is
 	// opened read-only: a shared lock, nothing written, and every write
@@ -24,7 +25,7 @@ type AdminOptions struct {
 	// Build names the build of the incarnation a write is recorded in.
 	// Default "asyncflow-admin".
 	Build string
-	// KeepLogs keeps the log of an activation Cancel finishes, as
+	// KeepLogs keeps the log of an activation Terminate finishes, as
 	// Options.KeepLogs does for a runtime.
 	KeepLogs bool
 	// Clock gives the times writes are recorded at. Default: the wall
@@ -36,7 +37,8 @@ type AdminOptions struct {
 
 // OpenAdmin opens the store at path — a SQLite file, or a postgres:// URL —
 // without running anything: the Admin of an operator's tool. It lists,
-// shows, reads logs and failures, and with Write cancels and purges; what
+// shows, reads logs and failures, and with Write terminates, requests
+// cancellations and purges; what
 // needs the flows' code or registry (Retry, Wake, WakeAll, Unregistered)
 // returns ErrNoRuntime. A SQLite store a runtime holds gives store.ErrLocked
 // at once: reach that process's admin handler instead. Close it when done.
@@ -92,21 +94,21 @@ func (ad *Admin) writeGen(ctx context.Context) (int64, error) {
 	return gen, nil
 }
 
-// cancelStored is Cancel on a store alone: no guest runs it here, and a
-// runtime would hold the store, so finishing it in the store is all.
-func (ad *Admin) cancelStored(ctx context.Context, id flow.ActivationID) error {
+// terminateStored is Terminate on a store alone: no guest runs it here, and
+// a runtime would hold the store, so finishing it in the store is all.
+func (ad *Admin) terminateStored(ctx context.Context, id flow.ActivationID) error {
 	gen, err := ad.writeGen(ctx)
 	if err != nil {
-		return fmt.Errorf("runtime: cancel %s: %w", id, err)
+		return fmt.Errorf("runtime: terminate %s: %w", id, err)
 	}
-	if err := claimToCancel(ctx, ad.st, id); err != nil {
-		return fmt.Errorf("runtime: cancel %s: %w", id, err)
+	if err := claimToTerminate(ctx, ad.st, id); err != nil {
+		return fmt.Errorf("runtime: terminate %s: %w", id, err)
 	}
 	var e codec.Encoder
-	e.EncodeError(flow.ErrCancelled)
+	e.EncodeError(flow.ErrTerminated)
 	op := &store.Finish{Act: id, State: store.VowRejected, Payload: e.Bytes(), Gen: gen, At: ad.clock.Now(), KeepLog: ad.opts.KeepLogs}
 	if err := store.Apply(ctx, ad.st, op); err != nil {
-		return fmt.Errorf("runtime: cancel %s: %w", id, err)
+		return fmt.Errorf("runtime: terminate %s: %w", id, err)
 	}
 	if !op.Finished {
 		return ad.notFinished(ctx, id)

@@ -13,33 +13,33 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime"
 )
 
-func TestCancel(t *testing.T) {
+func TestTerminate(t *testing.T) {
 	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		v, err := h.Ask(fc, "q")
 		if err != nil {
 			return "", err
 		}
-		defer func() { _, _ = h.Echo(fc, "cleanup") }() // a crossing from a defer after cancellation
+		defer func() { _, _ = h.Echo(fc, "cleanup") }() // a crossing from a defer after termination
 		return flow.Await(fc, v)
 	})
 	v := e.start("")
 	id := e.only().ID
 	e.waitState(id, runtime.StateSuspended)
-	require.NoError(t, e.rt.Admin().Cancel(t.Context(), id))
+	require.NoError(t, e.rt.Admin().Terminate(t.Context(), id))
 	_, err := e.wait(v)
-	assert.ErrorIs(t, err, flow.ErrCancelled)
+	assert.ErrorIs(t, err, flow.ErrTerminated)
 	e.waitState(id, runtime.StateDone)
 	// The guest leaves at its next crossing, after the outcome is settled.
 	eventually(t, func() bool {
 		info, err := e.rt.Admin().Get(t.Context(), id)
 		require.NoError(t, err)
 		return !info.Resident
-	}, "the cancelled guest gone")
+	}, "the terminated guest gone")
 	log, _ := e.rt.Admin().Log(t.Context(), id)
 	assert.Empty(t, log)
 	assert.Equal(t, []string{"Ask"}, e.host.Methods(), "the deferred call never reaches the host")
-	assert.ErrorIs(t, e.rt.Admin().Cancel(t.Context(), id), runtime.ErrFinished)
-	assert.ErrorIs(t, e.rt.Admin().Cancel(t.Context(), flow.NewActivationID()), runtime.ErrUnknownActivation)
+	assert.ErrorIs(t, e.rt.Admin().Terminate(t.Context(), id), runtime.ErrFinished)
+	assert.ErrorIs(t, e.rt.Admin().Terminate(t.Context(), flow.NewActivationID()), runtime.ErrUnknownActivation)
 }
 
 func TestAdminRetry(t *testing.T) {

@@ -76,6 +76,18 @@
 // Options.Store runs the runtime on a store opened with options of its own,
 // or on another implementation of the store interface.
 //
+// # Cancellation
+//
+// Admin().RequestCancel asks an activation to cancel: the vow its flow gets
+// from flow.Cancellation is fulfilled with the reason, durably, and the flow
+// is woken if it waits for it. The flow races it against its work and undoes
+// what it did — live, calling hosts as usual — and its outcome is what it
+// returns (errors wrapping flow.ErrCancelled, by convention). A request
+// made before the flow looks, or while no process runs, stands; it also
+// stands for the activation's later runs. Admin().Terminate gives an
+// activation up without asking it: its outcome is rejected with
+// flow.ErrTerminated and its guest does nothing more.
+//
 // # Continue-as-new
 //
 // A flow that runs for years — a subscription renewed monthly, a poller —

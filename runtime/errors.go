@@ -40,8 +40,9 @@ var ErrUnknownActivation = errors.New("no such activation")
 // failed.
 var ErrNotFailed = errors.New("activation is not failed")
 
-// ErrFinished is returned by Admin.Cancel for an activation that is done,
-// and by a send to one: a finished activation takes no more messages.
+// ErrFinished is returned by Admin.Terminate and Admin.RequestCancel for an
+// activation that is done, and by a send to one: a finished activation takes
+// no more messages.
 var ErrFinished = errors.New("activation already finished")
 
 // ErrUnknownState is returned for a state name that is none of the State

@@ -94,7 +94,7 @@ func TestErrorsNameEachPackageOnce(t *testing.T) {
 	err = runtime.Resolve(ctx, rt, flow.VowOf[int](flow.NewVowID()), 1)
 	onePrefix(t, err, "runtime")
 	assert.ErrorIs(t, err, runtime.ErrUnknownVow)
-	err = rt.Admin().Cancel(ctx, flow.NewActivationID())
+	err = rt.Admin().Terminate(ctx, flow.NewActivationID())
 	onePrefix(t, err, "runtime")
 	assert.ErrorIs(t, err, runtime.ErrUnknownActivation)
 	require.NoError(t, rt.Close(ctx))

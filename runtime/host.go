@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -176,7 +177,13 @@ func (a *activation) Watch(vows []flow.VowID, suspend bool) (membrane.Watched, e
 		}
 	}
 	op := &store.Watch{Act: a.id, Vows: vows, Suspend: suspend, Gen: a.rt.gen, At: a.rt.clock.Now()}
-	w := a.submit(op)
+	ops := []store.Op{op}
+	if cancel := membrane.CancelVow(a.id); slices.Contains(vows, cancel) {
+		// The cancellation vow exists once the flow waits for it, or once
+		// cancellation is requested, whichever comes first.
+		ops = []store.Op{&store.EnsureVow{ID: cancel, Kind: store.CancelVow, Gen: a.rt.gen}, op}
+	}
+	w := a.submit(ops...)
 	if w == nil {
 		return membrane.Watched{}, fmt.Errorf("runtime: watch: %w", ErrClosed)
 	}

@@ -209,10 +209,10 @@ func (rt *Runtime) adopted(id flow.ActivationID) {
 	rt.wakeOwned(id)
 }
 
-// claimToCancel takes an activation no live process holds, so that this
+// claimToTerminate takes an activation no live process holds, so that this
 // handle may finish it. On a store that is not shared there is nothing to
 // take.
-func claimToCancel(ctx context.Context, st store.Store, id flow.ActivationID) error {
+func claimToTerminate(ctx context.Context, st store.Store, id flow.ActivationID) error {
 	sh, ok := st.(store.Shared)
 	if !ok {
 		return nil

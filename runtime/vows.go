@@ -65,11 +65,13 @@ func (rt *Runtime) settle(ctx context.Context, how string, id flow.VowID, state 
 	case op.Missing:
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrUnknownVow)
 	case op.Kind == store.OutcomeVow:
-		return fmt.Errorf("runtime: %s vow %s: %w: it is an activation's outcome, settled when its flow returns (Admin.Cancel gives an activation up)", how, id, ErrRuntimeVow)
+		return fmt.Errorf("runtime: %s vow %s: %w: it is an activation's outcome, settled when its flow returns (Admin.Terminate gives an activation up)", how, id, ErrRuntimeVow)
 	case op.Kind == store.TimerVow:
 		return fmt.Errorf("runtime: %s vow %s: %w: it is a flow's timer, settled when its deadline passes", how, id, ErrRuntimeVow)
 	case op.Kind == store.ReceiverVow:
 		return fmt.Errorf("runtime: %s vow %s: %w: it is a receiver in a flow's mailbox, settled by the next message sent to it (Send)", how, id, ErrRuntimeVow)
+	case op.Kind == store.CancelVow:
+		return fmt.Errorf("runtime: %s vow %s: %w: it is an activation's cancellation, settled by Admin.RequestCancel", how, id, ErrRuntimeVow)
 	case !op.Settled:
 		return fmt.Errorf("runtime: %s vow %s: %w", how, id, ErrAlreadySettled)
 	}

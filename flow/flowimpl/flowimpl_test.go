@@ -60,7 +60,8 @@ func (r *recorder) StartChild(name string, args []byte) (flow.ActivationID, flow
 	r.calls = append(r.calls, "child "+name+"("+codec.FormatTuple(args)+")")
 	return flow.ActivationID{4}, flow.VowID{5}
 }
-func (r *recorder) Diverge(reason string) { r.reasons = append(r.reasons, reason) }
+func (r *recorder) Diverge(reason string)    { r.reasons = append(r.reasons, reason) }
+func (r *recorder) Cancellation() flow.VowID { return flow.VowID{9} }
 
 var _ flowimpl.Guest = (*recorder)(nil)
 

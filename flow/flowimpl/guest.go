@@ -60,6 +60,8 @@ type Guest interface {
 	// with the encoded argument tuple args, as a child of the running one,
 	// and returns the child's id and outcome vow.
 	StartChild(flow string, args []byte) (flow.ActivationID, flow.VowID)
+	// Cancellation returns the id of the activation's cancellation vow.
+	Cancellation() flow.VowID
 	// Diverge reports that the guest cannot go on consistently with its log,
 	// for instance because a logged value does not decode into the type the
 	// code now expects. It does not return.

@@ -56,7 +56,7 @@ func served(t *testing.T, token string) (*runtime.Runtime, *httptest.Server, flo
 }
 
 func TestTokenGuardsTheAPI(t *testing.T) {
-	_, srv, id := served(t, "tok")
+	rt, srv, id := served(t, "tok")
 	ctx := t.Context()
 	c := &adminhttp.Client{Base: srv.URL + "/ops/", Token: "tok"}
 	a, err := c.Find(ctx, "order-1")
@@ -67,7 +67,8 @@ func TestTokenGuardsTheAPI(t *testing.T) {
 	for _, bad := range []*adminhttp.Client{{Base: srv.URL + "/ops/"}, {Base: srv.URL + "/ops/", Token: "nope"}} {
 		_, err := bad.List(ctx, runtime.ListOptions{})
 		assert.ErrorIs(t, err, adminhttp.ErrUnauthorized, "reads need the token once one is set")
-		assert.ErrorIs(t, bad.Cancel(ctx, id), adminhttp.ErrUnauthorized)
+		assert.ErrorIs(t, bad.Terminate(ctx, id), adminhttp.ErrUnauthorized)
+		assert.ErrorIs(t, bad.RequestCancel(ctx, id, "no"), adminhttp.ErrUnauthorized)
 	}
 	got, err := c.Find(ctx, id.String())
 	require.NoError(t, err)
@@ -76,8 +77,15 @@ func TestTokenGuardsTheAPI(t *testing.T) {
 	_, err = c.Find(ctx, "order-2")
 	assert.ErrorIs(t, err, runtime.ErrUnknownActivation)
 	assert.ErrorIs(t, c.Retry(ctx, id), runtime.ErrNotFailed)
-	require.NoError(t, c.Cancel(ctx, id))
-	assert.ErrorIs(t, c.Cancel(ctx, id), runtime.ErrFinished)
+	require.NoError(t, c.RequestCancel(ctx, id, "customer called"))
+	reason, requested, err := rt.Admin().CancelRequested(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, requested, "the request reached the runtime")
+	assert.Equal(t, "customer called", reason)
+	require.NoError(t, c.RequestCancel(ctx, id, "again"), "asking again changes nothing")
+	require.NoError(t, c.Terminate(ctx, id))
+	assert.ErrorIs(t, c.Terminate(ctx, id), runtime.ErrFinished)
+	assert.ErrorIs(t, c.RequestCancel(ctx, id, "late"), runtime.ErrFinished)
 	n, err := c.Purge(ctx, time.Now().Add(time.Hour), nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
@@ -90,7 +98,8 @@ func TestWithoutATokenMutationsAreOff(t *testing.T) {
 	list, err := c.List(ctx, runtime.ListOptions{})
 	require.NoError(t, err, "reads are open")
 	assert.Len(t, list, 1)
-	assert.ErrorIs(t, c.Cancel(ctx, id), adminhttp.ErrForbidden)
+	assert.ErrorIs(t, c.Terminate(ctx, id), adminhttp.ErrForbidden)
+	assert.ErrorIs(t, c.RequestCancel(ctx, id, ""), adminhttp.ErrForbidden)
 	_, err = c.Purge(ctx, time.Now(), nil)
 	assert.ErrorIs(t, err, adminhttp.ErrForbidden)
 
@@ -141,12 +150,12 @@ func TestConsoleSignInAndForms(t *testing.T) {
 	assert.NotRegexp(t, regexp.MustCompile(`(src|href)="(https?:)?//`), page, "nothing from elsewhere")
 	_, page = get("/ops/a/" + id.String())
 	assert.Contains(t, page, "order-1")
-	_, page = get("/ops/a/" + id.String() + "/confirm/cancel")
+	_, page = get("/ops/a/" + id.String() + "/confirm/terminate")
 	m := regexp.MustCompile(`name="form" value="([0-9a-f]+)"`).FindStringSubmatch(page)
 	require.Len(t, m, 2)
 
 	// A form without the console's field does nothing.
-	resp, err = browser.PostForm(srv.URL+"/ops/a/"+id.String()+"/cancel", url.Values{})
+	resp, err = browser.PostForm(srv.URL+"/ops/a/"+id.String()+"/terminate", url.Values{})
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
@@ -154,12 +163,12 @@ func TestConsoleSignInAndForms(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, runtime.StateSuspended, a.State)
 
-	resp, err = browser.PostForm(srv.URL+"/ops/a/"+id.String()+"/cancel", url.Values{"form": {m[1]}})
+	resp, err = browser.PostForm(srv.URL+"/ops/a/"+id.String()+"/terminate", url.Values{"form": {m[1]}})
 	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.True(t, strings.Contains(string(b), "Cancelled."), string(b))
+	assert.True(t, strings.Contains(string(b), "Terminated."), string(b))
 	a, err = rt.Admin().Get(t.Context(), id)
 	require.NoError(t, err)
 	assert.Equal(t, runtime.StateDone, a.State)

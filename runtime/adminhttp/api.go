@@ -247,14 +247,15 @@ func (h *handler) unregistered(r *http.Request) (any, error) {
 	return Page{Activations: l}, err
 }
 
-// operate runs retry, cancel or wake and answers the activation after it.
+// operate runs retry, wake, cancel (a request, with the form value reason)
+// or terminate, and answers the activation after it.
 func (h *handler) operate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	a, err := h.ad.Find(ctx, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
-	if err := h.do(ctx, r.PathValue("op"), a); err != nil {
+	if err := h.do(ctx, r.PathValue("op"), r.FormValue("reason"), a); err != nil {
 		return err
 	}
 	after, err := h.ad.Get(ctx, a.ID)
@@ -265,16 +266,18 @@ func (h *handler) operate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *handler) do(ctx context.Context, op string, a runtime.ActivationInfo) error {
+func (h *handler) do(ctx context.Context, op, reason string, a runtime.ActivationInfo) error {
 	switch op {
 	case "retry":
 		return h.ad.Retry(ctx, a.ID)
 	case "cancel":
-		return h.ad.Cancel(ctx, a.ID)
+		return h.ad.RequestCancel(ctx, a.ID, reason)
+	case "terminate":
+		return h.ad.Terminate(ctx, a.ID)
 	case "wake":
 		return h.ad.Wake(ctx, a.ID)
 	}
-	return &apiError{status: http.StatusNotFound, code: "not_found", msg: fmt.Sprintf("adminhttp: no operation %q (retry, cancel or wake)", op)}
+	return &apiError{status: http.StatusNotFound, code: "not_found", msg: fmt.Sprintf("adminhttp: no operation %q (retry, wake, cancel or terminate)", op)}
 }
 
 // Progress is one line of a purge's answer.

@@ -206,8 +206,12 @@ func (c *Client) Unregistered(ctx context.Context) ([]runtime.ActivationInfo, er
 }
 
 func (c *Client) operate(ctx context.Context, op string, id flow.ActivationID) error {
+	return c.operateWith(ctx, op, id, nil)
+}
+
+func (c *Client) operateWith(ctx context.Context, op string, id flow.ActivationID, q url.Values) error {
 	var a runtime.ActivationInfo
-	return c.call(ctx, http.MethodPost, "api/activations/"+id.String()+"/"+op, nil, &a)
+	return c.call(ctx, http.MethodPost, "api/activations/"+id.String()+"/"+op, q, &a)
 }
 
 // Retry is Admin.Retry.
@@ -215,9 +219,14 @@ func (c *Client) Retry(ctx context.Context, id flow.ActivationID) error {
 	return c.operate(ctx, "retry", id)
 }
 
-// Cancel is Admin.Cancel.
-func (c *Client) Cancel(ctx context.Context, id flow.ActivationID) error {
-	return c.operate(ctx, "cancel", id)
+// RequestCancel is Admin.RequestCancel.
+func (c *Client) RequestCancel(ctx context.Context, id flow.ActivationID, reason string) error {
+	return c.operateWith(ctx, "cancel", id, url.Values{"reason": {reason}})
+}
+
+// Terminate is Admin.Terminate.
+func (c *Client) Terminate(ctx context.Context, id flow.ActivationID) error {
+	return c.operate(ctx, "terminate", id)
 }
 
 // Wake is Admin.Wake.

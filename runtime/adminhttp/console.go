@@ -278,9 +278,10 @@ func (h *handler) source(site string) []line {
 }
 
 var verbs = map[string]struct{ verb, explain string }{
-	"retry":  {"Retry", "It is replayed now, with the code of this build. If the code reproduces its log, it carries on; if not, it stays failed with a new diagnostic."},
-	"wake":   {"Wake", "It is replayed now instead of when what it waits for settles, to learn at once whether this build still reproduces its log. It suspends again if it does."},
-	"cancel": {"Cancel", "It is given up for good: its outcome is rejected with a cancellation error, and it will do nothing more. This cannot be undone."},
+	"retry":     {"Retry", "It is replayed now, with the code of this build. If the code reproduces its log, it carries on; if not, it stays failed with a new diagnostic."},
+	"wake":      {"Wake", "It is replayed now instead of when what it waits for settles, to learn at once whether this build still reproduces its log. It suspends again if it does."},
+	"cancel":    {"Request cancellation", "Its flow is told that cancellation is requested. A flow written for it undoes what it did, calling hosts as it needs, and returns; a flow that does not look carries on. Asking again changes nothing."},
+	"terminate": {"Terminate", "It is given up for good, at once: its outcome is rejected with a termination error, and it will do nothing more — no compensation, no host call. This cannot be undone."},
 }
 
 func (h *handler) confirmPage(w http.ResponseWriter, r *http.Request) error {
@@ -318,10 +319,11 @@ func (h *handler) operatePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.do(r.Context(), op, a); err != nil {
+	if err := h.do(r.Context(), op, r.PostFormValue("reason"), a); err != nil {
 		return err
 	}
-	done := map[string]string{"retry": "Retried: it is being replayed.", "wake": "Woken: it is being replayed.", "cancel": "Cancelled."}[op]
+	done := map[string]string{"retry": "Retried: it is being replayed.", "wake": "Woken: it is being replayed.",
+		"cancel": "Cancellation requested.", "terminate": "Terminated."}[op]
 	http.Redirect(w, r, base(r)+"a/"+a.ID.String()+"?flash="+url.QueryEscape(done), http.StatusSeeOther)
 	return nil
 }

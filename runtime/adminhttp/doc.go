@@ -16,10 +16,10 @@
 // (Authorization: Bearer …), the console through a sign-in form that keeps a
 // session cookie (HttpOnly, SameSite=Strict, holding a value derived from the
 // token, never the token). Without a token, reads are open to whoever the host
-// lets reach the handler, and mutations — retry, cancel, wake, purge — are
-// refused: they always need it. So do a backup, which holds every argument
-// and result the flows logged, and verify, which replays every unfinished
-// activation.
+// lets reach the handler, and mutations — retry, wake, cancel, terminate,
+// purge — are refused: they always need it. So do a backup, which holds
+// every argument and result the flows logged, and verify, which replays
+// every unfinished activation.
 //
 // # The API
 //
@@ -31,7 +31,7 @@
 //	GET  api/count?state=&flow=&build=&since=&until=&limit=                how many a filter selects
 //	GET  api/failures                                                      every failed activation, with its diagnostic
 //	GET  api/unregistered                                                  unfinished activations of flows this build does not register
-//	POST api/activations/{ref}/retry|cancel|wake                           the activation after the operation
+//	POST api/activations/{ref}/retry|wake|cancel|terminate                 the activation after the operation (cancel takes reason=)
 //	POST api/purge?before=                                                 newline-delimited progress, then the count
 //	GET  api/backup                                                        a consistent copy of the store (a SQLite file), streamed
 //	POST api/verify?workers=                                               the replay gate on the store with this build: a verify.Report

@@ -61,7 +61,12 @@ Commands:
   retry REF       replay a failed activation now (needs -addr)
   wake REF        replay a suspended one now, to see if this build still
                   reproduces its log (needs -addr)
-  cancel REF      give an activation up: its outcome is rejected as cancelled
+  cancel [-reason R] REF
+                  request an activation's cancellation: its flow is told (it
+                  awaits flow.Cancellation), undoes what it did and returns;
+                  a flow that does not look runs on
+  terminate REF   give an activation up at once: its outcome is rejected as
+                  terminated, and it runs nothing more, no compensation
   purge -before T | -older-than D
                   delete done activations finished before T (or longer ago than D)
   backup FILE     write a consistent copy of the store to FILE, a new file, while
@@ -79,8 +84,8 @@ Exit codes:
   1  failed (any other error)
   2  usage: unknown command, bad flags or arguments
   3  not found: no activation has that id, outcome vow or start key
-  4  refused: its state does not allow it (retry of one not failed, cancel of
-     one done), the key names several activations, or the command needs the
+  4  refused: its state does not allow it (retry of one not failed, cancel or
+     terminate of one done), the key names several activations, or the command needs the
      running process (-addr)
   5  not a store: not an asyncflow store, damaged, or a schema this build
      cannot read
@@ -101,7 +106,8 @@ type backend interface {
 	Failures(ctx context.Context) ([]runtime.ActivationInfo, error)
 	Unregistered(ctx context.Context) ([]runtime.ActivationInfo, error)
 	Retry(ctx context.Context, id flow.ActivationID) error
-	Cancel(ctx context.Context, id flow.ActivationID) error
+	RequestCancel(ctx context.Context, id flow.ActivationID, reason string) error
+	Terminate(ctx context.Context, id flow.ActivationID) error
 	Wake(ctx context.Context, id flow.ActivationID) error
 	Purge(ctx context.Context, before time.Time, progress func(int)) (int, error)
 	Backup(ctx context.Context, dest string) error

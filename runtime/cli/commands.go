@@ -20,7 +20,8 @@ func commands() map[string]command {
 		"unregistered": {run: (*cli).unregistered},
 		"retry":        {run: operation("retry")},
 		"wake":         {run: operation("wake")},
-		"cancel":       {run: operation("cancel"), write: true},
+		"cancel":       {run: operation("cancel"), flags: cancelFlags, write: true},
+		"terminate":    {run: operation("terminate"), write: true},
 		"purge":        {run: (*cli).purge, flags: purgeFlags, write: true},
 		"backup":       {run: (*cli).backup},
 		"verify":       {run: (*cli).verify, flags: verifyFlags},
@@ -36,6 +37,10 @@ func listFlags(fs *flag.FlagSet) {
 	fs.Int("limit", 50, "at most this many")
 	fs.String("after", "", "resume after this cursor")
 	fs.Bool("all", false, "every page")
+}
+
+func cancelFlags(fs *flag.FlagSet) {
+	fs.String("reason", "", "why, for the flow to see")
 }
 
 func purgeFlags(fs *flag.FlagSet) {
@@ -312,9 +317,9 @@ func (c *cli) unregistered(ctx context.Context, _ *flag.FlagSet, args []string) 
 	return nil
 }
 
-// operation is retry, wake or cancel: on the activation REF names.
+// operation is retry, wake, cancel or terminate: on the activation REF names.
 func operation(op string) func(c *cli, ctx context.Context, fs *flag.FlagSet, args []string) error {
-	return func(c *cli, ctx context.Context, _ *flag.FlagSet, args []string) error {
+	return func(c *cli, ctx context.Context, fs *flag.FlagSet, args []string) error {
 		ref, err := oneRef(args)
 		if err != nil {
 			return err
@@ -333,7 +338,9 @@ func operation(op string) func(c *cli, ctx context.Context, fs *flag.FlagSet, ar
 		case "wake":
 			err = b.Wake(ctx, a.ID)
 		case "cancel":
-			err = b.Cancel(ctx, a.ID)
+			err = b.RequestCancel(ctx, a.ID, str(fs, "reason"))
+		case "terminate":
+			err = b.Terminate(ctx, a.ID)
 		}
 		if err != nil {
 			return err
@@ -345,7 +352,7 @@ func operation(op string) func(c *cli, ctx context.Context, fs *flag.FlagSet, ar
 		if c.json {
 			return c.printJSON(after)
 		}
-		past := map[string]string{"retry": "Retried", "wake": "Woke", "cancel": "Cancelled"}[op]
+		past := map[string]string{"retry": "Retried", "wake": "Woke", "cancel": "Requested cancellation of", "terminate": "Terminated"}[op]
 		fmt.Fprintf(c.out, "%s %s %s: now %s.\n", past, after.Flow, after.ID, after.State)
 		return nil
 	}

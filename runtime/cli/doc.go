@@ -2,8 +2,8 @@
 // Main(nil), and a team's own command is Main with the function that
 // registers its flows and services — the one its host program starts with.
 //
-// The command lists, shows and explains activations, and retries, cancels,
-// wakes and purges them, on a store file no process holds or on a running
+// The command lists, shows and explains activations, and retries, wakes,
+// cancels (a request its flow answers), terminates and purges them, on a store file no process holds or on a running
 // process through the admin handler its host mounts (package adminhttp); it
 // backs a store up while it runs, and runs the replay gate (package verify).
 // Everything but one command works the same in every build of it: verify of

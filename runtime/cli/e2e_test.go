@@ -260,10 +260,14 @@ func TestOperatingAStore(t *testing.T) {
 	assert.Contains(t, logOut, `service("host").Ask("approve order-1")`)
 	assert.Regexp(t, `1\s+call\s+\S+ \S+\s+v1\s+service\("host"\)\.Ask`, logOut)
 
-	out = ok(t, append(live, "cancel", "order-1")...)
+	out = ok(t, append(live, "cancel", "-reason", "changed my mind", "order-1")...)
+	assert.Contains(t, out, "Requested cancellation of")
+	out = ok(t, append(live, "terminate", "order-1")...)
 	assert.Contains(t, out, "now done")
+	r = af(t, append(live, "terminate", "order-1")...)
+	assert.Equal(t, 4, r.code, "a second terminate is refused: %s", r.err)
 	r = af(t, append(live, "cancel", "order-1")...)
-	assert.Equal(t, 4, r.code, "a second cancel is refused: %s", r.err)
+	assert.Equal(t, 4, r.code, "and so is a cancel of one done: %s", r.err)
 	h3.stop()
 
 	// On the file, with no process: reads never write.
@@ -287,8 +291,8 @@ func TestOperatingAStore(t *testing.T) {
 	assert.Equal(t, 3, r.code)
 	assert.Equal(t, before, dirSums(t, dir), "refused commands changed nothing")
 
-	out = ok(t, append(file, "cancel", "order-2")...)
-	assert.Contains(t, out, "Cancelled ops.Approve")
+	out = ok(t, append(file, "terminate", "order-2")...)
+	assert.Contains(t, out, "Terminated ops.Approve")
 
 	// The results, in the store.
 	ctx := context.Background()
@@ -303,9 +307,9 @@ func TestOperatingAStore(t *testing.T) {
 		if key == "order-1" || key == "order-2" {
 			v, err := s.Vow(ctx, got[0].Outcome)
 			require.NoError(t, err)
-			assert.Equal(t, store.VowRejected, v.State, "%s was cancelled", key)
+			assert.Equal(t, store.VowRejected, v.State, "%s was terminated", key)
 			d := codec.NewDecoder(v.Payload)
-			assert.ErrorIs(t, d.DecodeError(), flow.ErrCancelled)
+			assert.ErrorIs(t, d.DecodeError(), flow.ErrTerminated)
 		}
 	}
 }
@@ -330,7 +334,7 @@ func TestRefusesWhatIsNotAStore(t *testing.T) {
 		{other, "a SQLite database of another application"},
 		{filepath.Join(dir, "missing.db"), "there is no such file"},
 	} {
-		for _, cmd := range [][]string{{"list"}, {"cancel", "order-1"}, {"purge", "-older-than", "1d"}} {
+		for _, cmd := range [][]string{{"list"}, {"terminate", "order-1"}, {"purge", "-older-than", "1d"}} {
 			r := af(t, append([]string{"-store", c.path}, cmd...)...)
 			assert.Equal(t, 5, r.code, "%s %v: %s", c.path, cmd, r.err)
 			assert.Contains(t, r.err, c.want)

@@ -246,6 +246,57 @@ type Continue struct {
 	Unread    int // position in Receivers of one that took a message, or -1
 }
 
+// EnsureVow creates a pending vow of the given kind unless a vow with the
+// id exists, whatever its kind and state; Created says whether it did.
+type EnsureVow struct {
+	ID   flow.VowID
+	Kind VowKind
+	Gen  int64
+
+	Created bool
+}
+
+// RequestCancel asks an activation to cancel: it fulfils the activation's
+// cancellation vow Vow — a CancelVow, created if it does not exist — with
+// Payload, and wakes its waiters as SettleVow does (running since At).
+// Nothing is written if the activation is done or does not exist, or if the
+// vow is settled already; Result says which.
+type RequestCancel struct {
+	Act     flow.ActivationID
+	Vow     flow.VowID
+	Payload []byte
+	Gen     int64
+	At      time.Time
+
+	Result  CancelResult
+	Waiters []flow.ActivationID
+}
+
+// CancelResult says what became of a RequestCancel.
+type CancelResult int
+
+// RequestCancel results.
+const (
+	CancelRequested    CancelResult = iota + 1 // the vow is fulfilled now
+	CancelAlready                              // it was settled before; nothing written
+	CancelFinished                             // the activation is done; nothing written
+	CancelNoActivation                         // there is no such activation; nothing written
+)
+
+func (r CancelResult) String() string {
+	switch r {
+	case CancelRequested:
+		return "requested"
+	case CancelAlready:
+		return "already requested"
+	case CancelFinished:
+		return "finished"
+	case CancelNoActivation:
+		return "no such activation"
+	}
+	return "cancelresult(" + strconv.Itoa(int(r)) + ")"
+}
+
 func (*CreateActivation) op() {}
 func (*Append) op()           {}
 func (*CreateVow) op()        {}
@@ -259,3 +310,5 @@ func (*Send) op()             {}
 func (*Receive) op()          {}
 func (*Publish) op()          {}
 func (*Continue) op()         {}
+func (*EnsureVow) op()        {}
+func (*RequestCancel) op()    {}

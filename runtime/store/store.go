@@ -67,6 +67,7 @@ const (
 	// ReceiverVow is a receiver in an activation's mailbox; settled by the
 	// message it takes.
 	ReceiverVow VowKind = 3
+	CancelVow   VowKind = 4 // an activation's cancellation; settled by RequestCancel
 )
 
 func (k VowKind) String() string {
@@ -79,6 +80,8 @@ func (k VowKind) String() string {
 		return "timer vow"
 	case ReceiverVow:
 		return "receiver vow"
+	case CancelVow:
+		return "cancellation vow"
 	}
 	return "vowkind(" + strconv.Itoa(int(k)) + ")"
 }

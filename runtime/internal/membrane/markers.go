@@ -2,6 +2,7 @@ package membrane
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"time"
 
@@ -135,4 +136,20 @@ func (m *Membrane) replayMarker(marker string, op crossingOp, name string) *entr
 		m.mismatch(en, crossing{op: op, name: name})
 	}
 	return en
+}
+
+// Cancellation implements flowimpl.Guest: the activation's cancellation
+// vow. Its id is derived from the activation's, so asking for it is no
+// crossing and is not logged; awaiting it is, like any vow.
+func (m *Membrane) Cancellation() flow.VowID {
+	m.check()
+	return CancelVow(m.act)
+}
+
+// CancelVow returns the id of an activation's cancellation vow.
+func CancelVow(act flow.ActivationID) flow.VowID {
+	h := sha256.Sum256(append([]byte("asyncflow cancellation\x00"), act[:]...))
+	var id flow.VowID
+	copy(id[:], h[:16])
+	return id
 }

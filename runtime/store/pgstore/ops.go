@@ -33,7 +33,10 @@ const (
 	qFinish      = `SELECT finished, outcome, waiters FROM finish($1, $2, $3, $4, $5, $6, $7, $8)`
 	qPurge       = `SELECT purge($1, $2)`
 	qContinue    = `SELECT continued, run, unread FROM continue_activation($1, $2, $3, $4, $5, $6, $7)`
-	qFireDue     = `DELETE FROM timers t
+	qEnsureVow   = `WITH ins AS (INSERT INTO vows (id, kind, state, gen) VALUES ($1, $2, 0, $3) ON CONFLICT (id) DO NOTHING RETURNING 1)
+		SELECT count(*) > 0 FROM ins`
+	qRequestCancel = `SELECT result, waiters FROM request_cancel($1, $2, $3, $4, $5, $6)`
+	qFireDue       = `DELETE FROM timers t
 		USING (SELECT deadline, vow FROM timers WHERE deadline <= $1 ORDER BY deadline, vow LIMIT $2 FOR UPDATE SKIP LOCKED) d
 		WHERE t.deadline = d.deadline AND t.vow = d.vow
 		RETURNING t.deadline, t.vow`
@@ -280,6 +283,23 @@ func opStmts(w writer, op store.Op) []stmt {
 				op.Delivered, op.Seq = false, 0
 				return row.Scan(&op.Delivered, &op.Seq)
 			}}}
+	case *store.EnsureVow:
+		return []stmt{{sql: qEnsureVow, args: []any{op.ID[:], int16(op.Kind), op.Gen},
+			scan: func(row pgx.Row) error { return row.Scan(&op.Created) }}}
+	case *store.RequestCancel:
+		return []stmt{{sql: qRequestCancel, args: []any{op.Act[:], op.Vow[:], notNil(op.Payload), op.Gen, nsOf(op.At), w.member},
+			scan: func(row pgx.Row) error {
+				op.Result, op.Waiters = 0, nil
+				var result int16
+				var raw [][]byte
+				if err := row.Scan(&result, &raw); err != nil {
+					return err
+				}
+				op.Result = store.CancelResult(result)
+				var err error
+				op.Waiters, err = activationIDs(raw)
+				return err
+			}}}
 	case *store.Publish:
 		return []stmt{{sql: qPublish, args: []any{op.Act[:], op.Name, notNil(op.Payload), op.Gen}}}
 	case *store.Continue:
@@ -443,6 +463,10 @@ func opName(op store.Op) string {
 		return "publish"
 	case *store.Continue:
 		return "continue"
+	case *store.EnsureVow:
+		return "ensure vow"
+	case *store.RequestCancel:
+		return "request cancel"
 	}
 	return fmt.Sprintf("%T", op)
 }

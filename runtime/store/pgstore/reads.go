@@ -200,7 +200,7 @@ func (s *Store) Vow(ctx context.Context, id flow.VowID) (store.Vow, error) {
 	if v.State < store.VowPending || v.State > store.VowRejected {
 		return v, fmt.Errorf("pgstore: vow %s: %w: state %d", id, store.ErrCorrupt, state)
 	}
-	if v.Kind < store.HostVow || v.Kind > store.ReceiverVow {
+	if v.Kind < store.HostVow || v.Kind > store.CancelVow {
 		return v, fmt.Errorf("pgstore: vow %s: %w: kind %d", id, store.ErrCorrupt, kind)
 	}
 	return v, nil

@@ -159,6 +159,8 @@ func (w *writer) checkSizes(op store.Op) error {
 		values = [][]byte{op.Payload}
 	case *store.Continue:
 		values = [][]byte{op.Args}
+	case *store.RequestCancel:
+		values = [][]byte{op.Payload}
 	}
 	for _, v := range values {
 		if len(v) > w.s.opts.MaxValueSize {
@@ -219,6 +221,10 @@ func (w *writer) apply(op store.Op) error {
 		return w.publish(op)
 	case *store.Continue:
 		return w.continueAsNew(op)
+	case *store.EnsureVow:
+		return w.ensureVow(op)
+	case *store.RequestCancel:
+		return w.requestCancel(op)
 	}
 	return fmt.Errorf("unknown op %T", op)
 }
@@ -252,6 +258,10 @@ func opName(op store.Op) string {
 		return "publish"
 	case *store.Continue:
 		return "continue"
+	case *store.EnsureVow:
+		return "ensure vow"
+	case *store.RequestCancel:
+		return "request cancel"
 	}
 	return fmt.Sprintf("%T", op)
 }

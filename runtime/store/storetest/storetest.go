@@ -36,7 +36,7 @@ type testCase struct {
 
 func cases() []testCase {
 	var all []testCase
-	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, historyCases, censusCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases, mailboxCases, statusCases, lineageCases, runCases} {
+	for _, group := range [][]testCase{incarnationCases, activationCases, listingCases, historyCases, censusCases, vowCases, watchCases, timerCases, submitCases, lifecycleCases, mailboxCases, statusCases, lineageCases, runCases, cancelCases} {
 		all = append(all, group...)
 	}
 	return all
