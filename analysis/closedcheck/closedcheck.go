@@ -1,12 +1,10 @@
 package closedcheck
 
 import (
-	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
 	"reflect"
-	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -127,24 +125,31 @@ type pkgState struct {
 	cycle bool // a round met a call within a cycle
 	// reported causes at sites, so a site reached by two flows is reported once
 	reported map[reportKey]bool
+	nesting  int // recursion depth of the analysis (see enter)
 }
 
 type span struct{ from, to int } // lines, inclusive
 
-func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
-	defer func() {
-		// A bug here must not take down go vet with it: the package's
-		// analysis fails with the stack, and the others go on.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error analysing %s: %v\n%s", pass.Pkg.Path(), r, debug.Stack())
-		}
-	}()
+func (c *checker) run(pass *analysis.Pass) (res any, err error) {
 	path := pass.Pkg.Path()
 	if isStd(path) || isMembrane(path) || len(pass.Files) == 0 || strings.HasSuffix(path, ".test") {
 		// The table judges the standard library; flow is the membrane; a
 		// test binary's generated main holds no code of the user's.
 		return &Result{}, nil
 	}
+	if !bodiesChecked(pass) {
+		degrade(pass, "its function bodies were not type-checked (loaded as a dependency, not named)")
+		return &Result{Unanalysed: []string{path}}, nil
+	}
+	defer func() {
+		// A bug here must not take down go vet, nor the analysis of the
+		// packages above this one: the package is degraded to "cannot
+		// prove closed", with the panic as the reason (see degrade.go).
+		if r := recover(); r != nil {
+			degrade(pass, internalError(r))
+			res, err = &Result{}, nil
+		}
+	}()
 	p := &pkgState{c: c, pass: pass, hosts: map[*types.TypeName]bool{}, funcs: map[*types.Func]*fnInfo{},
 		vars: map[*types.Var]*varInfo{}, ignore: map[*token.File][]span{}, reported: map[reportKey]bool{},
 		impls: map[string][]types.Type{}, fullNames: map[*types.Func]string{}, stdObls: map[*types.Func][]Obligation{}}
@@ -162,6 +167,9 @@ func (c *checker) run(pass *analysis.Pass) (_ any, err error) {
 	p.walkFuncs()
 	p.verdicts()
 	p.exportFacts()
+	if faultHook != nil {
+		faultHook(path)
+	}
 	for _, fd := range p.flows {
 		p.reportFlow(fd)
 	}
@@ -186,6 +194,11 @@ func (p *pkgState) result() *Result {
 	return r
 }
 
+// isFlowDecl reports whether a declaration is a flow.
+func isFlowDecl(fd *ast.FuncDecl) bool {
+	return directive.Has(fd.Doc, directive.VerbFlow) && fd.Recv == nil && fd.Body != nil
+}
+
 func (p *pkgState) isGeneratedFile(pos token.Pos) bool {
 	return directive.IsGenerated(p.pass.Fset.Position(pos).Filename)
 }
@@ -200,7 +213,7 @@ func (p *pkgState) directives() {
 		for _, d := range f.Decls {
 			switch d := d.(type) {
 			case *ast.FuncDecl:
-				if directive.Has(d.Doc, directive.VerbFlow) && d.Recv == nil && d.Body != nil {
+				if isFlowDecl(d) {
 					p.flows = append(p.flows, d)
 				}
 			case *ast.GenDecl:
@@ -300,10 +313,15 @@ func (p *pkgState) suppressed(pos token.Pos) bool {
 // the package's own imports (and, in go vet, only for those: a method of a
 // type of a deeper package is then known from its own fact or its absence).
 func (p *pkgState) analysed(pkg *types.Package) bool {
+	var pf packageFact
+	known := p.pass.ImportPackageFact(pkg, &pf)
+	if known && pf.Unanalysed != "" {
+		return false // degraded: see degrade.go
+	}
 	if p.c.cfg.Analysed != nil {
 		return p.c.cfg.Analysed(pkg.Path())
 	}
-	if p.pass.ImportPackageFact(pkg, &packageFact{}) {
+	if known {
 		return true
 	}
 	return !slices.Contains(p.pass.Pkg.Imports(), pkg)

@@ -74,3 +74,15 @@ func TestCorpus(t *testing.T) {
 func TestCorpusMore(t *testing.T) {
 	run(t, "corpus/clientlib", "corpus/client", "corpus/cart", "corpus/patterns", "corpus/registry", "corpus/di")
 }
+
+// TestRobust: inputs that crashed the analysis once, and odd corners of
+// Go; a crash would be reported as "cannot be proved closed".
+func TestRobust(t *testing.T) { run(t, "example.com/ptrlib", "robust") }
+
+// TestInternalError: a bug met in the analysis of a package (simulated)
+// does not fail the packages above it; the package is degraded, and what
+// reaches it cannot be proved closed, with the reason.
+func TestInternalError(t *testing.T) {
+	defer closedcheck.FailAfterFacts("example.com/faulty")()
+	run(t, "example.com/faulty", "faultuser")
+}

@@ -74,6 +74,7 @@ func (j *judge) use(vals []value, o Obligation, e ast.Expr, static types.Type, d
 
 // callValue judges a call of a function value, which can hold vals.
 func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool, depth int) {
+	defer j.p.enter()()
 	if depth > maxDepth {
 		j.problem("function value", "is passed through too many hands to resolve: cannot prove closed", KindDynamic)
 		return
@@ -186,6 +187,7 @@ func unknownCallee(p *pkgState, e ast.Expr, why string) (string, string) {
 // callMethod judges a call of method on values (static: the type the
 // code calls it on).
 func (j *judge) callMethod(vals []value, method string, static types.Type, args argsInfo, depth int) {
+	defer j.p.enter()()
 	p := j.p
 	if depth > maxDepth {
 		j.problem(method, "is called through too many hands to resolve: cannot prove closed", KindDynamic)
@@ -194,6 +196,9 @@ func (j *judge) callMethod(vals []value, method string, static types.Type, args 
 	if static != nil && isTypeParam(static) {
 		j.methodOnType(static, method, args, depth)
 		return
+	}
+	if it := ifaceAt(static); it != nil {
+		static = it // a pointer to an interface: the method of what it points to
 	}
 	if static != nil && !types.IsInterface(static) {
 		// The method is known from the type; the values say what it is
@@ -238,15 +243,23 @@ func (j *judge) callMethod(vals []value, method string, static types.Type, args 
 // methodOnValue judges method of a value of a known concrete type; recv
 // are the values it is called on, if known.
 func (j *judge) methodOnValue(v value, method string, args argsInfo, depth int, recv []value) {
-	obj, _, _ := types.LookupFieldOrMethod(v.typ, true, j.p.pass.Pkg, method)
-	fn, ok := obj.(*types.Func)
-	if !ok {
-		j.problem(typeName(v.typ)+"."+method, "cannot be resolved: cannot prove closed", KindDynamic)
+	defer j.p.enter()()
+	fn := lookupMethod(v.typ, j.p.pass.Pkg, method)
+	if fn == nil {
+		// The type has no such method: a value of it cannot be what the
+		// call is made on (an assertion to an interface it does not
+		// implement, h, ok := t.(helper), fails).
 		return
 	}
 	if isInterfaceMethod(fn) {
-		// Promoted from an embedded interface.
-		j.unknownIface(fn.Type().(*types.Signature).Recv().Type(), method, args, depth)
+		// Promoted from an embedded interface: the method of the value
+		// embedded, where the values it is called on are known.
+		iface := fn.Type().(*types.Signature).Recv().Type()
+		if path := embeddedPath(v.typ, j.p.pass.Pkg, method); path != nil && len(recv) > 0 {
+			j.callMethod(j.r0().selectPaths(recv, path), method, iface, args, depth+1)
+			return
+		}
+		j.unknownIface(iface, method, args, depth)
 		return
 	}
 	// A method on a value it is already being judged on (a tree a
@@ -271,9 +284,12 @@ func (j *judge) resultMethod(v value, method string, args argsInfo, depth int) b
 	if v.fn == nil || v.fn.Pkg() == nil || isStd(v.fn.Pkg().Path()) || v.fn.Pkg() == j.p.pass.Pkg {
 		return false
 	}
+	if !j.p.analysed(v.fn.Pkg()) {
+		return false // judged through the interface: not analysed
+	}
 	var ff funcFact
 	if !j.p.pass.ImportObjectFact(v.fn, &ff) {
-		return j.p.analysed(v.fn.Pkg()) // no fact: what it returns is closed to call
+		return true // no fact: what it returns is closed to call
 	}
 	for _, rm := range ff.Results {
 		if rm.Result != v.res {
@@ -356,11 +372,8 @@ func lastField(path []string) string {
 // pathType follows fields and elements from a type.
 func pathType(t types.Type, path []string) types.Type {
 	for _, step := range path {
-		if t == nil {
+		if t = deref(t); t == nil {
 			return nil
-		}
-		if ptr, ok := t.Underlying().(*types.Pointer); ok {
-			t = ptr.Elem()
 		}
 		if step == "[]" {
 			switch u := t.Underlying().(type) {
@@ -394,6 +407,31 @@ func pathType(t types.Type, path []string) types.Type {
 			}
 		}
 		t = f.Type()
+	}
+	return t
+}
+
+// deref follows pointers (a bounded number: type P *P is legal Go).
+func deref(t types.Type) types.Type {
+	for range 8 {
+		if t == nil {
+			return nil
+		}
+		ptr, ok := t.Underlying().(*types.Pointer)
+		if !ok {
+			break
+		}
+		t = ptr.Elem()
+	}
+	return t
+}
+
+// ifaceAt is the interface a value of type t holds, or points to (a
+// field of type *Doer: (*h.d).Do() calls Doer's Do); nil if none.
+func ifaceAt(t types.Type) types.Type {
+	t = deref(t)
+	if t == nil || !types.IsInterface(t) || isTypeParam(t) {
+		return nil
 	}
 	return t
 }

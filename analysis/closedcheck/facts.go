@@ -216,9 +216,12 @@ func (f *funcFact) String() string {
 // check: flows that read package variables other packages could write, and
 // the writes of package variables made outside the variable's package.
 type packageFact struct {
-	Flows    []FlowReads
-	Writes   []VarWrite
-	Reported []string // matches already reported at this package (a test package), as reportKey
+	// Unanalysed, if set, says why closedcheck could not judge the
+	// package's code (see degrade.go): importers treat it as not analysed.
+	Unanalysed string
+	Flows      []FlowReads
+	Writes     []VarWrite
+	Reported   []string // matches already reported at this package (a test package), as reportKey
 	// Impls are the types implementing exported interfaces (of the package
 	// or of those it imports), here and below: importers that cannot see a
 	// type (an unexported one) still judge calls that can reach it.
@@ -252,6 +255,9 @@ func (*packageFact) AFact() {}
 
 func (f *packageFact) String() string {
 	var b strings.Builder
+	if f.Unanalysed != "" {
+		return "unanalysed: " + f.Unanalysed
+	}
 	b.WriteString("analysed")
 	for _, fl := range f.Flows {
 		fmt.Fprintf(&b, " flow(%s reads %s)", fl.Flow, strings.Join(fl.Reads, " "))

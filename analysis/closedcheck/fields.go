@@ -238,7 +238,7 @@ func (j *judge) fieldMethod(v value, method string, static types.Type, args args
 		return
 	}
 	if !p.analysed(n.Obj().Pkg()) {
-		j.missingProblem(method, "is called on a value of a package closedcheck did not analyse: cannot prove closed", n.Obj().Pkg().Path())
+		j.missingProblem(method, "is called on a value of "+p.unanalysedPkg(n.Obj().Pkg())+": cannot prove closed", n.Obj().Pkg().Path())
 		return
 	}
 	var tf typeFact
@@ -281,7 +281,7 @@ func (j *judge) fieldCall(v value, depth int) {
 		return
 	}
 	if !p.analysed(n.Obj().Pkg()) {
-		j.missingProblem(subject, "holds a function of a package closedcheck did not analyse: cannot prove closed", n.Obj().Pkg().Path())
+		j.missingProblem(subject, "holds a function of "+p.unanalysedPkg(n.Obj().Pkg())+": cannot prove closed", n.Obj().Pkg().Path())
 		return
 	}
 	var tf typeFact
@@ -334,7 +334,10 @@ func (p *pkgState) exportFieldFacts() {
 			if len(p.fieldStores[fieldKey(n, path)]) == 0 {
 				continue
 			}
-			static := pathType(n, path)
+			static := ifaceAt(pathType(n, path))
+			if static == nil {
+				continue // ifacePaths leads to interfaces only
+			}
 			pi := PathImpls{Path: path}
 			for m := range static.Underlying().(*types.Interface).Methods() {
 				if p.interfaceOK(static, m.Name()) {

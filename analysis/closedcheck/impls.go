@@ -1,6 +1,7 @@
 package closedcheck
 
 import (
+	"go/token"
 	"go/types"
 	"slices"
 )
@@ -175,9 +176,14 @@ func compareStrings(a, b string) int {
 // exported one is judged against every implementation the program shows,
 // at the flow (the obligation moves up to it).
 func (j *judge) unknownIface(t types.Type, method string, args argsInfo, depth int) {
+	defer j.p.enter()()
 	p := j.p
 	if t == nil {
 		j.problem(method, "is called on a value whose type cannot be known: cannot prove closed", KindDynamic)
+		return
+	}
+	if depth > maxDepth {
+		j.problem(typeName(t)+"."+method, "is called through too many hands to resolve: cannot prove closed", KindDynamic)
 		return
 	}
 	if p.interfaceOK(t, method) {
@@ -193,10 +199,22 @@ func (j *judge) unknownIface(t types.Type, method string, args argsInfo, depth i
 		return
 	}
 	if pkg := n.Obj().Pkg(); pkg != p.pass.Pkg && !isStd(pkg.Path()) && !p.analysed(pkg) {
-		j.missingProblem(typeName(t)+"."+method, "is called through an interface of a package closedcheck did not analyse: cannot prove closed", pkg.Path())
+		j.missingProblem(typeName(t)+"."+method, "is called through an interface of "+p.unanalysedPkg(pkg)+": cannot prove closed", pkg.Path())
 		return
 	}
 	if impls, ok := p.localImplementations(n); ok {
+		// A type embedding the interface implements it through the
+		// embedded value: judging its method judges the interface's again,
+		// which is being done here.
+		key := typeKey(n) + "." + method
+		if j.ifaceActive[key] {
+			return
+		}
+		if j.ifaceActive == nil {
+			j.ifaceActive = map[string]bool{}
+		}
+		j.ifaceActive[key] = true
+		defer delete(j.ifaceActive, key)
 		for _, impl := range impls {
 			j.methodOnType(impl, method, args, depth+1)
 		}
@@ -207,6 +225,48 @@ func (j *judge) unknownIface(t types.Type, method string, args argsInfo, depth i
 		return
 	}
 	j.allImpls(n, method, args, depth)
+}
+
+// lookupMethod finds the method name of t (or *t). An unexported name an
+// obligation carries from another package's code is that package's: it is
+// found by name in the method set.
+func lookupMethod(t types.Type, from *types.Package, name string) *types.Func {
+	obj, _, _ := types.LookupFieldOrMethod(t, true, from, name)
+	if fn, ok := obj.(*types.Func); ok || obj != nil || token.IsExported(name) {
+		return fn
+	}
+	for _, mt := range []types.Type{t, types.NewPointer(t)} {
+		if _, isPtr := t.(*types.Pointer); isPtr && mt != t {
+			break
+		}
+		ms := types.NewMethodSet(mt)
+		for i := range ms.Len() {
+			if fn, ok := ms.At(i).Obj().(*types.Func); ok && fn.Name() == name {
+				return fn
+			}
+		}
+	}
+	return nil
+}
+
+// embeddedPath names the embedded fields through which t has method name
+// (promoted from an embedded interface); nil if it cannot be said.
+func embeddedPath(t types.Type, from *types.Package, name string) []string {
+	obj, index, _ := types.LookupFieldOrMethod(t, true, from, name)
+	if obj == nil || len(index) < 2 {
+		return nil
+	}
+	var path []string
+	for _, i := range index[:len(index)-1] {
+		st, ok := deref(t).Underlying().(*types.Struct)
+		if !ok || i >= st.NumFields() {
+			return nil
+		}
+		f := st.Field(i)
+		path = append(path, f.Name())
+		t = f.Type()
+	}
+	return path
 }
 
 func typeKey(n *types.Named) string { return n.Obj().Pkg().Path() + "." + n.Obj().Name() }
@@ -240,8 +300,7 @@ func (p *pkgState) interfaceOK(t types.Type, method string) bool {
 	if p.isHost(t) || trustedInterface(t) {
 		return true
 	}
-	obj, _, _ := types.LookupFieldOrMethod(t, true, p.pass.Pkg, method)
-	if fn, ok := obj.(*types.Func); ok {
+	if fn := lookupMethod(t, p.pass.Pkg, method); fn != nil {
 		if wellKnownMethod(fn) {
 			return true
 		}

@@ -100,7 +100,9 @@ func (p *pkgState) report(s *site, msg, cause string) {
 
 // funcName names a function in a chain, qualified by its package's name
 // (facts carry it to other packages); local reports drop this package's.
-func (p *pkgState) funcName(fn *types.Func) string {
+func (p *pkgState) funcName(fn *types.Func) string { return funcName(fn) }
+
+func funcName(fn *types.Func) string {
 	name := fn.Name()
 	if sig, ok := fn.Type().(*types.Signature); ok && sig.Recv() != nil {
 		recv := sig.Recv().Type()

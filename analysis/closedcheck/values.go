@@ -87,6 +87,7 @@ const whyVarChanges = "is a package variable that can change"
 
 // values returns what e, written in frame fr, can hold.
 func (r *resolver) values(e ast.Expr, fr *frame) []value {
+	defer r.p.enter()()
 	r.steps++
 	if r.steps > maxSteps || fr.depth > maxDepth {
 		r.cuts++
@@ -334,7 +335,7 @@ func (r *resolver) packageVar(v *types.Var, path []string) []value {
 		var vf varFact
 		r.p.pass.ImportObjectFact(v, &vf)
 		if !r.p.analysed(v.Pkg()) {
-			return []value{{kind: vUnknown, why: "is a variable of a package closedcheck did not analyse", missing: v.Pkg().Path()}}
+			return []value{{kind: vUnknown, why: "is a variable of " + r.p.unanalysedPkg(v.Pkg()), missing: v.Pkg().Path()}}
 		}
 		if vf.Written != "" {
 			return unknown("is a package variable of " + v.Pkg().Name() + " that can change")
@@ -412,8 +413,7 @@ func (r *resolver) method(v value, name string, recv ast.Expr, fr *frame) []valu
 		if v.typ == nil || types.IsInterface(v.typ) {
 			return unknown("cannot be traced")
 		}
-		obj, _, _ := types.LookupFieldOrMethod(v.typ, true, r.p.pass.Pkg, name)
-		if fn, ok := obj.(*types.Func); ok && !isInterfaceMethod(fn) {
+		if fn := lookupMethod(v.typ, r.p.pass.Pkg, name); fn != nil && !isInterfaceMethod(fn) {
 			return []value{{kind: vFunc, fn: fn.Origin(), recv: recv, fr: fr, targs: typeArgsOf(v.typ)}}
 		}
 		return unknown("cannot be resolved")
@@ -425,6 +425,7 @@ func (r *resolver) method(v value, name string, recv ast.Expr, fr *frame) []valu
 
 // call: the values a call returns (result res; -1 when it has one).
 func (r *resolver) call(call *ast.CallExpr, fr *frame, res int) []value {
+	defer r.p.enter()()
 	r.steps++
 	if r.steps > maxSteps || fr.depth > maxDepth {
 		r.cuts++

@@ -58,6 +58,7 @@ func (p *pkgState) consult(caller, callee *fnInfo) verdict {
 }
 
 func (p *pkgState) verdict(fi *fnInfo) {
+	defer p.enter()()
 	if fi.state != unvisited {
 		return
 	}
@@ -85,7 +86,10 @@ func (p *pkgState) verdict(fi *fnInfo) {
 					fi.oblige(Obligation{Param: v.param, Path: append(slices.Clone(v.path), fp...)})
 				}
 				for _, ip := range p.ifacePaths(s.storedType, nil, 0) {
-					it := pathType(s.storedType, ip)
+					it := ifaceAt(pathType(s.storedType, ip))
+					if it == nil {
+						continue // ifacePaths leads to interfaces only
+					}
 					for m := range it.Underlying().(*types.Interface).Methods() {
 						if !p.interfaceOK(it, m.Name()) {
 							fi.oblige(Obligation{Param: v.param, Path: append(slices.Clone(v.path), ip...), Method: m.Name()})
@@ -125,6 +129,8 @@ type judge struct {
 	summ bool // summarising a result: parameter obligations pass through
 	// methods being judged on composite values, against cycles
 	active map[activeKey]bool
+	// interfaces whose implementations are being judged, against cycles
+	ifaceActive map[string]bool
 }
 
 type activeKey struct {
@@ -292,6 +298,7 @@ const maxDepth = 8
 // discharges its obligations with what it is given. It reports whether fn
 // returns an iterator that yields in map order.
 func (j *judge) applyCallee(fn *types.Func, targs []types.Type, args argsInfo, recv *recvInfo, depth int) bool {
+	defer j.p.enter()()
 	p, fi, s := j.p, j.fi, j.s
 	if fn.Pkg() == nil {
 		return false
@@ -333,7 +340,7 @@ func (j *judge) applyCallee(fn *types.Func, targs []types.Type, args argsInfo, r
 	default:
 		var ff funcFact
 		if !p.pass.ImportObjectFact(fn, &ff) && !p.analysed(fn.Pkg()) {
-			r := &Reason{Chain: []string{p.funcName(fn)}, What: "has no verdict (its package was not analysed): cannot prove closed",
+			r := &Reason{Chain: []string{p.funcName(fn)}, What: "has no verdict (" + p.whyUnanalysed(fn.Pkg()) + "): cannot prove closed",
 				Pos: p.position(s.pos), Kind: KindUnanalysed, Missing: path}
 			s.results = append(s.results, result{problem: r})
 			p.blame(fi, r)

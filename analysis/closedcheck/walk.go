@@ -179,7 +179,7 @@ func (w *walker) foreignVar(id *ast.Ident, v *types.Var, write bool) {
 	case vf.Written != "":
 		w.problem(id.Pos(), name, "reads a variable other packages can change: cannot prove closed ("+v.Pkg().Name()+" writes it at "+vf.Written+"); pass the value in as an argument", KindVar)
 	case !w.p.analysed(v.Pkg()):
-		s := w.problem(id.Pos(), name, "is a variable of a package closedcheck did not analyse: cannot prove closed", KindUnanalysed)
+		s := w.problem(id.Pos(), name, "is a variable of "+w.p.unanalysedPkg(v.Pkg())+": cannot prove closed", KindUnanalysed)
 		s.missing = v.Pkg().Path()
 	default:
 		w.callSite(&site{pos: id.Pos(), read: varKey(v)})

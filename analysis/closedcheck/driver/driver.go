@@ -59,6 +59,18 @@ func Run(patterns []string, opts Options, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "closedcheck:", err)
 			return 1
 		}
+		// A package between two loaded from source is loaded from source
+		// too, but with its function bodies not type-checked: name it, so
+		// that it is analysed rather than degraded.
+		if between := intermediates(pkgs); len(between) > 0 {
+			for _, path := range between {
+				source[path] = true
+			}
+			if pkgs, err = load(patterns, slices.Sorted(maps.Keys(source)), opts); err != nil {
+				fmt.Fprintln(stderr, "closedcheck:", err)
+				return 1
+			}
+		}
 		if n := printErrors(stderr, pkgs); n > 0 {
 			return 1
 		}
@@ -113,7 +125,41 @@ func load(patterns, extra []string, opts Options) ([]*packages.Package, error) {
 	if len(pkgs) == 0 {
 		return nil, fmt.Errorf("%s matched no packages", strings.Join(patterns, " "))
 	}
-	return pkgs, nil
+	// The tests of a package loaded only because a flow reaches it are not
+	// the program's: leave them out (what they import may not even be in
+	// the module graph).
+	isExtra := map[string]bool{}
+	for _, path := range extra {
+		isExtra[path] = true
+	}
+	return slices.DeleteFunc(pkgs, func(p *packages.Package) bool {
+		if isExtra[p.PkgPath] {
+			return p.ID != p.PkgPath // a variant compiled for its tests
+		}
+		base, test := strings.CutSuffix(p.PkgPath, "_test")
+		if !test {
+			base, test = strings.CutSuffix(p.PkgPath, ".test")
+		}
+		return test && isExtra[base]
+	}), nil
+}
+
+// intermediates lists the packages loaded from source without being
+// named: go/packages parses a package that leads from one named package to
+// another, but type-checks only its declarations.
+func intermediates(pkgs []*packages.Package) []string {
+	named := map[string]bool{}
+	for _, p := range pkgs {
+		named[p.PkgPath] = true
+	}
+	var out []string
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		if !named[p.PkgPath] && len(p.Syntax) > 0 && !slices.Contains(out, p.PkgPath) {
+			out = append(out, p.PkgPath)
+		}
+	})
+	slices.Sort(out)
+	return out
 }
 
 // printErrors prints the errors of the packages loaded, as go vet does,
@@ -147,6 +193,15 @@ func report(graph *checker.Graph, roots map[*packages.Package]bool, opts Options
 		if act.Err != nil {
 			fmt.Fprintf(stderr, "closedcheck: %s: %v\n", act.Package.PkgPath, act.Err)
 			failed = true
+		}
+	}
+	// A package the patterns do not name whose analysis failed is why the
+	// packages above it report "failed prerequisites": say what failed.
+	if failed {
+		for act := range graph.All() {
+			if act.Err != nil && !roots[act.Package] && !strings.HasPrefix(act.Err.Error(), "failed prerequisites") {
+				fmt.Fprintf(stderr, "closedcheck: %s: %v\n", act.Package.PkgPath, act.Err)
+			}
 		}
 	}
 	if opts.JSON {

@@ -53,3 +53,68 @@ func TestReachedPackagesAreAnalysed(t *testing.T) {
 	assert.NotContains(t, out, "not analysed")
 	assert.NotContains(t, out, "lib/lib.go:10:47: ", "only the packages named are reported")
 }
+
+// TestIntermediatesAreNamed: a package between two packages named is
+// loaded from source with its function bodies unchecked; the driver names
+// it too, so the flows that reach it get its real verdict.
+func TestIntermediatesAreNamed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	files := map[string]string{
+		"bottom/bottom.go": "package bottom\n\nfunc Tag(s string) string { return s + \"!\" }\n",
+		"mid/mid.go": `package mid
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"example.com/d/bottom"
+)
+
+func Digest(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return bottom.Tag(hex.EncodeToString(sum[0:4]) + time.Now().String())
+}
+`,
+		"top/top.go": `package top
+
+import (
+	"example.com/d/mid"
+	"github.com/asyncflow-go/asyncflow/flow"
+)
+
+//flowgen:flow
+func Sign(fc flow.Context, s string) string { return mid.Digest(s) }
+`,
+	}
+	mod := testmod.Write(t, "example.com/d", "", files)
+	var stdout, stderr bytes.Buffer
+	code := driver.Run([]string{"./top", "./bottom"}, driver.Options{Dir: mod}, &stdout, &stderr)
+	out := stderr.String()
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "flow Sign is not closed: Sign → mid.Digest → time.Now: reads the wall clock")
+	assert.NotContains(t, out, "not type-checked")
+	assert.NotContains(t, out, "internal error")
+}
+
+// TestReachedPackagesWithoutTheirTests: a package loaded because a flow
+// reaches it is loaded without its tests, which are not the program's
+// (here they import a package that does not exist).
+func TestReachedPackagesWithoutTheirTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	mod := testmod.Write(t, "example.com/d", "", map[string]string{
+		"lib/lib.go":      lib,
+		"lib/lib_test.go": "package lib\n\nimport _ \"example.com/d/nothere\"\n",
+		"f/f.go":          flows,
+	})
+	var stdout, stderr bytes.Buffer
+	code := driver.Run([]string{"./f"}, driver.Options{Dir: mod, Tests: true}, &stdout, &stderr)
+	out := stderr.String()
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "flow Stamped is not closed: Stamped → lib.Stamp → time.Now: reads the wall clock")
+	assert.NotContains(t, out, "nothere")
+}
