@@ -273,6 +273,23 @@
 // their package writes, tables of functions) and struct types with function
 // fields have facts of their own.
 //
+// # When a package cannot be analysed
+//
+// The analysis of a package never fails the packages above it. A package
+// whose function bodies were not type-checked (go/packages type-checks
+// only the declarations of a package it loads from source because it lies
+// between two packages named; the standalone command names such packages
+// itself), or whose analysis met an inconsistency it did not expect (a
+// bug), is degraded: its package fact says why, each of its functions
+// cannot be proved closed for that reason, its own flows are reported with
+// it, and what reaches it from other packages is reported as not closed:
+//
+//	flow Loud is not closed: Loud → faulty.Upper: cannot prove closed: internal error in closedcheck (…); please report it, at faulty/faulty.go:11:6
+//
+// The analysis bounds its own recursion, so a bug that would recurse
+// without end (Go cannot recover from a stack overflow) degrades the
+// package too.
+//
 // # Suppression
 //
 // //closedcheck:ignore <reason> silences the line it is on; on a line of its
