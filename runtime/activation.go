@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"runtime/debug"
 	"sync"
@@ -26,6 +27,10 @@ type activation struct {
 	fd      *flowDef
 	outcome flow.VowID
 	exited  chan struct{}
+	// replayEnd is closed once the run has replayed its log and goes on
+	// live (see Live), for an operator's Retry or Wake to wait for.
+	replayEnd     chan struct{}
+	replayEndOnce sync.Once
 
 	mu         sync.Mutex
 	m          *membrane.Membrane // nil while the run is being prepared
@@ -112,7 +117,7 @@ const (
 )
 
 func (rt *Runtime) newActivation(id flow.ActivationID) *activation {
-	return &activation{rt: rt, id: id, exited: make(chan struct{}), halt: make(chan struct{})}
+	return &activation{rt: rt, id: id, exited: make(chan struct{}), replayEnd: make(chan struct{}), halt: make(chan struct{})}
 }
 
 // wake makes sure an activation runs: nothing if it is resident (it has been
@@ -122,28 +127,48 @@ func (rt *Runtime) wake(id flow.ActivationID, mode reviveMode) {
 	rt.wakeAttempt(id, mode, 0)
 }
 
+// wakeAndAwait is wake for an operator (Admin.Retry and Wake): it returns
+// once the run it started has replayed the log — it goes on live, or
+// suspends again — or has ended (failed again, finished, or left to another
+// process), or when ctx ends; so what Admin reports then is what the replay
+// found. An activation that is resident already has been told, and is not
+// waited for.
+func (rt *Runtime) wakeAndAwait(ctx context.Context, id flow.ActivationID, mode reviveMode) {
+	a := rt.wakeAttempt(id, mode, 0)
+	if a == nil {
+		return
+	}
+	select {
+	case <-a.replayEnd:
+	case <-a.exited:
+	case <-ctx.Done():
+	}
+}
+
 // wakeAttempt is wake, for the attempt-th time in a row after the store
-// could not be read or written.
-func (rt *Runtime) wakeAttempt(id flow.ActivationID, mode reviveMode, attempt int) {
+// could not be read or written. It returns the run it started, if it started
+// one.
+func (rt *Runtime) wakeAttempt(id flow.ActivationID, mode reviveMode, attempt int) *activation {
 	rt.mu.Lock()
 	if rt.closing || !rt.started {
 		// Before Start nothing runs: a settlement has made its waiters
 		// running in the store, and Start revives them.
 		rt.mu.Unlock()
-		return
+		return nil
 	}
 	if a, ok := rt.active[id]; ok {
 		if a.leaving && (!a.rewake || mode > a.rewakeM) {
 			a.rewake, a.rewakeM = true, mode
 		}
 		rt.mu.Unlock()
-		return
+		return nil
 	}
 	a := rt.newActivation(id)
 	a.attempt = attempt
 	rt.active[id] = a
 	rt.mu.Unlock()
 	go a.revive(mode)
+	return a
 }
 
 // wakeOwned revives an activation this process has just claimed, unless it

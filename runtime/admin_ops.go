@@ -13,8 +13,10 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
-// Retry replays a failed activation now, as Start would. It needs a
-// runtime, which has the flow's code: ErrNoRuntime on a store alone.
+// Retry replays a failed activation now, as Start would, and returns once
+// the replay has reached the end of the log (the activation goes on live) or
+// has failed again, or ctx ends: what Get reports then is what it found. It
+// needs a runtime, which has the flow's code: ErrNoRuntime on a store alone.
 func (ad *Admin) Retry(ctx context.Context, id flow.ActivationID) error {
 	rt := ad.rt
 	if rt == nil {
@@ -36,14 +38,17 @@ func (ad *Admin) Retry(ctx context.Context, id flow.ActivationID) error {
 	if rt.isClosing() {
 		return fmt.Errorf("runtime: retry %s: %w", id, ErrClosed)
 	}
-	rt.wake(id, reviveRetry)
+	rt.wakeAndAwait(ctx, id, reviveRetry)
 	return nil
 }
 
 // Wake replays a suspended activation now, instead of when what it waits
 // for settles, to learn at once whether this build still reproduces its
-// log; it suspends again if it does. A failed one is retried. It needs a
-// runtime: ErrNoRuntime on a store alone.
+// log; it suspends again if it does. A failed one is retried. It returns
+// once the replay has reached the end of the log or has failed, or ctx
+// ends, so what Get reports then is what it found; one resident already is
+// running under this build and is not replayed. It needs a runtime:
+// ErrNoRuntime on a store alone.
 func (ad *Admin) Wake(ctx context.Context, id flow.ActivationID) error {
 	rt := ad.rt
 	if rt == nil {
@@ -65,7 +70,7 @@ func (ad *Admin) Wake(ctx context.Context, id flow.ActivationID) error {
 	if rt.isClosing() {
 		return fmt.Errorf("runtime: wake %s: %w", id, ErrClosed)
 	}
-	rt.wake(id, reviveSuspended)
+	rt.wakeAndAwait(ctx, id, reviveSuspended)
 	return nil
 }
 

@@ -135,3 +135,91 @@ func TestAdminReportsAReplayAsReplaying(t *testing.T) {
 	holdReplay <- struct{}{}
 	e2.waitState(id, runtime.StateSuspended)
 }
+
+// TestAdminWakeAndRetryReturnWhatTheReplayFound: Wake and Retry return once
+// the replay they start has found what it finds, so the state an operator is
+// shown next is the replay's verdict, not the one it had before.
+func TestAdminWakeAndRetryReturnWhatTheReplayFound(t *testing.T) {
+	v1 := func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		if _, err := h.Echo(fc, a); err != nil {
+			return "", err
+		}
+		v, err := h.Ask(fc, "q-"+a)
+		if err != nil {
+			return "", err
+		}
+		return flow.Await(fc, v)
+	}
+	path := tempStore(t)
+	e1 := incarnation(t, path, "b1", runtime.Options{}, v1)
+	for _, key := range []string{"x", "y"} {
+		_, err := e1.h.StartWithID(t.Context(), key, testkit.TellerRef("host"), key)
+		require.NoError(t, err)
+	}
+	idOf := func(e *env, key string) flow.ActivationID {
+		t.Helper()
+		info, err := e.rt.Admin().Find(t.Context(), key)
+		require.NoError(t, err)
+		return info.ID
+	}
+	x, y := idOf(e1, "x"), idOf(e1, "y")
+	e1.waitState(x, runtime.StateSuspended)
+	e1.waitState(y, runtime.StateSuspended)
+	e1.close()
+
+	// b2 no longer reproduces x's log; it does y's.
+	e2 := incarnation(t, path, "b2", runtime.Options{}, func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		if a == "x" {
+			a = "x, changed"
+		}
+		return v1(fc, h, a)
+	})
+	ad := e2.rt.Admin()
+	require.NoError(t, ad.Wake(t.Context(), x))
+	info, err := ad.Get(t.Context(), x)
+	require.NoError(t, err)
+	assert.Equal(t, runtime.StateFailed, info.State, "wake returned before its replay failed")
+	require.NotNil(t, info.Failure)
+	assert.Equal(t, "b2", info.Failure.FailedBuild)
+
+	require.NoError(t, ad.Wake(t.Context(), y))
+	info, err = ad.Get(t.Context(), y)
+	require.NoError(t, err)
+	assert.Equal(t, runtime.StateSuspended, info.State, "y replays and waits again")
+	assert.True(t, info.Resident)
+
+	require.NoError(t, ad.Retry(t.Context(), x))
+	info, err = ad.Get(t.Context(), x)
+	require.NoError(t, err)
+	assert.Equal(t, runtime.StateFailed, info.State, "b2 still does not reproduce x")
+	assert.ElementsMatch(t, []string{"Echo", "Ask", "Echo", "Ask"}, e1.host.Methods())
+	assert.Empty(t, e2.host.Methods(), "replays call no host")
+
+	// A host method that panicked failed z; once it is fixed, a retry
+	// returns with z replayed and live, no longer failed.
+	var fixed atomic.Bool
+	e3 := incarnation(t, tempStore(t), "b3", runtime.Options{}, v1)
+	e3.host.Hook = func(ctx context.Context, method string, args ...any) error {
+		if method == "Echo" && !fixed.Load() {
+			panic("not yet")
+		}
+		return nil
+	}
+	_, err = e3.h.StartWithID(t.Context(), "z", testkit.TellerRef("host"), "z")
+	require.NoError(t, err)
+	z := idOf(e3, "z")
+	e3.waitState(z, runtime.StateFailed)
+	eventually(t, func() bool {
+		info, err := e3.rt.Admin().Get(t.Context(), z)
+		require.NoError(t, err)
+		return !info.Resident
+	}, "the failed run gone")
+	fixed.Store(true)
+	require.NoError(t, e3.rt.Admin().Retry(t.Context(), z))
+	info, err = e3.rt.Admin().Get(t.Context(), z)
+	require.NoError(t, err)
+	assert.Contains(t, []runtime.State{runtime.StateRunning, runtime.StateSuspended}, info.State,
+		"retry returned before its replay reached the end of the log")
+	assert.Nil(t, info.Failure)
+	e3.waitState(z, runtime.StateSuspended)
+}
