@@ -13,10 +13,11 @@ import (
 )
 
 // Options configure the handler. The zero value serves reads to anyone the
-// host lets reach it and refuses mutations.
+// host lets reach it and refuses mutations, backups and verify.
 type Options struct {
-	// Token, when set, is needed by every request, and mutations need it
-	// always. Compare it in constant time; make it long and random.
+	// Token, when set, is needed by every request; mutations, backups and
+	// verify need it always. The handler compares it in constant time;
+	// make it long and random.
 	Token string
 	// SourceRoot, if set, is where the console reads a failed guest's
 	// source file to show its line, for diagnostics whose site is relative;
