@@ -30,7 +30,7 @@
 // with a log of its own, through the Child function flowgen generates for
 // every flow; calling a flow's function directly instead runs it inline, in
 // the caller's log.
-
+//
 // # Long-running flows
 //
 // A flow that loops for ever continues as new instead: it returns the error
@@ -58,8 +58,10 @@
 // # Determinism
 //
 // A [Context] is a [context.Context] that never ends: Done returns nil, Err
-// returns nil and Deadline reports none. Cancellation is not a flow concept; a
-// flow that must give up races a timer:
+// returns nil and Deadline reports none. A flow is not cancelled through its
+// context: a host's or an operator's request to cancel is a vow the flow
+// awaits ([Cancellation]), and a flow that must give up after a while races a
+// timer:
 //
 //	timeout := flow.After(fc, 72*time.Hour)
 //	if flow.Race(fc, approval, timeout) == 1 {
