@@ -141,8 +141,9 @@
 // ByKey). A send is durable when it returns and is delivered in order, once
 // (with an idempotency key, once however often it is sent); it needs no
 // Start, so a short-lived program can send to a flow another incarnation
-// runs. A status is read from the store: no flow code runs and nothing is
-// woken. Send and ReadStatus do the same by id, untyped by flowgen.
+// runs: on PostgreSQL while that one runs, on SQLite (one process at a time)
+// the next to open the store. A status is read from the store: no flow code
+// runs and nothing is woken. Send and ReadStatus do the same by id, untyped by flowgen.
 //
 // A flow starts another flow as its child with the generated Child…
 // function: the child is an activation of its own, with its own log and its
