@@ -156,12 +156,13 @@
 //
 // Admin lists activations newest first (filters by state, flow, build and
 // creation time, a cursor per page), finds one by id, outcome vow or start
-// key, renders its log as a timeline, and retries, wakes, cancels and purges.
-// OpenAdmin gives the same on a store no process holds, for tools; package
-// adminhttp is the handler a host mounts to reach a running process (the
-// JSON API the asyncflow command speaks, and a web console). Options.Retention
-// purges done activations periodically, and Options.KeepLogs keeps their logs
-// for audit until then. Options.TracerProvider and MeterProvider report
+// key, renders its log as a timeline, and retries, wakes, asks to cancel
+// (RequestCancel), terminates and purges. OpenAdmin gives the same, but what
+// needs the flows' code (retry, wake), on a store no process holds, for tools;
+// package adminhttp is the handler a host mounts to reach a running process
+// (the JSON API the asyncflow command speaks, and a web console).
+// Options.Retention purges done activations periodically, and
+// Options.KeepLogs keeps their logs for audit until then. Options.TracerProvider and MeterProvider report
 // runs, host calls, replay failures and the runtime's metrics through
 // OpenTelemetry; without them nothing is recorded.
 //

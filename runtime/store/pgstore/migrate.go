@@ -72,12 +72,19 @@ type queryer interface {
 // something else, which is refused.
 func (s *Store) identity(ctx context.Context, q queryer) (version int, exists bool, err error) {
 	var objects, meta int
+	var names string // some of what it holds, for the refusal
 	err = q.QueryRow(ctx, `SELECT
 			(SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid)
 				+ (SELECT count(*) FROM pg_proc p WHERE p.pronamespace = n.oid)
 				+ (SELECT count(*) FROM pg_type t WHERE t.typnamespace = n.oid AND t.typrelid = 0),
-			(SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'store_meta' AND c.relkind = 'r')
-		FROM pg_namespace n WHERE n.nspname = $1`, s.schema).Scan(&objects, &meta)
+			(SELECT count(*) FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'store_meta' AND c.relkind = 'r'),
+			(SELECT coalesce(string_agg(name, ', ' ORDER BY name), '') FROM (
+				SELECT name FROM (
+					SELECT c.relname::text AS name FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+					UNION ALL SELECT p.proname::text || '()' FROM pg_proc p WHERE p.pronamespace = n.oid
+					UNION ALL SELECT t.typname::text FROM pg_type t WHERE t.typnamespace = n.oid AND t.typrelid = 0 AND t.typcategory <> 'A'
+				) o ORDER BY name LIMIT 5) f)
+		FROM pg_namespace n WHERE n.nspname = $1`, s.schema).Scan(&objects, &meta, &names)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -88,7 +95,10 @@ func (s *Store) identity(ctx context.Context, q queryer) (version int, exists bo
 		if objects == 0 {
 			return 0, true, nil
 		}
-		return 0, true, fmt.Errorf("pgstore: %s: %w: schema %s holds %d objects and no asyncflow mark (store_meta)", s.name, store.ErrNotStore, s.schema, objects)
+		if names == "" {
+			names = fmt.Sprint(objects, " objects")
+		}
+		return 0, true, fmt.Errorf("pgstore: %s: %w: schema %s holds what asyncflow did not make (%s) and no asyncflow mark (store_meta)", s.name, store.ErrNotStore, s.schema, names)
 	}
 	var app string
 	var rows int

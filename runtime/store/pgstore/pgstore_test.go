@@ -156,11 +156,12 @@ func snapshot(t *testing.T, c *pgx.Conn) string {
 }
 
 func TestRefusesSchemasThatAreNotStores(t *testing.T) {
-	for _, c := range []struct{ name, setup string }{
-		{"foreign tables", `CREATE SCHEMA asyncflow; CREATE TABLE asyncflow.customers (id int PRIMARY KEY, name text); INSERT INTO asyncflow.customers VALUES (1, 'ann')`},
-		{"a foreign function", `CREATE SCHEMA asyncflow; CREATE FUNCTION asyncflow.f() RETURNS int LANGUAGE sql AS 'SELECT 1'`},
-		{"another application's mark", `CREATE SCHEMA asyncflow; CREATE TABLE asyncflow.store_meta (application text, version int); INSERT INTO asyncflow.store_meta VALUES ('billing', 1)`},
-		{"a store_meta of another shape", `CREATE SCHEMA asyncflow; CREATE TABLE asyncflow.store_meta (k text, v text)`},
+	for _, c := range []struct{ name, setup, says string }{
+		{"foreign tables", `CREATE SCHEMA asyncflow; CREATE TABLE asyncflow.customers (id int PRIMARY KEY, name text); INSERT INTO asyncflow.customers VALUES (1, 'ann')`,
+			"schema asyncflow holds what asyncflow did not make (customers) and no asyncflow mark"},
+		{"a foreign function", `CREATE SCHEMA asyncflow; CREATE FUNCTION asyncflow.f() RETURNS int LANGUAGE sql AS 'SELECT 1'`, "(f())"},
+		{"another application's mark", `CREATE SCHEMA asyncflow; CREATE TABLE asyncflow.store_meta (application text, version int); INSERT INTO asyncflow.store_meta VALUES ('billing', 1)`, "billing"},
+		{"a store_meta of another shape", `CREATE SCHEMA asyncflow; CREATE TABLE asyncflow.store_meta (k text, v text)`, "store_meta"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			url := pgtest.DB(t)
@@ -169,6 +170,7 @@ func TestRefusesSchemasThatAreNotStores(t *testing.T) {
 			before := snapshot(t, conn)
 			_, err := pgstore.Open(t.Context(), url, pgstore.Options{})
 			assert.ErrorIs(t, err, store.ErrNotStore)
+			assert.ErrorContains(t, err, c.says)
 			onePrefix(t, err)
 			assert.Equal(t, before, snapshot(t, conn), "nothing is written")
 		})
