@@ -26,7 +26,7 @@ const (
 	exitFailed       = 1 // any other failure
 	exitUsage        = 2 // unknown command, bad flags or arguments
 	exitNotFound     = 3 // no activation has that id, outcome vow or start key
-	exitRefused      = 4 // its state does not allow it, the key names several, or it needs the running process
+	exitRefused      = 4 // its state does not allow it, the key names several, it needs the running process or flows, or backup's file exists
 	exitNotStore     = 5 // not an asyncflow store, damaged, or a schema this build cannot read
 	exitInUse        = 6 // a running process holds the store: use -addr
 	exitUnauthorized = 7 // the admin handler wants its token, or has none for mutations
@@ -85,8 +85,9 @@ Exit codes:
   2  usage: unknown command, bad flags or arguments
   3  not found: no activation has that id, outcome vow or start key
   4  refused: its state does not allow it (retry of one not failed, cancel or
-     terminate of one done), the key names several activations, or the command needs the
-     running process (-addr)
+     terminate of one done), the key names several activations, the command
+     needs the running process (-addr) or a build with flows (verify), or
+     backup's FILE exists
   5  not a store: not an asyncflow store, damaged, or a schema this build
      cannot read
   6  in use: a running process holds the store; use -addr
