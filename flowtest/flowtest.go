@@ -45,8 +45,8 @@ func ReplayStore(t testing.TB, path string, register func(runtime.Registry)) *ve
 	return rep
 }
 
-// Replay is ReplayStore on any store: a PostgreSQL replica, or a store a
-// test built. It never writes to st.
+// Replay is ReplayStore on any store: a PostgreSQL store (pgstore.Open), or
+// a store a test built. It never writes to st.
 func Replay(t testing.TB, st store.Store, register func(runtime.Registry)) *verify.Report {
 	t.Helper()
 	rep, err := verify.Replay(context.Background(), st, register, verify.Options{})
