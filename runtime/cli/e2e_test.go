@@ -244,6 +244,7 @@ func TestOperatingAStore(t *testing.T) {
 	require.NoError(t, os.Remove(broken))
 	out := ok(t, append(live, "retry", "order-4")...)
 	assert.Contains(t, out, "Retried ops.Approve")
+	assert.NotContains(t, out, "now failed", "retry answers once the replay has gone on live")
 	if a := waitState(t, runtime.StateSuspended, append(live, "show", "order-4")...); a.Failure != nil {
 		t.Log(a.Failure.Error())
 	}
