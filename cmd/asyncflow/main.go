@@ -1,7 +1,8 @@
 // Command asyncflow is the operators' command: it lists, shows and explains
-// activations, retries, cancels, wakes and purges them, and backs up a store
-// — on a store file no process holds, or on a running process through the
-// admin handler its host mounts (package adminhttp).
+// activations, retries, wakes, cancels (a request their flow answers),
+// terminates and purges them, and backs up a store — on a store file no
+// process holds, or on a running process through the admin handler its host
+// mounts (package adminhttp).
 //
 //	asyncflow -store app.db list -state failed
 //	asyncflow -addr http://127.0.0.1:8080/asyncflow/ -token "$TOKEN" retry order-17
