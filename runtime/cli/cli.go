@@ -26,7 +26,7 @@ const (
 	exitFailed       = 1 // any other failure
 	exitUsage        = 2 // unknown command, bad flags or arguments
 	exitNotFound     = 3 // no activation has that id, outcome vow or start key
-	exitRefused      = 4 // its state does not allow it, the key names several, it needs the running process or flows, or backup's file exists
+	exitRefused      = 4 // its state does not allow it, the key names several, it needs the running process (or the one that holds it) or flows, or backup's file exists
 	exitNotStore     = 5 // not an asyncflow store, damaged, or a schema this build cannot read
 	exitInUse        = 6 // a running process holds the store: use -addr
 	exitUnauthorized = 7 // the admin handler wants its token, or has none for mutations
@@ -86,7 +86,8 @@ Exit codes:
   3  not found: no activation has that id, outcome vow or start key
   4  refused: its state does not allow it (retry of one not failed, cancel or
      terminate of one done), the key names several activations, the command
-     needs the running process (-addr) or a build with flows (verify), or
+     needs the running process (-addr) or a build with flows (verify), another
+     process runs the activation (PostgreSQL: use -addr on that one), or
      backup's FILE exists
   5  not a store: not an asyncflow store, damaged, or a schema this build
      cannot read
@@ -192,7 +193,8 @@ func exitCode(err error) (int, string) {
 	case errors.Is(err, runtime.ErrUnknownActivation):
 		return exitNotFound, "not_found"
 	case errors.Is(err, runtime.ErrNotFailed), errors.Is(err, runtime.ErrFinished), errors.Is(err, runtime.ErrAmbiguous),
-		errors.Is(err, runtime.ErrUnregistered), errors.Is(err, runtime.ErrNoRuntime), errors.Is(err, sqlitestore.ErrReadOnly),
+		errors.Is(err, runtime.ErrUnregistered), errors.Is(err, runtime.ErrNoRuntime), errors.Is(err, runtime.ErrElsewhere),
+		errors.Is(err, sqlitestore.ErrReadOnly),
 		errors.Is(err, errors.ErrUnsupported), errors.Is(err, errExists), errors.Is(err, errNoFlows):
 		return exitRefused, "refused"
 	case errors.Is(err, store.ErrNotStore), errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, sqlitestore.ErrNeedsMigration):
