@@ -77,7 +77,7 @@ func TestCorpusMore(t *testing.T) {
 
 // TestRobust: inputs that crashed the analysis once, and odd corners of
 // Go; a crash would be reported as "cannot be proved closed".
-func TestRobust(t *testing.T) { run(t, "example.com/ptrlib", "robust") }
+func TestRobust(t *testing.T) { run(t, "example.com/ptrlib", "example.com/cornerlib", "robust") }
 
 // TestInternalError: a bug met in the analysis of a package (simulated)
 // does not fail the packages above it; the package is degraded, and what

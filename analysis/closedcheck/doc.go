@@ -101,7 +101,8 @@
 //     it, an array sliced, passed to delete, clear, copy, sort.* or
 //     slices.Sort* and friends, or to a function that writes what it is
 //     given. Writes in init functions, and in functions only init calls, are
-//     initialisation.
+//     initialisation — but not those in the function literals they store
+//     for later (a handler init puts in a table writes when it is called).
 //   - Writes through aliases count: a local holding the variable's memory
 //     (x := pkgSlice; x[0] = 1, c := pkgStruct; c.Tags[0] = "x"), a
 //     package-level pointer to it (var live = &cfg; live.Limit = 1), what a
@@ -151,8 +152,11 @@
 //
 //   - A function value: a function literal is judged where it is written
 //     (and, written in another function and called here, here too); a named
-//     function or method is judged as a call; a parameter is an obligation
-//     its callers discharge with what they pass. A function value held by a
+//     function or method is judged as a call (a method expression, T.M or
+//     I.M, as a call of the method on its first argument); a parameter is
+//     an obligation its callers discharge with what they pass; a parameter
+//     of a function literal called where it is written holds its argument.
+//     A function value held by a
 //     field of a value another package made (a client a constructor
 //     returned) is what that package's code stores in that field, from its
 //     type's fact; a function parameter stored in a field is an obligation
@@ -317,8 +321,13 @@
 //     package than the type's (an exported field set by an importer) are not
 //     seen by the type's fact.
 //   - A function value given to a function literal's parameter is not
-//     traced: a call of it is "cannot prove closed" (the yield of an
-//     iterator literal excepted).
+//     traced: a call of it is "cannot prove closed" — unless the literal is
+//     called where it is written (func(f func() int) int { return f() }(g)),
+//     whose parameters are then its arguments, or it is an iterator
+//     literal's yield.
+//   - A call through an instance of a generic interface (Visitor[T])
+//     whose value cannot be traced is "cannot prove closed": the
+//     implementations of generic interfaces are not searched for.
 //   - Calls within a cycle of recursive functions are resolved in rounds;
 //     obligations that only appear through a cycle may be missed.
 //   - Parameters of type any given to the standard library are not followed:

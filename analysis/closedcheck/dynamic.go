@@ -87,6 +87,24 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 			if v.recv != nil {
 				recv = &recvInfo{expr: v.recv, fr: v.fr, static: j.p.pass.TypesInfo.TypeOf(v.recv)}
 			}
+			if v.mexpr {
+				// A method expression: the receiver is the first argument.
+				recv = &recvInfo{static: v.typ, resolved: true}
+				rest := argsInfo{known: args.known, through: args.through}
+				if args.known && len(args.exprs) > 0 {
+					recv = &recvInfo{expr: args.exprs[0], static: v.typ}
+					rest.exprs, rest.ellipsis = args.exprs[1:], args.ellipsis
+				}
+				if isInterfaceMethod(v.fn) {
+					var vals []value
+					if recv.expr != nil {
+						vals = recv.values(j)
+					}
+					j.callMethod(vals, v.fn.Name(), v.typ, rest, depth+1)
+					continue
+				}
+				args = rest
+			}
 			j.applyCallee(v.fn, v.targs, args, recv, depth)
 		case vParam:
 			if len(v.path) > maxStorePath {
@@ -103,6 +121,9 @@ func (j *judge) callValue(e ast.Expr, vals []value, args argsInfo, ordered bool,
 				for _, r := range j.p.siteReasons(j.fi, v.fr.fi, v.lit, false) {
 					j.p.blame(j.fi, r)
 					j.s.results = append(j.s.results, result{local: v.fr.fi, lit: v.lit})
+				}
+				for _, r := range j.p.litReads(j.fi, v.fr.fi, v.lit) {
+					j.fi.v.addRead(r)
 				}
 			}
 		case vField:

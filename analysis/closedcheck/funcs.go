@@ -262,8 +262,9 @@ func (p *pkgState) walkFuncs() {
 		}
 		w := &walker{p: p, fi: fi, seenVar: map[varLine]bool{}}
 		w.walk(fi.body)
+		init := w.initializing()
 		for _, vw := range fi.varWrites {
-			if vw.how != "" && !vw.rooted && !w.initializing() {
+			if vw.how != "" && !vw.rooted && (!init || vw.later) {
 				w.aliasWrite(vw)
 			}
 		}

@@ -90,14 +90,28 @@ func (p *pkgState) collectLocals(fi *fnInfo, body ast.Node) {
 			return
 		}
 	}
+	// Literals called where they are written, func(f func()) { f() }(g):
+	// their parameters are given the call's arguments.
+	invokedWith := map[*ast.FuncLit]*ast.CallExpr{}
 	ast.Inspect(body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
+			call := invokedWith[n]
+			i := 0
 			for _, f := range n.Type.Params.List {
+				_, variadic := f.Type.(*ast.Ellipsis)
 				for _, id := range f.Names {
 					if l := get(id); l != nil {
-						l.litParam = true
+						if call != nil && !variadic && !call.Ellipsis.IsValid() && i < len(call.Args) {
+							l.srcs = append(l.srcs, source{expr: call.Args[i], result: -1})
+						} else {
+							l.litParam = true
+						}
 					}
+					i++
+				}
+				if len(f.Names) == 0 {
+					i++
 				}
 			}
 		case *ast.ValueSpec:
@@ -150,6 +164,9 @@ func (p *pkgState) collectLocals(fi *fnInfo, body ast.Node) {
 				}
 			}
 		case *ast.CallExpr:
+			if lit, ok := ast.Unparen(n.Fun).(*ast.FuncLit); ok {
+				invokedWith[lit] = n
+			}
 			given := func(e ast.Expr) *local {
 				e = ast.Unparen(e)
 				if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {

@@ -46,6 +46,7 @@ type value struct {
 	recv    ast.Expr
 	targs   []types.Type
 	v       *types.Var // for vForeign
+	mexpr   bool       // for vFunc: a method expression, called with its receiver first (typ)
 	missing string     // for vUnknown: the package not analysed that would tell
 }
 
@@ -397,11 +398,9 @@ func (r *resolver) selector(x *ast.SelectorExpr, fr *frame) []value {
 		}
 		return []value{{kind: vFunc, fn: fn.Origin(), recv: x.X, fr: fr, targs: typeArgsOf(sel.Recv())}}
 	case types.MethodExpr:
+		// T.M and I.M: functions whose first argument is the receiver.
 		fn := sel.Obj().(*types.Func)
-		if isInterfaceMethod(fn) {
-			return unknown("is an interface method expression")
-		}
-		return []value{{kind: vFunc, fn: fn.Origin(), targs: typeArgsOf(sel.Recv())}}
+		return []value{{kind: vFunc, fn: fn.Origin(), targs: typeArgsOf(sel.Recv()), mexpr: true, typ: sel.Recv()}}
 	}
 	return unknown("cannot be traced")
 }

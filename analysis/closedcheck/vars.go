@@ -41,6 +41,10 @@ type varWrite struct {
 	// rooted: the expression written through starts with the variable (a
 	// pointer variable's method): the identifier's judgement reports it.
 	rooted bool
+	// later: in a function literal not called where it is written (a
+	// handler init stores in a table), whose code runs after
+	// initialisation, when it is called
+	later bool
 }
 
 // stdMutators write to the slice or map given as their first argument.
@@ -141,9 +145,9 @@ func (p *pkgState) writes() {
 				}
 			case p.isTestFile(vw.pos):
 				p.foreignWrites = append(p.foreignWrites, vw) // a test's write: the whole program's concern
-			case fi.decl == nil:
+			case fi.decl == nil && !vw.later:
 				// An initializer of another variable taking this one's address.
-			case init:
+			case init && !vw.later:
 				if !slices.Contains(vi.initWriters, fi.obj) {
 					vi.initWriters = append(vi.initWriters, fi.obj)
 				}

@@ -251,16 +251,18 @@ func (j *judge) initTaint(v *types.Var) {
 		}
 	}
 	for _, w := range vi.initWriters {
+		// What init runs, not the literals it stores (judged where they
+		// are called).
 		if wi := p.funcs[w]; wi != nil && from == nil {
-			if v := p.consult(j.fi, wi); len(v.reasons) > 0 {
-				from, r = wi, v.reasons[0]
+			if rs := p.siteReasons(j.fi, wi, nil, true); len(rs) > 0 {
+				from, r = wi, rs[0]
 			}
 		}
 	}
 	if from == nil {
 		return
 	}
-	j.s.results = append(j.s.results, result{local: from, outerOnly: from == vi.initFn}) // report the cause where it is
+	j.s.results = append(j.s.results, result{local: from, outerOnly: true}) // report the cause where it is
 	j.problem("package variable "+v.Name(), "is initialised by code that is not closed ("+strings.Join(p.local(r.Chain), " → ")+": "+r.What+", at "+r.Pos+"), so it differs between incarnations", KindVar)
 }
 
@@ -290,6 +292,32 @@ func (p *pkgState) siteReasons(caller, fi *fnInfo, lit *ast.FuncLit, outer bool)
 		}
 	}
 	return acc.v.reasons
+}
+
+// litReads are the package variables the whole program must check that
+// the code of a function literal written in fi reads: itself, or through
+// the functions it calls.
+func (p *pkgState) litReads(caller, fi *fnInfo, lit *ast.FuncLit) []string {
+	var out []string
+	for _, s := range fi.sites {
+		if s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End() {
+			continue
+		}
+		switch {
+		case s.read != "":
+			out = append(out, s.read)
+		case s.callee != nil && s.callee.Pkg() == p.pass.Pkg:
+			if callee := p.funcs[s.callee]; callee != nil {
+				out = append(out, p.consult(caller, callee).reads...)
+			}
+		case s.callee != nil && s.callee.Pkg() != nil && !isStd(s.callee.Pkg().Path()):
+			var ff funcFact
+			if p.pass.ImportObjectFact(s.callee, &ff) {
+				out = append(out, ff.Reads...)
+			}
+		}
+	}
+	return out
 }
 
 const maxDepth = 8

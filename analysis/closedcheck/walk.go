@@ -23,13 +23,20 @@ type walker struct {
 }
 
 // initializing reports whether the walk is of package initialisation: an
-// initializer, an init function, or a function only init calls. Its use of
-// the package's variables is initialisation, not state.
+// initializer, an init function, or a function only init calls, outside
+// the function literals it does not call where they are written (a handler
+// stored in a table runs when it is called). Its use of the package's
+// variables is initialisation, not state.
 func (w *walker) initializing() bool {
-	if w.fi.decl == nil {
-		return true
+	if w.fi.decl != nil && !(w.fi.decl.Recv == nil && w.fi.decl.Name.Name == "init") && !w.p.initOnly[w.fi.obj] {
+		return false
 	}
-	return (w.fi.decl.Recv == nil && w.fi.decl.Name.Name == "init") || w.p.initOnly[w.fi.obj]
+	for _, n := range w.stack {
+		if lit, ok := n.(*ast.FuncLit); ok && !w.fi.invoked[lit] {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *walker) problem(pos token.Pos, what, why string, kind Kind) *site {

@@ -20,6 +20,7 @@ type writeWalk struct {
 	seen    map[*types.Var]bool
 	stack   []ast.Node
 	deps    []*fnInfo // functions of this package whose writes or aliases were consulted
+	later   []*ast.FuncLit
 }
 
 func (w *writeWalk) run() {
@@ -33,6 +34,13 @@ func (w *writeWalk) run() {
 		w.stack = append(w.stack, n)
 		return true
 	})
+	for i := range w.vars {
+		for _, lit := range w.later {
+			if lit.Pos() <= w.vars[i].pos && w.vars[i].pos < lit.End() {
+				w.vars[i].later = true
+			}
+		}
+	}
 	slices.Sort(w.params)
 	w.params = slices.Compact(w.params)
 	slices.Sort(w.aliases)
@@ -79,7 +87,20 @@ func (w *writeWalk) visit(n ast.Node) {
 		}
 	case *ast.CallExpr:
 		w.call(n)
+	case *ast.FuncLit:
+		if call, ok := w.parentNode().(*ast.CallExpr); !ok || ast.Unparen(call.Fun) != n {
+			w.later = append(w.later, n)
+		}
 	}
+}
+
+func (w *writeWalk) parentNode() ast.Node {
+	for i := len(w.stack) - 1; i >= 0; i-- {
+		if _, paren := w.stack[i].(*ast.ParenExpr); !paren {
+			return w.stack[i]
+		}
+	}
+	return nil
 }
 
 // escape records that the storage of x can be written where the walk does

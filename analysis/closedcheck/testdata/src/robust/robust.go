@@ -1,4 +1,4 @@
-// Package robust holds inputs that once crashed the analysis (each is a // want package:`analysed .*impl\(example.com/ptrlib.T \*robust.recorder\) impl\(example.com/ptrlib.T \*robust.stampingRecorder\)\}$`
+// Package robust holds inputs that once crashed the analysis (each is a
 // regression test: a crash is reported as "cannot be proved closed" and
 // fails the test), and odd corners of Go the analysis must take in its
 // stride.
