@@ -285,3 +285,57 @@ func hasIgnore(doc *ast.CommentGroup) bool {
 	}
 	return false
 }
+
+// siteReasons are the causes found at the sites of fi in a function
+// literal (lit), or outside every literal (outer), as reasons of fi.
+func (p *pkgState) siteReasons(caller, fi *fnInfo, lit *ast.FuncLit, outer bool) []*Reason {
+	p.consult(caller, fi)
+	acc := &fnInfo{name: fi.name}
+	for _, s := range fi.sites {
+		switch {
+		case outer && !fi.outer(s):
+			continue
+		case lit != nil && (s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End()):
+			continue
+		}
+		for _, r := range s.results {
+			switch {
+			case r.problem != nil:
+				p.blame(acc, r.problem)
+			case r.foreign != nil:
+				p.blame(acc, r.foreign)
+			case r.local != nil && !r.outerOnly && r.lit == nil:
+				for _, lr := range r.local.v.reasons {
+					p.blame(acc, lr)
+				}
+			}
+		}
+	}
+	return acc.v.reasons
+}
+
+// litReads are the package variables the whole program must check that
+// the code of a function literal written in fi reads: itself, or through
+// the functions it calls.
+func (p *pkgState) litReads(caller, fi *fnInfo, lit *ast.FuncLit) []string {
+	var out []string
+	for _, s := range fi.sites {
+		if s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End() {
+			continue
+		}
+		switch {
+		case s.read != "":
+			out = append(out, s.read)
+		case s.callee != nil && s.callee.Pkg() == p.pass.Pkg:
+			if callee := p.funcs[s.callee]; callee != nil {
+				out = append(out, p.consult(caller, callee).reads...)
+			}
+		case s.callee != nil && s.callee.Pkg() != nil && !isStd(s.callee.Pkg().Path()):
+			var ff funcFact
+			if p.pass.ImportObjectFact(s.callee, &ff) {
+				out = append(out, ff.Reads...)
+			}
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 )
 
 // Locals: every value a function gives its local variables and parameters.
@@ -190,4 +191,137 @@ func (p *pkgState) collectLocals(fi *fnInfo, body ast.Node) {
 		}
 		return true
 	})
+}
+
+// localVar: the values given to a local or parameter of frame fr's
+// function, and what it holds as a parameter.
+func (r *resolver) localVar(v *types.Var, fr *frame, path []string) []value {
+	// What a local of the function judged holds is the same wherever it is
+	// asked for: kept, when found without a cycle cut short.
+	cacheable := fr.args == nil && fr.recv == nil && len(path) == 0 && r.p.storesDone
+	if cacheable {
+		if vals, ok := fr.fi.valCache[v]; ok {
+			return vals
+		}
+		cuts := r.cuts
+		vals := r.localVarUncached(v, fr, path)
+		if r.cuts == cuts {
+			if fr.fi.valCache == nil {
+				fr.fi.valCache = map[*types.Var][]value{}
+			}
+			fr.fi.valCache[v] = vals
+		}
+		return vals
+	}
+	return r.localVarUncached(v, fr, path)
+}
+
+func (r *resolver) localVarUncached(v *types.Var, fr *frame, path []string) []value {
+	var out []value
+	if idx, ok := fr.fi.params[v]; ok {
+		switch {
+		case fr.args == nil && fr.recv == nil:
+			out = append(out, value{kind: vParam, param: idx, path: slices.Clone(path)})
+		case idx == -1 && fr.recv != nil:
+			out = append(out, r.selectPaths(r.values(fr.recv, fr.caller), path)...)
+		case idx >= 0 && idx < len(fr.args):
+			sig := fr.fi.obj.Type().(*types.Signature)
+			if sig.Variadic() && idx == sig.Params().Len()-1 {
+				// The elements are the remaining arguments.
+				for _, a := range fr.args[idx:] {
+					out = append(out, r.selectPaths(r.values(a, fr.caller), trimElem(path))...)
+				}
+			} else {
+				out = append(out, r.selectPaths(r.values(fr.args[idx], fr.caller), path)...)
+			}
+		default:
+			out = append(out, unknown("is a parameter whose argument cannot be known")...)
+		}
+	} else if fr.fi.flow && isParamOf(fr.fi, v) {
+		return unknown("is a parameter of the flow, whose value cannot be known")
+	}
+	l := fr.fi.locals[v]
+	if l == nil || len(l.srcs) == 0 && !l.addressed && !l.litParam {
+		if _, isParam := fr.fi.params[v]; isParam || isParamOf(fr.fi, v) {
+			if len(out) == 0 {
+				return unknown("is a parameter of a function literal, whose argument cannot be known")
+			}
+			return out
+		}
+		// Never assigned: its zero value, and what calls store in it.
+		if _, isParam := fr.fi.params[v]; l != nil && !isParam {
+			out = append(out, r.stored(l, v.Type(), fr, path)...)
+		}
+		if t := v.Type(); !types.IsInterface(t) {
+			if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
+				return append(out, r.selectPaths([]value{{kind: vComposite, comp: &ast.CompositeLit{}, typ: t, fr: fr}}, path)...)
+			}
+		}
+		return append(out, value{kind: vNil})
+	}
+	if _, isParam := fr.fi.params[v]; !isParam {
+		// Stores into a parameter are its caller's to see.
+		out = append(out, r.stored(l, v.Type(), fr, path)...)
+	}
+	if l.litParam {
+		return append(out, unknown("is a parameter of a function literal, whose argument cannot be known")...)
+	}
+	if l.addressed {
+		return append(out, unknown("has its address taken, and can change through it")...)
+	}
+	for _, s := range l.srcs {
+		var vals []value
+		switch {
+		case s.rangeOf != nil:
+			if s.rangeKey {
+				if t := r.p.pass.TypesInfo.TypeOf(s.rangeOf); t != nil {
+					if _, isFunc := t.Underlying().(*types.Signature); !isFunc {
+						continue // keys of maps and indexes: not values that call
+					}
+				}
+			}
+			vals = r.selectPath(r.values(s.rangeOf, fr), "[]")
+		case s.result >= 0:
+			if call, ok := ast.Unparen(s.expr).(*ast.CallExpr); ok {
+				vals = r.call(call, fr, s.result)
+			} else {
+				vals = unknown("cannot be traced") // v, ok := m[k] and the like
+				if ix, ok := ast.Unparen(s.expr).(*ast.IndexExpr); ok && s.result == 0 {
+					vals = r.values(ix, fr)
+				} else if ta, ok := ast.Unparen(s.expr).(*ast.TypeAssertExpr); ok && s.result == 0 {
+					vals = r.values(ta, fr)
+				}
+			}
+		default:
+			vals = r.values(s.expr, fr)
+		}
+		switch {
+		case s.path == nil:
+			out = append(out, r.selectPaths(vals, path)...)
+		case hasPrefix(path, s.path):
+			out = append(out, r.selectPaths(vals, path[len(s.path):])...)
+		case hasPrefix(s.path, path):
+			// x.f.g = e, asking for x.f: a composite holds e at .g; the value
+			// asked for is a mix, so what is asked of it is traced via the
+			// other sources and this one.
+			out = append(out, value{kind: vComposite, comp: &ast.CompositeLit{Elts: []ast.Expr{nest(s.path[len(path):], &valueExpr{vals: vals})}}, typ: pathType(v.Type(), path), fr: fr})
+		}
+	}
+	return out
+}
+
+func isParamOf(fi *fnInfo, v *types.Var) bool {
+	if fi.decl == nil {
+		return false
+	}
+	sig := fi.obj.Type().(*types.Signature)
+	if sig.Recv() == v {
+		return true
+	}
+	for i := range sig.Params().Len() {
+		if sig.Params().At(i) == v {
+			return true
+		}
+	}
+	return false
 }

@@ -360,3 +360,33 @@ func (p *pkgState) initOnlyFuncs() map[*types.Func]bool {
 	}
 	return initOnly
 }
+
+// initTaint: reading a variable never written after initialisation is fine,
+// unless the initialisation itself is not closed (var region =
+// os.Getenv("REGION"), or an init function reading the clock). Function
+// literals in an initializer run only when called: they are not part of it.
+func (j *judge) initTaint(v *types.Var) {
+	p := j.p
+	vi := p.vars[v]
+	var from *fnInfo
+	var r *Reason
+	if vi.initFn != nil {
+		if rs := p.siteReasons(j.fi, vi.initFn, nil, true); len(rs) > 0 {
+			from, r = vi.initFn, rs[0]
+		}
+	}
+	for _, w := range vi.initWriters {
+		// What init runs, not the literals it stores (judged where they
+		// are called).
+		if wi := p.funcs[w]; wi != nil && from == nil {
+			if rs := p.siteReasons(j.fi, wi, nil, true); len(rs) > 0 {
+				from, r = wi, rs[0]
+			}
+		}
+	}
+	if from == nil {
+		return
+	}
+	j.s.results = append(j.s.results, result{local: from, outerOnly: true}) // report the cause where it is
+	j.problem("package variable "+v.Name(), "is initialised by code that is not closed ("+strings.Join(p.local(r.Chain), " → ")+": "+r.What+", at "+r.Pos+"), so it differs between incarnations", KindVar)
+}

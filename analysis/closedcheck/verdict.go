@@ -4,7 +4,6 @@ import (
 	"go/ast"
 	"go/types"
 	"slices"
-	"strings"
 )
 
 // verdicts computes every function's verdict. Calls within a cycle see the
@@ -234,90 +233,6 @@ func (j *judge) missingProblem(subject, why, missing string) {
 	r := &Reason{Chain: []string{subject}, What: why, Pos: j.p.position(j.s.pos), Kind: KindUnanalysed, Missing: missing}
 	j.s.results = append(j.s.results, result{problem: r})
 	j.p.blame(j.fi, r)
-}
-
-// initTaint: reading a variable never written after initialisation is fine,
-// unless the initialisation itself is not closed (var region =
-// os.Getenv("REGION"), or an init function reading the clock). Function
-// literals in an initializer run only when called: they are not part of it.
-func (j *judge) initTaint(v *types.Var) {
-	p := j.p
-	vi := p.vars[v]
-	var from *fnInfo
-	var r *Reason
-	if vi.initFn != nil {
-		if rs := p.siteReasons(j.fi, vi.initFn, nil, true); len(rs) > 0 {
-			from, r = vi.initFn, rs[0]
-		}
-	}
-	for _, w := range vi.initWriters {
-		// What init runs, not the literals it stores (judged where they
-		// are called).
-		if wi := p.funcs[w]; wi != nil && from == nil {
-			if rs := p.siteReasons(j.fi, wi, nil, true); len(rs) > 0 {
-				from, r = wi, rs[0]
-			}
-		}
-	}
-	if from == nil {
-		return
-	}
-	j.s.results = append(j.s.results, result{local: from, outerOnly: true}) // report the cause where it is
-	j.problem("package variable "+v.Name(), "is initialised by code that is not closed ("+strings.Join(p.local(r.Chain), " → ")+": "+r.What+", at "+r.Pos+"), so it differs between incarnations", KindVar)
-}
-
-// siteReasons are the causes found at the sites of fi in a function
-// literal (lit), or outside every literal (outer), as reasons of fi.
-func (p *pkgState) siteReasons(caller, fi *fnInfo, lit *ast.FuncLit, outer bool) []*Reason {
-	p.consult(caller, fi)
-	acc := &fnInfo{name: fi.name}
-	for _, s := range fi.sites {
-		switch {
-		case outer && !fi.outer(s):
-			continue
-		case lit != nil && (s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End()):
-			continue
-		}
-		for _, r := range s.results {
-			switch {
-			case r.problem != nil:
-				p.blame(acc, r.problem)
-			case r.foreign != nil:
-				p.blame(acc, r.foreign)
-			case r.local != nil && !r.outerOnly && r.lit == nil:
-				for _, lr := range r.local.v.reasons {
-					p.blame(acc, lr)
-				}
-			}
-		}
-	}
-	return acc.v.reasons
-}
-
-// litReads are the package variables the whole program must check that
-// the code of a function literal written in fi reads: itself, or through
-// the functions it calls.
-func (p *pkgState) litReads(caller, fi *fnInfo, lit *ast.FuncLit) []string {
-	var out []string
-	for _, s := range fi.sites {
-		if s.lit == nil || s.lit.Pos() < lit.Pos() || s.lit.End() > lit.End() {
-			continue
-		}
-		switch {
-		case s.read != "":
-			out = append(out, s.read)
-		case s.callee != nil && s.callee.Pkg() == p.pass.Pkg:
-			if callee := p.funcs[s.callee]; callee != nil {
-				out = append(out, p.consult(caller, callee).reads...)
-			}
-		case s.callee != nil && s.callee.Pkg() != nil && !isStd(s.callee.Pkg().Path()):
-			var ff funcFact
-			if p.pass.ImportObjectFact(s.callee, &ff) {
-				out = append(out, ff.Reads...)
-			}
-		}
-	}
-	return out
 }
 
 const maxDepth = 8
