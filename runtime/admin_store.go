@@ -16,11 +16,13 @@ import (
 // AdminOptions configure OpenAdmin. The zero value reads.
 type AdminOptions struct {
 	// Write opens the store for writing — Terminate, RequestCancel and
-	// Purge — with the
-	// exclusive lock a runtime takes (so no runtime may run on it
-	// meanwhile), migrating an older schema. Without it a SQLite store is
-	// opened read-only: a shared lock, nothing written, and every write
-	// refused with sqlitestore.ErrReadOnly.
+	// Purge — migrating an older schema: a SQLite store with the exclusive
+	// lock a runtime takes (so no runtime may run on it meanwhile), a
+	// PostgreSQL store as one more process beside those that run flows.
+	// Without it the store is opened read-only — a SQLite store with a
+	// shared lock, a PostgreSQL store in read-only sessions that join no
+	// lease (pgstore.OpenReadOnly) — nothing is written, and every write is
+	// refused with store.ErrReadOnly.
 	Write bool
 	// Build names the build of the incarnation a write is recorded in.
 	// Default "asyncflow-admin".
@@ -55,8 +57,10 @@ func OpenAdmin(ctx context.Context, path string, opts AdminOptions) (*Admin, err
 	var st store.Store
 	var err error
 	switch {
-	case pgstore.IsURL(path):
+	case pgstore.IsURL(path) && opts.Write:
 		st, err = pgstore.Open(ctx, path, pgstore.Options{Logger: opts.Logger})
+	case pgstore.IsURL(path):
+		st, err = pgstore.OpenReadOnly(ctx, path, pgstore.Options{Logger: opts.Logger})
 	case opts.Write:
 		st, err = sqlitestore.Open(ctx, path, sqlitestore.Options{Logger: opts.Logger})
 	default:

@@ -73,7 +73,9 @@ func (rt *Runtime) nearest() string {
 // Backup writes a consistent copy of the runtime's store to the new file
 // dest while the runtime runs: the snapshot the replay gate reads before a
 // new build is deployed (see package verify). The store must be a
-// store.Backuper, as the SQLite store is.
+// store.Backuper, as both stores are: a SQLite store copies its file, a
+// PostgreSQL store writes one snapshot of its database as a SQLite store
+// file.
 func (ad *Admin) Backup(ctx context.Context, dest string) error {
 	b, ok := ad.st.(store.Backuper)
 	if !ok {

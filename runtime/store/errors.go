@@ -49,3 +49,12 @@ var ErrRefused = errors.New("refused")
 // effect. A run that gets it ends, recording nothing, like one cut short by
 // a shutdown: the activation runs on elsewhere.
 var ErrFenced = errors.New("fenced: the activation belongs to another process")
+
+// ErrReadOnly is returned by every write to a store opened for reading
+// only (sqlitestore.OpenReadOnly, pgstore.OpenReadOnly).
+var ErrReadOnly = errors.New("opened read-only")
+
+// ErrNeedsMigration is returned when a store of an older schema is opened
+// for reading only: reading it as it is would need migrating it first,
+// which a process that opens it for writing does.
+var ErrNeedsMigration = errors.New("older schema")

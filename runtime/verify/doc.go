@@ -35,7 +35,11 @@
 //	}
 //
 // Replay takes any store.Store — the SQLite snapshot opened read-only, or a
-// PostgreSQL replica — and only lists activations and reads logs.
+// PostgreSQL store opened with pgstore.OpenReadOnly — and only lists
+// activations and reads logs. On PostgreSQL, Admin().Backup writes the
+// SQLite snapshot from one transaction, so the same ReplayFile gates a
+// deploy there; replayed straight on the database, each activation is read
+// as it stands when the gate reaches it.
 //
 // # What the gate says about patches
 //

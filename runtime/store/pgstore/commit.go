@@ -37,6 +37,10 @@ func (s *Store) enqueue(j *job) *store.Pending {
 		j.p.Complete(s.closedErr())
 		return j.p
 	}
+	if err := s.writable("submit"); err != nil {
+		j.p.Complete(err)
+		return j.p
+	}
 	s.inflight.Add(1)
 	s.queue <- j
 	return j.p
@@ -311,6 +315,9 @@ func (s *Store) commitErr(err error) error {
 
 // Close implements store.Store.
 func (s *Store) Close(ctx context.Context) error {
+	if s.readOnly {
+		return s.closeReadOnly()
+	}
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.closed {
@@ -358,6 +365,9 @@ func (s *Store) Close(ctx context.Context) error {
 func (s *Store) BeginIncarnation(ctx context.Context, build string, pid int) (int64, error) {
 	if s.closing.Load() {
 		return 0, s.closedErr()
+	}
+	if err := s.writable("begin incarnation"); err != nil {
+		return 0, err
 	}
 	var gen int64
 	err := s.pool.QueryRow(ctx, `INSERT INTO incarnations (build, started_ns, pid) VALUES ($1, $2, $3) RETURNING gen`,

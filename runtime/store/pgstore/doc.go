@@ -91,4 +91,21 @@
 // The role needs, besides the schema: LISTEN and NOTIFY, and
 // pg_terminate_backend on the store's own sessions (same role), to end those
 // of a process that stopped mid-transaction.
+//
+// # Reading only, snapshots and the replay gate
+//
+// OpenReadOnly opens a store for the operators' tools and the replay gate
+// (runtime.OpenAdmin without Write opens a postgres:// URL so): it joins no
+// lease, runs nothing in the background, migrates nothing, and its sessions
+// are read-only, so the server refuses any write.
+// Each of its reads sees what was committed when it began.
+//
+// Backup (store.Backuper, behind runtime's Admin().Backup and the operators'
+// backup command) writes one consistent view of the store to a SQLite store
+// file: it reads every table in one REPEATABLE READ, READ ONLY transaction,
+// so the copy holds every submission released before it began and none
+// after, while writes go on. The copy is what the gate replays before a
+// deploy (verify.ReplayFile, flowtest.ReplayStore), whichever store the
+// processes run on, and a store a runtime can open. Which process owns what
+// and the failures recorded per build are not copied.
 package pgstore

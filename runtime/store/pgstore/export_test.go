@@ -1,6 +1,10 @@
 package pgstore
 
-import "context"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
 
 // Commits returns how many transactions the store's committer has
 // committed.
@@ -22,3 +26,6 @@ func Resume(s *Store) {
 
 // MigrationSQL returns the script that brings a schema to version v.
 func MigrationSQL(v int) string { return migrations[v-1].sql }
+
+// Pool returns the pool s reads through.
+func Pool(s *Store) *pgxpool.Pool { return s.pool }

@@ -83,6 +83,8 @@ type Store struct {
 	fenced  atomic.Bool // its lease was taken over; waiting for Rejoin
 	paused  atomic.Bool // tests: the heartbeat does not renew
 	adoptMu sync.Mutex  // one Adopt at a time
+
+	readOnly bool // OpenReadOnly: no member, no committer, no writes
 }
 
 var (
@@ -102,6 +104,37 @@ var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,39}$`)
 // (or a key=value connection string) as pgx reads it, creating its schema if
 // it does not exist. See the package documentation for what is checked.
 func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
+	s, err := newStore(ctx, url, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.pool.Close()
+		}
+	}()
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.join(ctx); err != nil {
+		return nil, err
+	}
+	// The committer's session is named after the member, so that a handle
+	// that fences it can end a transaction it left open; a transaction left
+	// idle longer than a lease is ended by the server.
+	s.connCfg.RuntimeParams["application_name"] = s.memberApp()
+	s.connCfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(s.opts.Lease.Milliseconds(), 10)
+	go s.commitLoop()
+	s.bg.Add(3)
+	go s.heartbeat()
+	go s.listen()
+	go s.poll()
+	return s, nil
+}
+
+// newStore applies the defaults to opts and connects the pool; it checks
+// and writes nothing. A read-only store's sessions refuse writes.
+func newStore(ctx context.Context, url string, opts Options, readOnly bool) (*Store, error) {
 	if opts.Schema == "" {
 		opts.Schema = DefaultSchema
 	}
@@ -136,19 +169,23 @@ func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = "asyncflow"
 	}
+	if readOnly {
+		cc.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	cfg.MaxConns = opts.MaxConns
 	s := &Store{
-		name:    cc.Host + ":" + strconv.Itoa(int(cc.Port)) + "/" + cc.Database,
-		schema:  opts.Schema,
-		opts:    opts,
-		log:     opts.Logger,
-		connCfg: cc.Copy(),
-		queue:   make(chan *job, 4096),
-		stop:    make(chan struct{}),
-		stopped: make(chan struct{}),
-		events:  make(chan store.Event, 4096),
-		kick:    make(chan struct{}, 1),
-		bgStop:  make(chan struct{}),
+		name:     cc.Host + ":" + strconv.Itoa(int(cc.Port)) + "/" + cc.Database,
+		schema:   opts.Schema,
+		opts:     opts,
+		log:      opts.Logger,
+		readOnly: readOnly,
+		connCfg:  cc.Copy(),
+		queue:    make(chan *job, 4096),
+		stop:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		events:   make(chan store.Event, 4096),
+		kick:     make(chan struct{}, 1),
+		bgStop:   make(chan struct{}),
 	}
 	s.build.Store(new(string))
 	if opts.Schema != DefaultSchema {
@@ -158,27 +195,6 @@ func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	if err != nil {
 		return nil, s.wrap("open", err)
 	}
-	defer func() {
-		if err != nil {
-			s.pool.Close()
-		}
-	}()
-	if err := s.migrate(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.join(ctx); err != nil {
-		return nil, err
-	}
-	// The committer's session is named after the member, so that a handle
-	// that fences it can end a transaction it left open; a transaction left
-	// idle longer than a lease is ended by the server.
-	s.connCfg.RuntimeParams["application_name"] = s.memberApp()
-	s.connCfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(opts.Lease.Milliseconds(), 10)
-	go s.commitLoop()
-	s.bg.Add(3)
-	go s.heartbeat()
-	go s.listen()
-	go s.poll()
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/asyncflow-go/asyncflow/internal/pgtest"
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 	"github.com/asyncflow-go/asyncflow/runtime/store/pgstore"
+	"github.com/asyncflow-go/asyncflow/runtime/store/sqlitestore"
 	"github.com/asyncflow-go/asyncflow/runtime/store/storetest"
 )
 
@@ -360,6 +362,27 @@ func TestDamagedRows(t *testing.T) {
 		"2 activations without their outcome vow", "1 vows in no known state", "1 logs with a gap"} {
 		assert.ErrorContains(t, err, want)
 	}
+	var logErr error
+	require.NoError(t, s.Logs(ctx, []flow.ActivationID{good, gapped}, func(id flow.ActivationID, log []store.Entry, err error) {
+		if id == gapped {
+			logErr = err
+		}
+	}))
+	assert.ErrorIs(t, logErr, store.ErrCorrupt, "one damaged log among those read together")
+
+	// A backup leaves out the rows it cannot read back, and copies the rest.
+	dest := filepath.Join(t.TempDir(), "copy.db")
+	require.NoError(t, s.Backup(ctx, dest))
+	c, err := sqlitestore.OpenReadOnly(ctx, dest, sqlitestore.Options{})
+	require.NoError(t, err)
+	defer c.Close(context.Background())
+	copied, err := c.Activations(ctx, store.Filter{})
+	require.NoError(t, err)
+	var ids []flow.ActivationID
+	for _, a := range copied {
+		ids = append(ids, a.ID)
+	}
+	assert.ElementsMatch(t, []flow.ActivationID{good, gapped}, ids)
 }
 
 // TestConnectionLost ends the committer's session, as a server restart or a

@@ -95,6 +95,9 @@ func (s *Store) Rejoin(ctx context.Context) error {
 	if err := s.reading(ctx); err != nil {
 		return s.wrap("rejoin", err)
 	}
+	if err := s.writable("rejoin"); err != nil {
+		return err
+	}
 	var next int64
 	err := s.pool.QueryRow(ctx, `UPDATE members SET lapsed = false, expires_at = now() + $1 * interval '1 millisecond'
 		WHERE id = $2 AND left_at IS NULL RETURNING epoch`, s.opts.Lease.Milliseconds(), s.member).Scan(&next)
@@ -236,6 +239,9 @@ func (s *Store) Claim(ctx context.Context, id flow.ActivationID, retry bool) (bo
 	if err := s.reading(ctx); err != nil {
 		return false, s.wrap("claim", err)
 	}
+	if err := s.writable("claim"); err != nil {
+		return false, err
+	}
 	w := s.writer(s.epoch.Load())
 	var got string
 	err := s.pool.QueryRow(ctx, `SELECT claim($1, $2, $3, $4, $5)`, id[:], w.member, w.epoch, w.build, retry).Scan(&got)
@@ -261,6 +267,9 @@ func (s *Store) Release(ctx context.Context, id flow.ActivationID) error {
 func (s *Store) Adopt(ctx context.Context, flows []string, limit int, fn func(flow.ActivationID, string, store.State) error) (int, error) {
 	if err := s.reading(ctx); err != nil {
 		return 0, s.wrap("adopt", err)
+	}
+	if err := s.writable("adopt"); err != nil {
+		return 0, err
 	}
 	if limit <= 0 {
 		limit = store.DefaultLimit

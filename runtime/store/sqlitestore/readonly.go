@@ -13,12 +13,13 @@ import (
 )
 
 // ErrReadOnly is returned by every write to a store opened with
-// OpenReadOnly.
-var ErrReadOnly = errors.New("opened read-only")
+// OpenReadOnly: store.ErrReadOnly, which pgstore returns too.
+var ErrReadOnly = store.ErrReadOnly
 
 // ErrNeedsMigration is returned by OpenReadOnly for a store of an older
-// schema, which reading it as it is would need migrating first.
-var ErrNeedsMigration = errors.New("older schema")
+// schema, which reading it as it is would need migrating first:
+// store.ErrNeedsMigration.
+var ErrNeedsMigration = store.ErrNeedsMigration
 
 // OpenReadOnly opens the store at path for reading only, as inspection tools
 // do. It takes a shared lock, so a runtime cannot start on the store while it
