@@ -23,7 +23,7 @@ import (
 // the store has closed, so an import cut short leaves no file that looks
 // whole. dest must not exist. Rows are written as given: the Loader checks
 // only what the schema checks (an id given twice fails the import).
-func Import(ctx context.Context, dest string, fill func(*Loader) error) (err error) {
+func Import(ctx context.Context, dest string, fill func(*Loader) error) error {
 	abs, err := filepath.Abs(dest)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: import to %s: %w", dest, err)
@@ -54,17 +54,35 @@ func Import(ctx context.Context, dest string, fill func(*Loader) error) (err err
 	if err != nil {
 		return fail(err)
 	}
-	defer func() {
-		if s != nil {
-			_ = s.Close(context.Background())
-		}
-	}()
-	// The committer owns the one writing connection but has nothing to
-	// commit: nothing else knows of the store. The import's transaction
-	// takes the connection.
-	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err := s.Close(ctx); err != nil {
+		return fail(err)
+	}
+	// The rows go in through a connection of the import's own, in one
+	// transaction: the store made above has the schema and the mark.
+	cfg := &Store{opts: Options{BusyTimeout: 5 * time.Second}}
+	db, err := sql.Open("sqlite", "file:"+uriPath(tmp)+"?"+cfg.pragmas(false))
 	if err != nil {
 		return fail(err)
+	}
+	db.SetMaxOpenConns(1)
+	err = load(ctx, db, fill)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fail(err)
+	}
+	// Named once whole, never over a file that appeared meanwhile.
+	if err := os.Link(tmp, abs); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+func load(ctx context.Context, db *sql.DB, fill func(*Loader) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
 	l := &Loader{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
 	err = fill(l)
@@ -74,21 +92,9 @@ func Import(ctx context.Context, dest string, fill func(*Loader) error) (err err
 	}
 	if err != nil {
 		_ = tx.Rollback()
-		return fail(err)
+		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return fail(err)
-	}
-	cerr := s.Close(ctx)
-	s = nil
-	if cerr != nil {
-		return fail(cerr)
-	}
-	// Named once whole, never over a file that appeared meanwhile.
-	if err := os.Link(tmp, abs); err != nil {
-		return fail(err)
-	}
-	return nil
+	return tx.Commit()
 }
 
 // Loader writes the rows of a store being imported; see Import. Its
