@@ -45,8 +45,10 @@ func ReplayStore(t testing.TB, path string, register func(runtime.Registry)) *ve
 	return rep
 }
 
-// Replay is ReplayStore on any store: a PostgreSQL store (pgstore.Open), or
-// a store a test built. It never writes to st.
+// Replay is ReplayStore on any store: a PostgreSQL store opened for
+// reading only (pgstore.OpenReadOnly, which writes nothing to the database),
+// or a store a test built. It never writes to st. On PostgreSQL, a snapshot
+// written by Admin().Backup is a SQLite file for ReplayStore.
 func Replay(t testing.TB, st store.Store, register func(runtime.Registry)) *verify.Report {
 	t.Helper()
 	rep, err := verify.Replay(context.Background(), st, register, verify.Options{})
