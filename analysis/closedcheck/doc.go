@@ -18,7 +18,7 @@
 // package. On its own, closedcheck loads the packages named from source and
 // their dependencies from export data: a dependency the flows turn out to
 // reach is then loaded from source too, and the analysis runs again (see
-// package driver). flowgen runs it before generating and refuses a flow
+// package driver); packages of the standard library named are dropped. flowgen runs it before generating and refuses a flow
 // that is not closed.
 //
 // # Diagnostics

@@ -7,7 +7,11 @@
 // command, and cached by it), so a program linking a large dependency the
 // flows never touch costs little: the analysis of what flows reach in a
 // package not named (a third-party library, say) says so, and the driver
-// then loads that package from source too and runs again.
+// then loads that package from source too and runs again. A package between
+// two loaded from source is named too (go/packages would type-check only
+// its declarations), the tests of a package loaded because flows reach it
+// are left out, and packages of the standard library named (std) are
+// dropped: the analyzer judges them by its table.
 package driver
 
 import (
@@ -19,6 +23,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,6 +55,11 @@ const maxRounds = 4
 // directory as go vet prints them. It returns the exit status go vet would:
 // 1 when there are diagnostics (in text mode) or errors, else 0.
 func Run(patterns []string, opts Options, stdout, stderr io.Writer) int {
+	patterns = withoutStd(patterns, opts)
+	if len(patterns) == 0 {
+		fmt.Fprintln(stderr, "closedcheck: only packages of the standard library are named: closedcheck judges them by its table, there is nothing to analyse")
+		return 0
+	}
 	source := map[string]bool{} // import paths loaded from source besides the patterns
 	var graph *checker.Graph
 	var roots map[*packages.Package]bool
@@ -105,6 +115,28 @@ func Run(patterns []string, opts Options, stdout, stderr io.Writer) int {
 		}
 	}
 	return report(graph, roots, opts, stdout, stderr)
+}
+
+// withoutStd drops the packages of the standard library from patterns
+// that name import paths (std, net/..., golang.org/x/tools/...):
+// closedcheck judges the standard library by its table, and loading it
+// from source costs minutes. Patterns of directories (./...) stay as they
+// are; if the go command cannot list the patterns, the loader says why.
+func withoutStd(patterns []string, opts Options) []string {
+	if !slices.ContainsFunc(patterns, func(p string) bool { return !strings.HasPrefix(p, ".") && !filepath.IsAbs(p) }) {
+		return patterns
+	}
+	args := []string{"list", "-e", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}
+	if len(opts.Tags) > 0 {
+		args = append(args, "-tags="+strings.Join(opts.Tags, ","))
+	}
+	cmd := exec.Command("go", append(append(args, "--"), patterns...)...)
+	cmd.Dir = opts.Dir
+	out, err := cmd.Output()
+	if err != nil {
+		return patterns
+	}
+	return strings.Fields(string(out))
 }
 
 // load loads the packages matching patterns, and the extra import paths,

@@ -118,3 +118,22 @@ func TestReachedPackagesWithoutTheirTests(t *testing.T) {
 	assert.Contains(t, out, "flow Stamped is not closed: Stamped → lib.Stamp → time.Now: reads the wall clock")
 	assert.NotContains(t, out, "nothere")
 }
+
+// TestStandardLibraryIsNotLoaded: the table judges the standard library,
+// so naming it (std, or a package of it beside others) loads nothing of it
+// from source.
+func TestStandardLibraryIsNotLoaded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	mod := testmod.Write(t, "example.com/d", "", map[string]string{"lib/lib.go": lib, "f/f.go": flows})
+	var stdout, stderr bytes.Buffer
+	code := driver.Run([]string{"std"}, driver.Options{Dir: mod}, &stdout, &stderr)
+	assert.Equal(t, 0, code, stderr.String())
+	assert.Contains(t, stderr.String(), "only packages of the standard library are named")
+
+	stderr.Reset()
+	code = driver.Run([]string{"strings", "net/http", "example.com/d/f"}, driver.Options{Dir: mod}, &stdout, &stderr)
+	assert.Equal(t, 1, code, stderr.String())
+	assert.Contains(t, stderr.String(), "flow Stamped is not closed: Stamped → lib.Stamp → time.Now")
+}
