@@ -106,9 +106,11 @@
 //   - Writes through aliases count: a local holding the variable's memory
 //     (x := pkgSlice; x[0] = 1, c := pkgStruct; c.Tags[0] = "x"), a
 //     package-level pointer to it (var live = &cfg; live.Limit = 1), what a
-//     function returning its memory gives (Current().Limit = 1). A copy of a
-//     value without pointers is not an alias (c := pkgStruct; c.Limit = 1
-//     leaves pkgStruct as it is). Which parameters a function writes through
+//     function returning its memory gives (Current().Limit = 1), what a
+//     standard function returns of its first argument (b :=
+//     bytes.TrimSpace(pkgBuf); b[0] = 'x'; a copy, bytes.Clone, is not). A
+//     copy of a value without pointers is not an alias (c := pkgStruct;
+//     c.Limit = 1 leaves pkgStruct as it is). Which parameters a function writes through
 //     and which package memory it returns travel in facts.
 //   - One never written after initialisation whose initialisation is not
 //     closed: var region = os.Getenv("REGION"), a variable an init function

@@ -262,12 +262,7 @@ func (j *judge) applyCallee(fn *types.Func, targs []types.Type, args argsInfo, r
 			j.problem(stdName(fn), why, kindOf(fn))
 			return false
 		}
-		obls, ok := p.stdObls[fn]
-		if !ok {
-			obls = stdObligations(fn, full)
-			p.stdObls[fn] = obls
-		}
-		v.obligations = obls
+		v.obligations = p.stdObligations(fn, full)
 		switch full {
 		case "maps.Keys", "maps.Values", "maps.All":
 			v.mapOrder = true
@@ -376,6 +371,17 @@ func (j *judge) orderedParam(call *ast.CallExpr, idx int) bool {
 		}
 	}
 	return false
+}
+
+// stdObligations are those of a function of the standard library,
+// computed once.
+func (p *pkgState) stdObligations(fn *types.Func, full string) []Obligation {
+	obls, ok := p.stdObls[fn]
+	if !ok {
+		obls = stdObligations(fn, full)
+		p.stdObls[fn] = obls
+	}
+	return obls
 }
 
 // orderFreeStd consume an iterator without keeping its order.

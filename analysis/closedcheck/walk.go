@@ -344,7 +344,11 @@ func (w *walker) staticCall(call *ast.CallExpr, fn *types.Func, recv types.Type,
 		}
 		w.stdChecks(call, origin, full)
 		// The standard library may call back what it is given: judged as a
-		// call with the obligations of its parameters.
+		// call with the obligations of its parameters. A function given
+		// nothing it can call (strings.Split) is closed: no site.
+		if len(p.stdObligations(origin, full)) == 0 && !returnsIterator(origin) {
+			return
+		}
 	}
 	s := &site{pos: funPos(call), callee: origin, targs: w.typeArgs(calleeIdent(call), recv), args: call.Args, recvExpr: recvExpr, ellipsis: call.Ellipsis.IsValid()}
 	if returnsIterator(origin) {
