@@ -49,15 +49,16 @@ type activation struct {
 	// store could not be read or written, for their backoff
 	attempt int
 
-	// the run's goroutine only: the run's number and stored arguments, the
-	// arguments of the next run if it continues as new (see continue.go),
-	// and the patch decisions of this run and of the next (see patches.go)
-	runNo    int
-	args     []byte
-	nextArgs []byte
-	decided  []string
-	restart  []string
-	searched bool
+	// the run's goroutine only: the run's number and stored arguments
+	// (continued: those of the next run, which it continued as new with; see
+	// continue.go), and the patch decisions of this run and of the next (see
+	// patches.go)
+	runNo     int
+	args      []byte
+	decided   []string
+	restart   []string
+	searched  bool
+	continued bool
 	// searching is true while dry replays look for patch decisions
 	searching atomic.Bool
 

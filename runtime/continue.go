@@ -53,15 +53,17 @@ func (a *activation) continueAsNew(m *membrane.Membrane, args []byte) {
 	for _, n := range names {
 		op.Receivers = append(op.Receivers, unread[n])
 	}
-	a.mu.Lock()
-	if a.dead {
-		a.mu.Unlock()
-		return
+	w := a.submit(op) // in order after the run's appends, through the activation's queue
+	if w == nil {
+		return // stopped: the next incarnation replays the run, which continues again
 	}
-	p := rt.st.Submit(op)
-	a.mu.Unlock()
-	if err := p.Wait(); err != nil {
-		rt.log.Error("asyncflow: cannot continue as new", "activation", a.id, "flow", a.fd.name, "err", err)
+	if err := w.Wait(); err != nil {
+		var r *membrane.Refused
+		if errors.As(err, &r) {
+			a.recordFailure(&diag.Diagnostic{Problem: diag.StoreRefused, Activation: a.id, Flow: a.fd.name, Step: -1,
+				Detail:    "the store refused the continuation for good: " + r.Err.Error() + " (the activation is tried again by Admin.Retry and by the next incarnation)",
+				FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
+		}
 		return
 	}
 	if op.Unread >= 0 {
@@ -71,7 +73,7 @@ func (a *activation) continueAsNew(m *membrane.Membrane, args []byte) {
 	if !op.Continued {
 		return // terminated meanwhile
 	}
-	a.runNo, a.args, a.nextArgs = op.Run, args, args
+	a.runNo, a.args, a.continued = op.Run, args, true
 	a.decided, a.searched = nil, false
 }
 
@@ -79,11 +81,11 @@ func (a *activation) continueAsNew(m *membrane.Membrane, args []byte) {
 // run's goroutine leaves. It reports false if there is none, or the
 // activation is stopped.
 func (a *activation) nextRun() bool {
-	args := a.nextArgs
-	if args == nil {
+	if !a.continued {
 		return false
 	}
-	a.nextArgs = nil
+	a.continued = false
+	args := a.args
 	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Host: a})
 	a.rt.mu.Lock()
 	a.mu.Lock()

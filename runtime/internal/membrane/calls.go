@@ -42,7 +42,7 @@ type Unavailable struct{ Err error }
 func (u *Unavailable) Error() string { return u.Err.Error() }
 
 func (m *Membrane) callInfo(target flow.Ref, method string) flow.CallInfo {
-	info := flow.CallInfo{Activation: m.act, Flow: m.flow, Run: m.run, Index: m.calls, Target: target, Method: method}
+	info := flow.CallInfo{Activation: m.act, Flow: m.flow, Run: int(m.run), Index: m.calls, Target: target, Method: method}
 	m.calls++
 	return info
 }
@@ -261,10 +261,11 @@ func (m *Membrane) launch(f *future) {
 	info, args, p := f.info, f.args, f.policy
 	info.Attempt = f.attempt
 	backoff := f.backoff
+	gone := m.inbox.goneChan()
 	go func() {
 		for {
 			if !backoff.IsZero() {
-				if err := m.host.WaitVow(backoff, m.gone); err != nil {
+				if err := m.host.WaitVow(backoff, gone); err != nil {
 					m.inbox.push(event{kind: evFuture, future: f.n, cut: true})
 					return
 				}
@@ -283,14 +284,14 @@ func (m *Membrane) launch(f *future) {
 			}
 			r := m.scheduleRetry(p, info.Attempt, out)
 			r.future = f.n
-			logged := make(chan bool, 1)
-			m.inbox.push(event{kind: evRetry, future: f.n, retry: r, logged: logged})
+			r.logged = make(chan bool, 1)
+			m.inbox.push(event{kind: evRetry, future: f.n, retry: r})
 			select {
-			case ok := <-logged:
+			case ok := <-r.logged:
 				if !ok {
 					return
 				}
-			case <-m.gone:
+			case <-gone:
 				return
 			}
 			info.Attempt++

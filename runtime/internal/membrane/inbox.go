@@ -46,7 +46,6 @@ type event struct {
 	cut     bool         // evFuture: shutdown cut the call short
 	failure *hostFailure // evHostFailed
 	retry   *retry       // evRetry
-	logged  chan bool    // evRetry: told whether the retry was logged
 }
 
 // inbox is an unbounded queue of events for one guest.
@@ -54,6 +53,39 @@ type inbox struct {
 	mu     sync.Mutex
 	events []event
 	signal chan struct{}
+	// gone is closed once the run is over, however it ends: nil until a
+	// goroutine of the run asks for it (most runs, parked by the thousand,
+	// never do), closedChan once the run is over.
+	gone chan struct{}
+}
+
+// closedChan is the gone of every run that is over.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// end marks the run over.
+func (b *inbox) end() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gone != closedChan {
+		if b.gone != nil {
+			close(b.gone)
+		}
+		b.gone = closedChan
+	}
+}
+
+// goneChan returns a channel closed once the run is over.
+func (b *inbox) goneChan() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gone == nil {
+		b.gone = make(chan struct{})
+	}
+	return b.gone
 }
 
 func (b *inbox) push(e event) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	goruntime "runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -171,21 +170,21 @@ type Membrane struct {
 	host Host
 	act  flow.ActivationID
 	flow string
-	run  int
 	raw  []Entry
 	cur  int   // next log entry to replay
 	step int64 // next step number to append
 	live bool
+	dry  bool
+	run  int32 // the activation's run (Config.Run)
 
 	calls     int // host calls so far (sync and async): the call index
 	futures   []*future
 	arrivals  int
 	observed  map[flow.AwaitKey]outcome
 	patched   map[string]bool
-	decided   map[string]int // patch ids taken as true without a marker, by source
-	open      []string       // patch ids answered false for want of a marker
-	notes     []patchNote    // Patched answers while replaying, for diagnostics
-	dry       bool
+	decided   map[string]int        // patch ids taken as true without a marker, by source
+	open      []string              // patch ids answered false for want of a marker
+	notes     []patchNote           // Patched answers while replaying, for diagnostics
 	receivers map[string]flow.VowID // each mailbox's latest receiver; nil until one is made
 
 	lastInfo Commit    // the last appended entry that brought the world's information in
@@ -193,8 +192,6 @@ type Membrane struct {
 
 	logRef   atomic.Pointer[[]Entry] // the replay log, for the watchdog; nil once live
 	inbox    inbox
-	gone     chan struct{} // closed once the run is over, however it ends
-	goneOnce sync.Once
 	revoked  atomic.Bool
 	stopped  atomic.Bool
 	progress atomic.Int64 // replayed entries so far, for the watchdog
@@ -207,7 +204,7 @@ func New(c Config) *Membrane {
 		host:     c.Host,
 		act:      c.Activation,
 		flow:     c.Flow,
-		run:      c.Run,
+		run:      int32(c.Run),
 		raw:      c.Log,
 		step:     int64(len(c.Log)),
 		observed: map[flow.AwaitKey]outcome{},
@@ -216,7 +213,6 @@ func New(c Config) *Membrane {
 		dry:      c.Dry,
 	}
 	m.inbox.signal = make(chan struct{}, 1)
-	m.gone = make(chan struct{})
 	m.logRef.Store(&m.raw)
 	m.preloadDecisions()
 	for _, id := range c.Decided {
@@ -260,7 +256,7 @@ func (m *Membrane) Stop() {
 }
 
 // over tells the run's goroutines that the run is over.
-func (m *Membrane) over() { m.goneOnce.Do(func() { close(m.gone) }) }
+func (m *Membrane) over() { m.inbox.end() }
 
 // Deliver tells a parked or running guest that a vow it may wait for has
 // settled.

@@ -32,6 +32,9 @@ type retry struct {
 	target flow.Ref
 	method string
 	args   []byte
+	// For a future's retry handed to the guest to log (evRetry): told
+	// whether it was.
+	logged chan bool
 }
 
 func (r *retry) entry() *entry {
@@ -134,10 +137,10 @@ func (m *Membrane) scheduleRetry(p *flowimpl.Policy, attempt int, out outcome) *
 func (m *Membrane) logRetry(ev *event) {
 	c := m.append(ev.retry.entry(), false, With{Timer: &Timer{Vow: ev.retry.vow, Deadline: ev.retry.deadline}})
 	if err := c.Wait(); err != nil {
-		ev.logged <- false
+		ev.retry.logged <- false
 		m.abandon() // the store failed: a later run replays from what is durable
 	}
-	ev.logged <- true
+	ev.retry.logged <- true
 }
 
 // waitTimer waits for the timer of a retry's backoff to fire, parked (and
