@@ -2,6 +2,8 @@ package runtime_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -181,4 +183,40 @@ func (r flowsOnly) RegisterFlow(def flowimpl.FlowDef) flowimpl.Starter {
 		return r.Runtime.RegisterFlow(def)
 	}
 	return nil
+}
+
+// TestEachRunStartsChildrenOfItsOwn runs a flow that starts a child at the
+// same step of every run and continues as new: each run's child is another
+// activation, with an outcome of its own, so every run awaits the child it
+// started, not one an earlier run started.
+func TestEachRunStartsChildrenOfItsOwn(t *testing.T) {
+	ctx := t.Context()
+	var gens testkit.Handle[int, string]
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, v1, func(e *env) {
+		kid := testkit.Register(e.rt, "test.Kid", func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+			return h.Echo(fc, "kid "+a)
+		})
+		gens = testkit.Register(e.rt, "test.Generations", func(fc flow.Context, h testkit.Teller, n int) (string, error) {
+			got, err := flow.Await(fc, kid.Child(fc, h, strconv.Itoa(n))) // step 0 of every run
+			if err != nil || n == 0 {
+				return got, err
+			}
+			if got != "kid "+strconv.Itoa(n) {
+				return "", fmt.Errorf("the run at %d got %q from its child", n, got)
+			}
+			return "", gens.ContinueAsNew(fc, h, n-1)
+		})
+	})
+	v, err := gens.Start(ctx, testkit.TellerRef("host"), 3)
+	require.NoError(t, err)
+	got, err := runtime.Wait(ctx, e.rt, v)
+	require.NoError(t, err)
+	assert.Equal(t, "kid 0", got)
+
+	list, err := e.rt.Admin().List(ctx, runtime.ListOptions{Flow: "test.Generations"})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	kids, err := e.rt.Admin().Children(ctx, list[0].ID)
+	require.NoError(t, err)
+	assert.Len(t, kids, 4, "a child for each of the four runs")
 }

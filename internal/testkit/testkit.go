@@ -226,6 +226,12 @@ func (h Handle[A, R]) Child(fc flow.Context, t Teller, a A) flow.Vow[R] {
 	return flowimpl.StartChild[R](fc, h.name, h.args(t, a))
 }
 
+// ContinueAsNew returns the error that continues the running flow as new
+// with these arguments, as a generated Continue…AsNew function does.
+func (h Handle[A, R]) ContinueAsNew(fc flow.Context, t Teller, a A) error {
+	return flowimpl.ContinueAsNew(fc, h.name, h.args(t, a))
+}
+
 // Send sends v to the mailbox signal of the activation to names, as a
 // generated Send… method does.
 func (h Handle[A, R]) Send(ctx context.Context, to flowimpl.Recipient, signal, key string, v any) error {

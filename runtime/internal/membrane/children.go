@@ -30,7 +30,7 @@ func (m *Membrane) StartChild(flowName string, args []byte) (flow.ActivationID, 
 		m.consume()
 		return en.child, en.vow
 	}
-	id := ChildID(m.act, m.step)
+	id := ChildID(m.act, int(m.run), m.step)
 	outcome := ChildOutcome(id)
 	m.append(&entry{kind: KindChild, flow: flowName, args: args, child: id, vow: outcome}, false,
 		With{Child: &Child{ID: id, Flow: flowName, Args: args, Outcome: outcome}})
@@ -38,11 +38,16 @@ func (m *Membrane) StartChild(flowName string, args []byte) (flow.ActivationID, 
 }
 
 // ChildID is the id of the child an activation starts at a step of its
-// log.
-func ChildID(parent flow.ActivationID, step int64) flow.ActivationID {
+// log, in its run (each run that continued as new has a log of its own, from
+// step 0). The first run's children have the ids they had before runs were
+// counted.
+func ChildID(parent flow.ActivationID, run int, step int64) flow.ActivationID {
 	h := sha256.New()
 	h.Write([]byte("asyncflow child\x00"))
 	h.Write(parent[:])
+	if run > 0 {
+		_ = binary.Write(h, binary.BigEndian, int64(-run)) // no step is negative
+	}
 	_ = binary.Write(h, binary.BigEndian, step)
 	var id flow.ActivationID
 	copy(id[:], h.Sum(nil))

@@ -77,7 +77,8 @@ func TestMailboxesStatusesAndChildrenAreLoggedAndReplayed(t *testing.T) {
 	assert.Equal(t, "approve", r1.Mailbox)
 	c := h.with[5].Child
 	require.NotNil(t, c)
-	assert.Equal(t, ChildID(testActivation, 5), c.ID, "the child's id comes from the parent's id and step")
+	assert.Equal(t, ChildID(testActivation, 0, 5), c.ID, "the child's id comes from the parent's id and step")
+	assert.NotEqual(t, c.ID, ChildID(testActivation, 1, 5), "and run: a run that continued as new starts children of its own")
 	assert.Equal(t, ChildOutcome(c.ID), c.Outcome)
 	assert.Equal(t, "test.Child", c.Flow)
 	assert.Equal(t, `"yes", "and yes"`, codec.FormatTuple(c.Args))
