@@ -29,3 +29,8 @@ func MigrationSQL(v int) string { return migrations[v-1].sql }
 
 // Pool returns the pool s reads through.
 func Pool(s *Store) *pgxpool.Pool { return s.pool }
+
+// Deafen makes s lose every notification it hears from now on, as if the
+// connection that carries them kept failing: only polling finds what they
+// said.
+func Deafen(s *Store) { s.deaf.Store(true) }

@@ -82,6 +82,7 @@ type Store struct {
 	bg      sync.WaitGroup
 	fenced  atomic.Bool // its lease was taken over; waiting for Rejoin
 	paused  atomic.Bool // tests: the heartbeat does not renew
+	deaf    atomic.Bool // tests: notifications are lost
 	adoptMu sync.Mutex  // one Adopt at a time
 
 	readOnly bool // OpenReadOnly: no member, no committer, no writes

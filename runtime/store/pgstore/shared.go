@@ -191,6 +191,10 @@ func (s *Store) listenOnce(ctx context.Context, first *bool) error {
 			return err
 		}
 		if ev, ok := s.parseSettled(n.Payload); ok {
+			if s.deaf.Load() {
+				s.missed.Store(true) // as if the connection had been lost
+				continue
+			}
 			s.send(ev)
 		}
 	}
