@@ -316,15 +316,24 @@ func runMulti(server string, flows, calls, samples, takeovers int, leases ...tim
 			if err != nil {
 				return err
 			}
-			per, what := flows/procs, fmt.Sprintf("%d in all", flows)
-			if each {
-				per, what = flows, fmt.Sprintf("%d in each", flows)
+			// Split flows between the processes, or flows in each.
+			counts, what := make([]int, procs), fmt.Sprintf("%d in all", flows)
+			total := 0
+			for i := range counts {
+				counts[i] = flows / procs
+				if i < flows%procs {
+					counts[i]++
+				}
+				if each {
+					counts[i], what = flows, fmt.Sprintf("%d in each", flows)
+				}
+				total += counts[i]
 			}
-			rate, el, err := throughput(u, procs, per, calls)
+			rate, el, err := throughput(u, counts, calls)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  %d processes, %-12s %8.0f steps/s   (%d steps in %s)\n", procs, what+":", rate, procs*per*calls, el.Round(time.Millisecond))
+			fmt.Printf("  %d processes, %-12s %8.0f steps/s   (%d steps in %s)\n", procs, what+":", rate, total*calls, el.Round(time.Millisecond))
 		}
 	}
 

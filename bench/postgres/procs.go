@@ -272,16 +272,19 @@ func (k *kid) kill() {
 	_ = k.cmd.Wait()
 }
 
-// throughput runs flows of calls steps in each of procs processes at once
-// and returns the steps per second, all processes together.
-func throughput(db string, procs, flows, calls int) (float64, time.Duration, error) {
+// throughput runs, in one process for each of counts at once, that many
+// flows of calls steps, and returns the steps per second, all processes
+// together.
+func throughput(db string, counts []int, calls int) (float64, time.Duration, error) {
 	var kids []*kid
 	defer func() {
 		for _, k := range kids {
 			k.stop()
 		}
 	}()
-	for range procs {
+	total := 0
+	for _, flows := range counts {
+		total += flows
 		k, err := spawn("steps", db, "-flows", strconv.Itoa(flows), "-calls", strconv.Itoa(calls))
 		if err != nil {
 			return 0, 0, err
@@ -304,7 +307,7 @@ func throughput(db string, procs, flows, calls int) (float64, time.Duration, err
 		last = max(last, ns)
 	}
 	el := time.Unix(0, last).Sub(t0)
-	return float64(procs*flows*calls) / el.Seconds(), el, nil
+	return float64(total*calls) / el.Seconds(), el, nil
 }
 
 // takeover starts n stepping flows in process A, with process B beside it,
