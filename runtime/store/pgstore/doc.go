@@ -29,6 +29,11 @@
 // step and no more. If the server refuses a shared transaction, each of its
 // submissions is applied again alone, so only the one at fault fails.
 //
+// The runtime's calls that write — Start and StartWithID, Resolve and
+// Reject, a signal's send, Admin's writes — return once their submission is
+// released, so when one returns without an error what it wrote is durable,
+// as below; and a flow's next host call waits until what it logged before it
+// is durable.
 // A submission is durable when its Pending is released without an error:
 // the committing session runs with synchronous_commit on (set so if the
 // server's default is off), so the commit has reached the server's WAL on
