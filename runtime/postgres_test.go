@@ -245,3 +245,34 @@ func TestPostgresAdmin(t *testing.T) {
 	assert.Empty(t, fails)
 	assert.NoError(t, ad.Check(ctx))
 }
+
+// TestPostgresCancelAcrossProcesses asks, from one process, an activation
+// that sleeps in another to cancel: the owner hears it, the flow
+// compensates there and finishes. Terminating it from the process that does
+// not hold it is refused; the one that holds it does.
+func TestPostgresCancelAcrossProcesses(t *testing.T) {
+	url := pgtest.DB(t)
+	a := pgIncarnation(t, url, "a", runtime.Options{}, cancellable)
+	b := pgIncarnation(t, url, "b", runtime.Options{}, cancellable)
+	ctx := t.Context()
+	v := a.start("x")
+	info, err := a.rt.Admin().Find(ctx, v.ID().String())
+	require.NoError(t, err)
+	a.waitState(info.ID, runtime.StateSuspended)
+	w := a.start("y")
+	other, err := a.rt.Admin().Find(ctx, w.ID().String())
+	require.NoError(t, err)
+	a.waitState(other.ID, runtime.StateSuspended)
+
+	require.NoError(t, b.rt.Admin().RequestCancel(ctx, info.ID, "customer called"))
+	_, err = a.wait(v)
+	assert.ErrorIs(t, err, flow.ErrCancelled)
+	assert.Contains(t, err.Error(), "customer called")
+	assert.Equal(t, []string{"Echo", "Ask", "Echo", "Ask", "Echo"}, a.host.Methods(), "the compensation ran where the activation lives")
+	assert.Empty(t, b.host.Methods())
+
+	assert.ErrorIs(t, b.rt.Admin().Terminate(ctx, other.ID), runtime.ErrElsewhere, "held by the other process")
+	require.NoError(t, a.rt.Admin().Terminate(ctx, other.ID))
+	_, err = b.wait(w)
+	assert.ErrorIs(t, err, flow.ErrTerminated, "any process sees the outcome")
+}
