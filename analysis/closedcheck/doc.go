@@ -327,6 +327,9 @@
 //     called where it is written (func(f func() int) int { return f() }(g)),
 //     whose parameters are then its arguments, or it is an iterator
 //     literal's yield.
+//   - A function that calls what it is given, itself passed as a function
+//     value (Apply(MapSlice[string, int], xs, f)), is "cannot prove
+//     closed": what it will be given there is not traced.
 //   - A call through an instance of a generic interface (Visitor[T])
 //     whose value cannot be traced is "cannot prove closed": the
 //     implementations of generic interfaces are not searched for.
