@@ -17,7 +17,9 @@ package flow
 //	}
 //
 // A flow that never awaits it is not cancelled: the request only tells the
-// flow. To give an activation up without its cooperation, an operator
+// flow. A request for an activation is one for its unfinished children too,
+// whose flows hear it through their own Cancellation: a parent that
+// cancels can await what each child made of it. To give an activation up without its cooperation, an operator
 // terminates it (Admin.Terminate), which runs nothing more. Asking for the
 // vow is not logged — it is the same vow every time — and awaiting it is
 // logged like any vow's settlement, so it replays.

@@ -17,7 +17,11 @@ import (
 // is the flow's to say: it can undo what it did, calling hosts as usual,
 // and its outcome is whatever it returns. A flow that never awaits the vow
 // runs on. The request stands for the activation's later runs too
-// (continue-as-new); asking again changes nothing and returns nil. For an
+// (continue-as-new); asking again changes nothing and returns nil. The same
+// request, with the same reason and in the same transaction, goes to the
+// activation's unfinished children, and theirs: each child's flow decides
+// for itself, as its parent's does (a child started after the request is
+// not asked; a parent that hears it can decide not to start one). For an
 // activation that is done it returns ErrFinished, for one that does not
 // exist ErrUnknownActivation. On a store alone (OpenAdmin with Write) the
 // request is written for the next runtime to find.
@@ -26,29 +30,73 @@ func (ad *Admin) RequestCancel(ctx context.Context, id flow.ActivationID, reason
 	if err != nil {
 		return fmt.Errorf("runtime: request cancel %s: %w", id, err)
 	}
-	op := &store.RequestCancel{Act: id, Vow: membrane.CancelVow(id), Payload: payload, At: ad.clock.Now()}
+	var gen int64
 	if rt := ad.rt; rt != nil {
 		if rt.isClosing() {
 			return fmt.Errorf("runtime: request cancel %s: %w", id, ErrClosed)
 		}
-		op.Gen = rt.gen
-	} else if op.Gen, err = ad.writeGen(ctx); err != nil {
+		gen = rt.gen
+	} else if gen, err = ad.writeGen(ctx); err != nil {
 		return fmt.Errorf("runtime: request cancel %s: %w", id, err)
 	}
-	if err := store.Apply(ctx, ad.st, op); err != nil {
+	descendants, err := ad.unfinishedDescendants(ctx, id)
+	if err != nil {
 		return fmt.Errorf("runtime: request cancel %s: %w", id, err)
 	}
-	switch op.Result {
+	at := ad.clock.Now()
+	var ops []store.Op
+	for _, act := range append([]flow.ActivationID{id}, descendants...) {
+		ops = append(ops, &store.RequestCancel{Act: act, Vow: membrane.CancelVow(act), Payload: payload, Gen: gen, At: at})
+	}
+	if err := store.Apply(ctx, ad.st, ops...); err != nil {
+		return fmt.Errorf("runtime: request cancel %s: %w", id, err)
+	}
+	switch ops[0].(*store.RequestCancel).Result {
 	case store.CancelNoActivation:
 		return fmt.Errorf("runtime: request cancel %s: %w", id, ErrUnknownActivation)
 	case store.CancelFinished:
 		return fmt.Errorf("runtime: request cancel %s: %w", id, ErrFinished)
-	case store.CancelRequested:
-		if ad.rt != nil {
-			ad.rt.settled(op.Vow, store.VowFulfilled, payload, op.Waiters)
+	}
+	if ad.rt != nil {
+		for _, op := range ops {
+			if op := op.(*store.RequestCancel); op.Result == store.CancelRequested {
+				ad.rt.settled(op.Vow, store.VowFulfilled, payload, op.Waiters)
+			}
 		}
 	}
 	return nil
+}
+
+// unfinishedDescendants returns the unfinished children of an unfinished
+// activation, their unfinished children, and so on; nothing for one that is
+// done or does not exist.
+func (ad *Admin) unfinishedDescendants(ctx context.Context, id flow.ActivationID) ([]flow.ActivationID, error) {
+	row, err := ad.st.Activation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && row.State == store.Done) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []flow.ActivationID
+	seen := map[flow.ActivationID]bool{id: true}
+	for next := []flow.ActivationID{id}; len(next) > 0; {
+		parent := next[0]
+		next = next[1:]
+		kids, err := ad.st.Children(ctx, parent)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range kids {
+			if k.State == store.Done || seen[k.ID] {
+				continue
+			}
+			seen[k.ID] = true
+			out = append(out, k.ID)
+			next = append(next, k.ID)
+		}
+	}
+	return out, nil
 }
 
 // CancelRequested reports whether cancellation of the activation has been

@@ -173,3 +173,78 @@ func TestAHostCannotSettleACancellation(t *testing.T) {
 	assert.Equal(t, "real", got)
 	assert.False(t, errors.Is(err, flow.ErrCancelled))
 }
+
+// boss starts cancellable as its child and races the child's outcome
+// against its own cancellation; cancelled, it waits for what the child made
+// of the request, which reached it too.
+func registerBoss(e *env) testkit.Handle[string, string] {
+	worker := testkit.Register(e.rt, "test.Worker", cancellable)
+	return testkit.Register(e.rt, "test.Boss", func(fc flow.Context, h testkit.Teller, a string) (string, error) {
+		kid := worker.Child(fc, h, a)
+		cancel := flow.Cancellation(fc)
+		if flow.Race(fc, kid, cancel) == 1 {
+			_, kerr := flow.Await(fc, kid)
+			return "", fmt.Errorf("boss %s: %w (child: %v)", a, flow.ErrCancelled, kerr)
+		}
+		return flow.Await(fc, kid)
+	})
+}
+
+// A cancellation requested, while no process runs, of an activation whose
+// child is unfinished is requested of the child too, in the same
+// transaction: the next incarnation runs the child's compensation and the
+// parent's.
+func TestCancelReachesTheChildren(t *testing.T) {
+	ctx := t.Context()
+	path := tempStore(t)
+	var boss testkit.Handle[string, string]
+	e1 := incarnation(t, path, "b1", runtime.Options{}, v1, func(e *env) { boss = registerBoss(e) })
+	v, err := boss.Start(ctx, testkit.TellerRef("host"), "x")
+	require.NoError(t, err)
+	var parent, child runtime.ActivationInfo
+	eventually(t, func() bool {
+		list, err := e1.rt.Admin().List(ctx, runtime.ListOptions{Flow: "test.Worker"})
+		require.NoError(t, err)
+		if len(list) != 1 || list[0].State != runtime.StateSuspended {
+			return false
+		}
+		child = list[0]
+		return true
+	}, "the child waiting for its answer")
+	parent = e1.waitState(child.Parent, runtime.StateSuspended)
+	e1.close()
+
+	ad, err := runtime.OpenAdmin(ctx, path, runtime.AdminOptions{Write: true})
+	require.NoError(t, err)
+	require.NoError(t, ad.RequestCancel(ctx, parent.ID, "stop"))
+	reason, requested, err := ad.CancelRequested(ctx, child.ID)
+	require.NoError(t, err)
+	assert.True(t, requested, "the child was asked too")
+	assert.Equal(t, "stop", reason, "with its parent's reason")
+	require.NoError(t, ad.Close(ctx))
+
+	e2 := incarnation(t, path, "b2", runtime.Options{}, v1, func(e *env) { boss = registerBoss(e) })
+	_, err = runtime.Wait(ctx, e2.rt, v)
+	assert.ErrorIs(t, err, flow.ErrCancelled)
+	assert.EqualError(t, err, "boss x: flow: activation cancelled (child: x: flow: activation cancelled: stop)")
+	calls := e2.host.Calls()
+	require.Len(t, calls, 1, "the child's compensation, made once")
+	assert.Equal(t, "release x", calls[0].Args)
+	assert.ErrorIs(t, e2.rt.Admin().RequestCancel(ctx, parent.ID, "again"), runtime.ErrFinished)
+}
+
+// Live, the request wakes the child where it waits, as it does the parent.
+func TestCancelReachesTheChildrenLive(t *testing.T) {
+	ctx := t.Context()
+	var boss testkit.Handle[string, string]
+	e := incarnation(t, tempStore(t), "b1", runtime.Options{}, v1, func(e *env) { boss = registerBoss(e) })
+	v, err := boss.Start(ctx, testkit.TellerRef("host"), "y")
+	require.NoError(t, err)
+	eventually(t, func() bool { _, ok := e.host.Asked("go on?"); return ok }, "the child asking")
+	list, err := e.rt.Admin().List(ctx, runtime.ListOptions{Flow: "test.Boss"})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.NoError(t, e.rt.Admin().RequestCancel(ctx, list[0].ID, "live"))
+	_, err = runtime.Wait(ctx, e.rt, v)
+	assert.EqualError(t, err, "boss y: flow: activation cancelled (child: y: flow: activation cancelled: live)")
+}

@@ -84,7 +84,9 @@
 // what it did — live, calling hosts as usual — and its outcome is what it
 // returns (errors wrapping flow.ErrCancelled, by convention). A request
 // made before the flow looks, or while no process runs, stands; it also
-// stands for the activation's later runs. Admin().Terminate gives an
+// stands for the activation's later runs, and goes, in the same
+// transaction, to the activation's unfinished children and theirs, whose
+// flows decide for themselves. Admin().Terminate gives an
 // activation up without asking it: its outcome is rejected with
 // flow.ErrTerminated and its guest does nothing more.
 //
