@@ -468,29 +468,6 @@ func (w *writeWalk) memOf(e ast.Expr, depth int) []*types.Var {
 	return nil
 }
 
-// stdReturnsFirst reports whether a function of the standard library may
-// return the memory of its first argument: it returns one value of the
-// type of that argument (bytes.TrimSpace, slices.Clip, slices.Compact),
-// and is not known to return a copy.
-func stdReturnsFirst(fn *types.Func, full string) bool {
-	sig := fn.Type().(*types.Signature)
-	if sig.Params().Len() == 0 || sig.Results().Len() != 1 || freshStd[full] {
-		return false
-	}
-	p := sig.Params().At(0).Type()
-	if sig.Variadic() && sig.Params().Len() == 1 {
-		return false
-	}
-	return shares(p) && types.Identical(p, sig.Results().At(0).Type())
-}
-
-// freshStd return new memory, whatever they are given.
-var freshStd = map[string]bool{
-	"bytes.Clone": true, "slices.Clone": true, "maps.Clone": true, "bytes.ToUpper": true, "bytes.ToLower": true,
-	"bytes.ToTitle": true, "bytes.Title": true, "bytes.Map": true, "bytes.Repeat": true, "bytes.Replace": true,
-	"bytes.ReplaceAll": true, "bytes.ToValidUTF8": true, "slices.Repeat": true,
-}
-
 // withAliases: a package variable and those its initializer aliases.
 func (w *writeWalk) withAliases(v *types.Var) []*types.Var {
 	out := []*types.Var{v}
