@@ -27,12 +27,13 @@ type activation struct {
 	fd      *flowDef
 	outcome flow.VowID
 	exited  chan struct{}
-	// replayEnd is closed once the run has replayed its log and goes on
-	// live (see Live), for an operator's Retry or Wake to wait for.
-	replayEnd     chan struct{}
-	replayEndOnce sync.Once
 
-	mu         sync.Mutex
+	mu sync.Mutex
+	// replayEnd, made only when an operator's Retry or Wake waits for it,
+	// is closed once the run has replayed its log and goes on live (see
+	// Live); replayDone says it has, for a channel made after.
+	replayEnd  chan struct{}
+	replayDone bool
 	m          *membrane.Membrane // nil while the run is being prepared
 	dead       bool               // cancelled or shutting down: no more appends
 	halt       chan struct{}      // closed when dead
@@ -118,7 +119,7 @@ const (
 )
 
 func (rt *Runtime) newActivation(id flow.ActivationID) *activation {
-	return &activation{rt: rt, id: id, exited: make(chan struct{}), replayEnd: make(chan struct{}), halt: make(chan struct{})}
+	return &activation{rt: rt, id: id, exited: make(chan struct{}), halt: make(chan struct{})}
 }
 
 // wake makes sure an activation runs: nothing if it is resident (it has been
@@ -126,6 +127,31 @@ func (rt *Runtime) newActivation(id flow.ActivationID) *activation {
 // but not yet left is revived once it has.
 func (rt *Runtime) wake(id flow.ActivationID, mode reviveMode) {
 	rt.wakeAttempt(id, mode, 0)
+}
+
+// replayEnded returns a channel closed once the run has replayed its log.
+func (a *activation) replayEnded() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.replayEnd == nil {
+		a.replayEnd = make(chan struct{})
+		if a.replayDone {
+			close(a.replayEnd)
+		}
+	}
+	return a.replayEnd
+}
+
+// markReplayEnd notes the run has replayed its log, and tells whoever waits.
+func (a *activation) markReplayEnd() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.replayDone {
+		a.replayDone = true
+		if a.replayEnd != nil {
+			close(a.replayEnd)
+		}
+	}
 }
 
 // wakeAndAwait is wake for an operator (Admin.Retry and Wake): it returns
@@ -140,7 +166,7 @@ func (rt *Runtime) wakeAndAwait(ctx context.Context, id flow.ActivationID, mode 
 		return
 	}
 	select {
-	case <-a.replayEnd:
+	case <-a.replayEnded():
 	case <-a.exited:
 	case <-ctx.Done():
 	}

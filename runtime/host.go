@@ -294,7 +294,7 @@ func (a *activation) recordFailure(d *diag.Diagnostic) {
 // Live implements membrane.Host: a replay of a failed activation that reaches
 // the end of its log is no longer failed.
 func (a *activation) Live() {
-	defer a.replayEndOnce.Do(func() { close(a.replayEnd) })
+	defer a.markReplayEnd()
 	a.replayed(1 << 62)
 	if !a.wasFailed {
 		return

@@ -64,7 +64,8 @@ Commands:
   cancel [-reason R] REF
                   request an activation's cancellation: its flow is told (it
                   awaits flow.Cancellation), undoes what it did and returns;
-                  a flow that does not look runs on
+                  its unfinished child flows are told too; a flow that does
+                  not look runs on
   terminate REF   give an activation up at once: its outcome is rejected as
                   terminated, and it runs nothing more, no compensation
   purge -before T | -older-than D
