@@ -239,23 +239,33 @@ func (c *cli) log(ctx context.Context, _ *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func (c *cli) failures(ctx context.Context, _ *flag.FlagSet, args []string) error {
+// listed runs a command that takes no arguments and lists activations:
+// what fetch answers is printed as JSON, or handed back (with people true)
+// to be printed for people.
+func (c *cli) listed(ctx context.Context, args []string, fetch func(backend) ([]runtime.ActivationInfo, error)) (list []runtime.ActivationInfo, people bool, err error) {
 	if err := noArgs(args); err != nil {
-		return err
+		return nil, false, err
 	}
 	b, err := c.open(ctx)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	list, err := b.Failures(ctx)
-	if err != nil {
-		return err
+	if list, err = fetch(b); err != nil {
+		return nil, false, err
 	}
 	if c.json {
 		if list == nil {
 			list = []runtime.ActivationInfo{}
 		}
-		return c.printJSON(map[string]any{"activations": list})
+		return nil, false, c.printJSON(map[string]any{"activations": list})
+	}
+	return list, true, nil
+}
+
+func (c *cli) failures(ctx context.Context, _ *flag.FlagSet, args []string) error {
+	list, people, err := c.listed(ctx, args, func(b backend) ([]runtime.ActivationInfo, error) { return b.Failures(ctx) })
+	if err != nil || !people {
+		return err
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(c.out, "No failed activation.")
@@ -279,22 +289,9 @@ func (c *cli) failures(ctx context.Context, _ *flag.FlagSet, args []string) erro
 }
 
 func (c *cli) unregistered(ctx context.Context, _ *flag.FlagSet, args []string) error {
-	if err := noArgs(args); err != nil {
+	list, people, err := c.listed(ctx, args, func(b backend) ([]runtime.ActivationInfo, error) { return b.Unregistered(ctx) })
+	if err != nil || !people {
 		return err
-	}
-	b, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	list, err := b.Unregistered(ctx)
-	if err != nil {
-		return err
-	}
-	if c.json {
-		if list == nil {
-			list = []runtime.ActivationInfo{}
-		}
-		return c.printJSON(map[string]any{"activations": list})
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(c.out, "Every unfinished activation's flow is registered.")
