@@ -203,6 +203,17 @@ func problemCases() []problemCase {
 				}
 			},
 			problem: diag.HostPanic, step: 1, got: `go service("host").Echo("x") as future#1`, detail: "host bug", calls: 1, appends: 1},
+		{name: "store-refused",
+			host: func(h *fakeHost) {
+				c := &blocked{release: make(chan struct{}), err: &Refused{Err: errors.New("value too big")}}
+				close(c.release)
+				h.commit = func() Commit { return c }
+			},
+			script: func(t *testing.T) script {
+				return func(g *Membrane) ([]byte, error) { return call(g, host, "Echo", tuple(t, "x")), nil }
+			},
+			problem: diag.StoreRefused, step: 1, detail: "the store refused to record what the activation did, for good: value too big",
+			calls: 1, appends: 1},
 		{name: "stalled", log: echoA,
 			script: func(t *testing.T) script {
 				return func(g *Membrane) ([]byte, error) {
@@ -301,7 +312,7 @@ func TestProblems(t *testing.T) {
 	}
 	for _, p := range []diag.Problem{diag.OtherCall, diag.OtherArguments, diag.ExtraCall, diag.StoppedShort,
 		diag.ReturnedEarly, diag.OtherStep, diag.Undecodable, diag.CorruptLog, diag.GuestPanic, diag.HostPanic,
-		diag.Stalled, diag.Illegal, diag.BadArguments} {
+		diag.Stalled, diag.Illegal, diag.BadArguments, diag.StoreRefused} {
 		assert.True(t, covered[p], "no case for %s", p)
 	}
 }
