@@ -195,10 +195,10 @@ func exitCode(err error) (int, string) {
 		return exitNotFound, "not_found"
 	case errors.Is(err, runtime.ErrNotFailed), errors.Is(err, runtime.ErrFinished), errors.Is(err, runtime.ErrAmbiguous),
 		errors.Is(err, runtime.ErrUnregistered), errors.Is(err, runtime.ErrNoRuntime), errors.Is(err, runtime.ErrElsewhere),
-		errors.Is(err, sqlitestore.ErrReadOnly),
+		errors.Is(err, store.ErrReadOnly),
 		errors.Is(err, errors.ErrUnsupported), errors.Is(err, errExists), errors.Is(err, errNoFlows):
 		return exitRefused, "refused"
-	case errors.Is(err, store.ErrNotStore), errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, sqlitestore.ErrNeedsMigration):
+	case errors.Is(err, store.ErrNotStore), errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrNewerSchema), errors.Is(err, store.ErrNeedsMigration):
 		return exitNotStore, "not_store"
 	case errors.Is(err, store.ErrLocked):
 		return exitInUse, "in_use"
