@@ -79,14 +79,15 @@ func (ps *parser) policies(h *HostInterface, onHost []directive.Directive, onMet
 		if retry == nil && timeout == 0 {
 			continue
 		}
-		p := &Policy{Timeout: timeout}
+		var p Policy
 		if retry != nil {
-			p.Attempts, p.Backoff, p.MaxBackoff, p.Multiplier, p.Retryable = retry.Attempts, retry.Backoff, retry.MaxBackoff, retry.Multiplier, retry.Retryable
+			p = *retry
 		}
+		p.Timeout = timeout
 		if p.Attempts <= 1 && p.Timeout == 0 {
 			continue // one attempt, no timeout: nothing to declare
 		}
-		m.Policy = p
+		m.Policy = &p
 	}
 }
 
