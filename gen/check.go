@@ -49,9 +49,13 @@ func (ps *parser) param(name string, t types.Type, what string) (*Param, error) 
 
 // typeString writes a type the way its user's code would: other packages by
 // their names.
-func (ps *parser) typeString(t types.Type) string {
+func (ps *parser) typeString(t types.Type) string { return typeIn(t, ps.p.Types) }
+
+// typeIn writes a type as the code of package pkg would: pkg's own names
+// bare, other packages' by their package names.
+func typeIn(t types.Type, pkg *types.Package) string {
 	return types.TypeString(t, func(p *types.Package) string {
-		if p == ps.p.Types {
+		if p == pkg {
 			return ""
 		}
 		return p.Name()

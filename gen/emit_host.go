@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"go/types"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -190,7 +189,7 @@ func (em *emitter) activation(fl *Flow) {
 			return jen.Return(jen.Qual(implPkg, "Send").Types(em.typ(p.Elem)).Call(jen.Id(ctx), jen.Id(a).Dot("f"), jen.Id(a).Dot("to"), jen.Lit(p.Name), k, jen.Id(v)))
 		}
 		f.Line()
-		em.doc("%s sends the activation a message for its signal %s (a flow.Signal[%s]). It is durable when %s returns, and delivered after every message sent before it, once. An activation that has finished refuses it with runtime.ErrFinished.", p.SendMethod(), p.Name, em.typeText(p.Elem), p.SendMethod())
+		em.doc("%s sends the activation a message for its signal %s (a flow.Signal[%s]). It is durable when %s returns, and delivered after every message sent before it, once. An activation that has finished refuses it with runtime.ErrFinished.", p.SendMethod(), p.Name, typeIn(p.Elem, em.m.Types), p.SendMethod())
 		f.Func().Params(jen.Id(a).Id(act)).Id(p.SendMethod()).Params(jen.Id(ctx).Qual(contextPkg, "Context"), jen.Id(v).Add(em.typ(p.Elem))).Error().Block(send(jen.Lit("")))
 		f.Line()
 		em.doc("%s is %s with an idempotency key: however often it is called with one key, the activation takes one message, so a retried send or a webhook delivered twice is taken once.", p.SendOnceMethod(), p.SendMethod())
@@ -205,14 +204,4 @@ func (em *emitter) activation(fl *Flow) {
 			jen.Return(jen.Qual(implPkg, "ReadStatus").Types(em.typ(p.Elem)).Call(jen.Id(ctx), jen.Id(a).Dot("f"), jen.Id(a).Dot("to"), jen.Lit(p.Name))),
 		)
 	}
-}
-
-// typeText writes a type as the package's own code would, for comments.
-func (em *emitter) typeText(t types.Type) string {
-	return types.TypeString(t, func(p *types.Package) string {
-		if p == em.m.Types {
-			return ""
-		}
-		return p.Name()
-	})
 }
