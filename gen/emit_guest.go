@@ -248,18 +248,8 @@ func (em *emitter) run(fl *Flow) {
 // child emits the function that starts the flow as a child of a running
 // flow.
 func (em *emitter) child(fl *Flow) {
-	ps := fl.Args()
-	s := em.names.newScope(ps)
-	names := s.params(ps)
-	fc, e := s.fresh("fc"), s.fresh("e")
-	sig := em.signature(fc, ps, names, fl.Variadic)
-	sig[0] = jen.Id(fc).Qual(FlowPkg, "Context")
-	em.f.Line()
-	em.doc("%s starts an activation of %s as a child of the running flow and returns its outcome, for flow.Await. The child is an activation of its own, with its own log and an id derived from the parent's; a replay of the parent does not start it again. Calling %s directly instead runs it inline, in the caller's log. Arguments that do not encode are a mistake in the flow: %s panics.", fl.ChildFunc(), fl.Name, fl.Name, fl.ChildFunc())
-	em.f.Func().Id(fl.ChildFunc()).Params(sig...).Qual(FlowPkg, "Vow").Types(em.result(fl)).BlockFunc(func(g *jen.Group) {
-		em.encodeArgs(g, e, ps, names, guestSide)
-		g.Return(jen.Qual(implPkg, "StartChild").Types(em.result(fl)).Call(jen.Id(fc), jen.Lit(fl.Durable), jen.Op("&").Id(e)))
-	})
+	em.inFlow(fl, fl.ChildFunc(), jen.Qual(FlowPkg, "Vow").Types(em.result(fl)), jen.Qual(implPkg, "StartChild").Types(em.result(fl)),
+		"%s starts an activation of %s as a child of the running flow and returns its outcome, for flow.Await. The child is an activation of its own, with its own log and an id derived from the parent's; a replay of the parent does not start it again. Calling %s directly instead runs it inline, in the caller's log. Arguments that do not encode are a mistake in the flow: %s panics.", fl.ChildFunc(), fl.Name, fl.Name, fl.ChildFunc())
 }
 
 // result is the type of a flow's outcome.
@@ -358,16 +348,25 @@ func (em *emitter) duration(d time.Duration) *jen.Statement {
 // continueAsNew emits the function a flow returns the result of to continue
 // as a fresh run of itself.
 func (em *emitter) continueAsNew(fl *Flow) {
-	ps := fl.Args() // signals and statuses are the activation's, not arguments
+	em.inFlow(fl, fl.ContinueFunc(), jen.Error(), jen.Qual(implPkg, "ContinueAsNew"),
+		"%s ends the current run of an activation of %s and carries it on as a fresh run, with these arguments: return the error it returns, from %s. The activation keeps its id, start key and outcome; its log starts again, empty, so a flow that loops forever keeps its log short. Calls the run issued and never awaited are made before it ends; vows passed as arguments carry over.", fl.ContinueFunc(), fl.Name, fl.Name)
+}
+
+// inFlow emits a function called name that a running flow calls with a
+// flow.Context and the flow's arguments (signals and statuses are the
+// activation's, not arguments): it encodes them and returns what impl, a
+// flowimpl function, answers for the flow's durable name and them.
+func (em *emitter) inFlow(fl *Flow, name string, result, impl *jen.Statement, doc string, args ...any) {
+	ps := fl.Args()
 	s := em.names.newScope(ps)
 	names := s.params(ps)
 	fc, e := s.fresh("fc"), s.fresh("e")
 	sig := em.signature(fc, ps, names, fl.Variadic)
 	sig[0] = jen.Id(fc).Qual(FlowPkg, "Context")
 	em.f.Line()
-	em.doc("%s ends the current run of an activation of %s and carries it on as a fresh run, with these arguments: return the error it returns, from %s. The activation keeps its id, start key and outcome; its log starts again, empty, so a flow that loops forever keeps its log short. Calls the run issued and never awaited are made before it ends; vows passed as arguments carry over.", fl.ContinueFunc(), fl.Name, fl.Name)
-	em.f.Func().Id(fl.ContinueFunc()).Params(sig...).Error().BlockFunc(func(g *jen.Group) {
+	em.doc(doc, args...)
+	em.f.Func().Id(name).Params(sig...).Add(result).BlockFunc(func(g *jen.Group) {
 		em.encodeArgs(g, e, ps, names, guestSide)
-		g.Return(jen.Qual(implPkg, "ContinueAsNew").Call(jen.Id(fc), jen.Lit(fl.Durable), jen.Op("&").Id(e)))
+		g.Return(impl.Call(jen.Id(fc), jen.Lit(fl.Durable), jen.Op("&").Id(e)))
 	})
 }
