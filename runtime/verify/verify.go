@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
@@ -385,14 +386,7 @@ func (r *registry) ProvideResolver(name string, resolve flowimpl.Resolver, dispa
 	r.resolvers[name] = true
 }
 
-func (r *registry) names() []string {
-	out := make([]string, 0, len(r.flows))
-	for n := range r.flows {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
-}
+func (r *registry) names() []string { return slices.Sorted(maps.Keys(r.flows)) }
 
 // noStart is the Starter of a flow registered with the gate.
 type noStart string
