@@ -85,8 +85,13 @@ func (a *activation) nextRun() bool {
 		return false
 	}
 	a.continued = false
-	args := a.args
-	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Host: a})
+	return a.rerun(membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Host: a}))
+}
+
+// rerun starts a run of the activation on m, which takes over from the run
+// whose goroutine is leaving, on the activation's arguments. It reports
+// false, and starts nothing, if the activation is stopped.
+func (a *activation) rerun(m *membrane.Membrane) bool {
 	a.rt.mu.Lock()
 	a.mu.Lock()
 	dead := a.dead
@@ -98,6 +103,6 @@ func (a *activation) nextRun() bool {
 	if dead {
 		return false
 	}
-	go a.run(args)
+	go a.run(a.args)
 	return true
 }

@@ -50,18 +50,5 @@ func (a *activation) relaunch() bool {
 		return false
 	}
 	a.restart, a.decided = nil, decided
-	m := membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Log: a.m.Log(), Decided: decided, Host: a})
-	a.rt.mu.Lock()
-	a.mu.Lock()
-	dead := a.dead
-	if !dead {
-		a.m = m
-	}
-	a.mu.Unlock()
-	a.rt.mu.Unlock()
-	if dead {
-		return false
-	}
-	go a.run(a.args)
-	return true
+	return a.rerun(membrane.New(membrane.Config{Activation: a.id, Flow: a.fd.name, Run: a.runNo, Log: a.m.Log(), Decided: decided, Host: a}))
 }
