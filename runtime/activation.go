@@ -441,12 +441,8 @@ func (rt *Runtime) settled(vow flow.VowID, state store.VowState, payload []byte,
 		}
 		revive = append(revive, id) // or revive it once it has left
 	}
-	chans := rt.hostWaiters[vow]
-	delete(rt.hostWaiters, vow)
 	rt.mu.Unlock()
-	for _, c := range chans {
-		close(c)
-	}
+	rt.wakeWaiters(vow)
 	for _, id := range revive {
 		rt.wake(id, reviveWoken)
 	}

@@ -72,15 +72,3 @@ func (rt *Runtime) stuckOwner(ctx context.Context, id flow.VowID) (*StuckError, 
 	}
 	return &StuckError{Vow: id, Activation: a.ID, Flow: a.Flow, Diagnostic: d}, nil
 }
-
-// wakeWaiters tells the hosts waiting on a vow to look at it again: the
-// activation whose outcome it is has failed.
-func (rt *Runtime) wakeWaiters(vow flow.VowID) {
-	rt.mu.Lock()
-	chans := rt.hostWaiters[vow]
-	delete(rt.hostWaiters, vow)
-	rt.mu.Unlock()
-	for _, c := range chans {
-		close(c)
-	}
-}

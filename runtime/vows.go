@@ -153,6 +153,18 @@ func (rt *Runtime) wait(ctx context.Context, id flow.VowID) ([]byte, error) {
 	}
 }
 
+// wakeWaiters tells the hosts waiting on a vow to look at it again: it
+// settled, or the activation whose outcome it is has failed.
+func (rt *Runtime) wakeWaiters(vow flow.VowID) {
+	rt.mu.Lock()
+	chans := rt.hostWaiters[vow]
+	delete(rt.hostWaiters, vow)
+	rt.mu.Unlock()
+	for _, c := range chans {
+		close(c)
+	}
+}
+
 func (rt *Runtime) subscribe(id flow.VowID) chan struct{} {
 	ch := make(chan struct{})
 	rt.mu.Lock()
