@@ -410,13 +410,7 @@ func (a *activation) finish(result []byte, ferr error) {
 		return
 	}
 	if err := w.Wait(); err != nil {
-		var r *membrane.Refused
-		if errors.As(err, &r) {
-			rt := a.rt
-			a.recordFailure(&diag.Diagnostic{Problem: diag.StoreRefused, Activation: a.id, Flow: a.fd.name, Step: -1,
-				Detail:    "the store refused the outcome for good: " + r.Err.Error() + " (the activation is tried again by Admin.Retry and by the next incarnation)",
-				FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
-		}
+		a.failRefused("outcome", err)
 		return
 	}
 	if op.Finished {
@@ -425,6 +419,20 @@ func (a *activation) finish(result []byte, ferr error) {
 		a.rt.mu.Unlock()
 		a.rt.settled(a.outcome, op.State, op.Payload, op.Waiters)
 	}
+}
+
+// failRefused records the failure of a run whose last write, of what (its
+// outcome, its continuation), the store refused for good; after any other
+// error the write is left to the replay that follows.
+func (a *activation) failRefused(what string, err error) {
+	var r *membrane.Refused
+	if !errors.As(err, &r) {
+		return
+	}
+	rt := a.rt
+	a.recordFailure(&diag.Diagnostic{Problem: diag.StoreRefused, Activation: a.id, Flow: a.fd.name, Step: -1,
+		Detail:    "the store refused the " + what + " for good: " + r.Err.Error() + " (the activation is tried again by Admin.Retry and by the next incarnation)",
+		FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
 }
 
 // settled routes a vow's settlement: resident waiters are told, others are

@@ -58,12 +58,7 @@ func (a *activation) continueAsNew(m *membrane.Membrane, args []byte) {
 		return // stopped: the next incarnation replays the run, which continues again
 	}
 	if err := w.Wait(); err != nil {
-		var r *membrane.Refused
-		if errors.As(err, &r) {
-			a.recordFailure(&diag.Diagnostic{Problem: diag.StoreRefused, Activation: a.id, Flow: a.fd.name, Step: -1,
-				Detail:    "the store refused the continuation for good: " + r.Err.Error() + " (the activation is tried again by Admin.Retry and by the next incarnation)",
-				FailedGen: rt.gen, FailedBuild: rt.build, Time: rt.clock.Now()})
-		}
+		a.failRefused("continuation", err)
 		return
 	}
 	if op.Unread >= 0 {
