@@ -155,16 +155,29 @@ func (j *judge) foreignCall(v value, args argsInfo, depth int) {
 		if !slices.Equal(c.Path, v.path) {
 			continue
 		}
-		for _, r := range c.Reasons {
-			j.s.results = append(j.s.results, result{foreign: r, subject: subject})
-			j.p.blame(j.fi, r)
-		}
-		for _, o := range c.Obligations {
-			if o.Param >= 0 && !o.TypeParam && o.Iface == "" {
-				j.dischargeArgs(subject, o, args, depth)
-			} else if o.Iface != "" {
-				j.unknownIfaceKey(o, depth)
-			}
+		j.foreign(subject, c.Reasons)
+		j.foreignObligations(subject, c.Obligations, args, depth)
+	}
+}
+
+// foreign records the reasons a fact of another package gives against
+// subject, and blames the function judged for each.
+func (j *judge) foreign(subject string, reasons []*Reason) {
+	for _, r := range reasons {
+		j.s.results = append(j.s.results, result{foreign: r, subject: subject})
+		j.p.blame(j.fi, r)
+	}
+}
+
+// foreignObligations discharges the obligations a fact of another package
+// carries: through the interface it names, or on the arguments of the call.
+func (j *judge) foreignObligations(subject string, obs []Obligation, args argsInfo, depth int) {
+	for _, o := range obs {
+		switch {
+		case o.Iface != "":
+			j.unknownIfaceKey(o, depth)
+		case o.Param >= 0 && !o.TypeParam:
+			j.dischargeArgs(subject, o, args, depth)
 		}
 	}
 }
@@ -324,17 +337,8 @@ func (j *judge) resultMethod(v value, method string, args argsInfo, depth int) b
 				continue
 			}
 			subject := j.p.funcName(v.fn) + "(…)." + method
-			for _, r := range m.Reasons {
-				j.s.results = append(j.s.results, result{foreign: r, subject: subject})
-				j.p.blame(j.fi, r)
-			}
-			for _, o := range m.Obligations {
-				if o.Param >= 0 && !o.TypeParam && o.Iface == "" {
-					j.dischargeArgs(subject, o, args, depth)
-				} else if o.Iface != "" {
-					j.unknownIfaceKey(o, depth)
-				}
-			}
+			j.foreign(subject, m.Reasons)
+			j.foreignObligations(subject, m.Obligations, args, depth)
 		}
 		return true
 	}

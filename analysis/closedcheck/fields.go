@@ -254,18 +254,8 @@ func (j *judge) fieldMethod(v value, method string, static types.Type, args args
 				continue
 			}
 			subject := typeName(n) + pathString(v.path) + "." + method
-			for _, r := range m.Reasons {
-				j.s.results = append(j.s.results, result{foreign: r, subject: subject})
-				p.blame(j.fi, r)
-			}
-			for _, o := range m.Obligations {
-				switch {
-				case o.Iface != "":
-					j.unknownIfaceKey(o, depth+1)
-				case o.Param >= 0 && !o.TypeParam:
-					j.dischargeArgs(subject, o, args, depth+1)
-				}
-			}
+			j.foreign(subject, m.Reasons)
+			j.foreignObligations(subject, m.Obligations, args, depth+1)
 		}
 	}
 }
@@ -292,10 +282,7 @@ func (j *judge) fieldCall(v value, depth int) {
 		if !slices.Equal(c.Path, v.path) {
 			continue
 		}
-		for _, r := range c.Reasons {
-			j.s.results = append(j.s.results, result{foreign: r, subject: subject})
-			p.blame(j.fi, r)
-		}
+		j.foreign(subject, c.Reasons)
 		for _, o := range c.Obligations {
 			if o.Iface != "" {
 				j.unknownIfaceKey(o, depth+1)

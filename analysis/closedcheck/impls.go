@@ -43,21 +43,11 @@ func (j *judge) allImpls(n *types.Named, method string, args argsInfo, depth int
 				continue
 			}
 			before := len(j.fi.v.reasons)
-			for _, r := range m.Reasons {
-				j.s.results = append(j.s.results, result{foreign: r, subject: shortType(im.Type) + "." + method})
-				j.p.blame(j.fi, r)
-			}
+			j.foreign(shortType(im.Type)+"."+method, m.Reasons)
 			if len(j.fi.v.reasons) > before {
 				j.s.results = append(j.s.results, result{via: j.fi.v.reasons[before], viaImpl: shortType(im.Type), subject: subject})
 			}
-			for _, o := range m.Obligations {
-				switch {
-				case o.Iface != "":
-					j.unknownIfaceKey(o, depth+1)
-				case o.Param >= 0 && !o.TypeParam:
-					j.dischargeArgs(subject, o, args, depth+1)
-				}
-			}
+			j.foreignObligations(subject, m.Obligations, args, depth+1)
 		}
 	}
 	if len(seen) == 0 {
