@@ -1,9 +1,11 @@
 package closedcheck
 
 import (
+	"cmp"
 	"go/token"
 	"go/types"
 	"slices"
+	"strings"
 )
 
 // A call through an exported interface whose value cannot be traced is
@@ -142,22 +144,9 @@ func (p *pkgState) ownImpls() []ImplFact {
 		}
 	}
 	slices.SortFunc(out, func(a, b ImplFact) int {
-		if a.Iface != b.Iface {
-			return compareStrings(a.Iface, b.Iface)
-		}
-		return compareStrings(a.Type, b.Type)
+		return cmp.Or(strings.Compare(a.Iface, b.Iface), strings.Compare(a.Type, b.Type))
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // unknownIface judges a call of method through an interface whose value
