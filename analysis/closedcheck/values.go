@@ -178,10 +178,8 @@ func (r *resolver) ident(x *ast.Ident, fr *frame) []value {
 	switch obj := info.Uses[x].(type) {
 	case *types.Func:
 		v := value{kind: vFunc, fn: obj.Origin()}
-		if inst, ok := info.Instances[x]; ok && inst.TypeArgs != nil {
-			for i := range inst.TypeArgs.Len() {
-				v.targs = append(v.targs, inst.TypeArgs.At(i))
-			}
+		if inst, ok := info.Instances[x]; ok {
+			v.targs = slices.Collect(inst.TypeArgs.Types())
 		}
 		return []value{v}
 	case *types.Var:

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/types/typeutil"
@@ -296,10 +297,8 @@ func (w *walker) typeArgs(id *ast.Ident, recv types.Type) []types.Type {
 	if id == nil {
 		return out
 	}
-	if inst, ok := w.p.pass.TypesInfo.Instances[id]; ok && inst.TypeArgs != nil {
-		for i := range inst.TypeArgs.Len() {
-			out = append(out, inst.TypeArgs.At(i))
-		}
+	if inst, ok := w.p.pass.TypesInfo.Instances[id]; ok {
+		out = slices.AppendSeq(out, inst.TypeArgs.Types())
 	}
 	return out
 }
@@ -312,14 +311,10 @@ func typeArgsOf(t types.Type) []types.Type {
 		t = ptr.Elem()
 	}
 	n, ok := types.Unalias(t).(*types.Named)
-	if !ok || n.TypeArgs() == nil {
+	if !ok {
 		return nil
 	}
-	out := make([]types.Type, n.TypeArgs().Len())
-	for i := range out {
-		out[i] = n.TypeArgs().At(i)
-	}
-	return out
+	return slices.Collect(n.TypeArgs().Types())
 }
 
 // staticCall judges a call whose target is known.
