@@ -28,6 +28,31 @@ func hasPrefix(path, prefix []string) bool {
 	return len(prefix) <= len(path) && slices.Equal(path[:len(prefix)], prefix)
 }
 
+// lvalueRoot follows an lvalue down through fields, elements and
+// dereferences to what it is rooted at (an identifier, a qualified
+// identifier or anything else that is not a field), with the path from
+// there to what is written.
+func lvalueRoot(info *types.Info, e ast.Expr) (ast.Expr, []string) {
+	var path []string
+	for {
+		switch x := ast.Unparen(e).(type) {
+		case *ast.SelectorExpr:
+			if sel := info.Selections[x]; sel == nil || sel.Kind() != types.FieldVal {
+				return x, path
+			}
+			path = append([]string{x.Sel.Name}, path...)
+			e = x.X
+		case *ast.IndexExpr:
+			path = append([]string{"[]"}, path...)
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		default:
+			return x, path
+		}
+	}
+}
+
 func trimElem(path []string) []string {
 	if len(path) > 0 && path[0] == "[]" {
 		return path[1:]

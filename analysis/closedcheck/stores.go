@@ -98,31 +98,17 @@ func (p *pkgState) computeStores() {
 // paramPath returns the parameter at the root of an lvalue and the path
 // from it.
 func (p *pkgState) paramPath(fi *fnInfo, e ast.Expr) (int, []string, bool) {
-	var path []string
-	for {
-		switch x := ast.Unparen(e).(type) {
-		case *ast.Ident:
-			v, ok := p.pass.TypesInfo.Uses[x].(*types.Var)
-			if !ok {
-				return 0, nil, false
-			}
-			idx, ok := fi.params[v]
-			return idx, path, ok
-		case *ast.SelectorExpr:
-			if sel := p.pass.TypesInfo.Selections[x]; sel == nil || sel.Kind() != types.FieldVal {
-				return 0, nil, false
-			}
-			path = append([]string{x.Sel.Name}, path...)
-			e = x.X
-		case *ast.IndexExpr:
-			path = append([]string{"[]"}, path...)
-			e = x.X
-		case *ast.StarExpr:
-			e = x.X
-		default:
-			return 0, nil, false
-		}
+	root, path := lvalueRoot(p.pass.TypesInfo, e)
+	id, ok := root.(*ast.Ident)
+	if !ok {
+		return 0, nil, false
 	}
+	v, ok := p.pass.TypesInfo.Uses[id].(*types.Var)
+	if !ok {
+		return 0, nil, false
+	}
+	idx, ok := fi.params[v]
+	return idx, path, ok
 }
 
 // storesIn finds what fi stores into its parameters.

@@ -211,26 +211,16 @@ func (p *pkgState) writes() {
 // lvaluePath returns the package variable at the root of an lvalue and the
 // path of fields and elements to what is written.
 func (p *pkgState) lvaluePath(e ast.Expr) (*types.Var, []string) {
-	var path []string
-	for {
-		switch x := ast.Unparen(e).(type) {
-		case *ast.Ident:
-			return p.packageVar(x), path
-		case *ast.SelectorExpr:
-			if _, isPkg := p.pass.TypesInfo.Uses[identOf(x.X)].(*types.PkgName); isPkg {
-				return p.packageVar(x.Sel), path
-			}
-			path = append([]string{x.Sel.Name}, path...)
-			e = x.X
-		case *ast.IndexExpr:
-			path = append([]string{"[]"}, path...)
-			e = x.X
-		case *ast.StarExpr:
-			e = x.X
-		default:
-			return nil, nil
+	root, path := lvalueRoot(p.pass.TypesInfo, e)
+	switch x := root.(type) {
+	case *ast.Ident:
+		return p.packageVar(x), path
+	case *ast.SelectorExpr:
+		if _, isPkg := p.pass.TypesInfo.Uses[identOf(x.X)].(*types.PkgName); isPkg {
+			return p.packageVar(x.Sel), path
 		}
 	}
+	return nil, nil
 }
 
 func (p *pkgState) varByKey(key string) *types.Var {
