@@ -112,12 +112,7 @@ func (w *walker) iteratorLeaves(lit *ast.FuncLit) bool {
 // order-free range over it or a return of it, and whether it is returned.
 func (w *walker) iteratorUses(v *types.Var) (ok, returned bool) {
 	ok = true
-	var stack []ast.Node
-	ast.Inspect(w.fi.body, func(n ast.Node) bool {
-		if n == nil {
-			stack = stack[:len(stack)-1]
-			return false
-		}
+	ast.PreorderStack(w.fi.body, nil, func(n ast.Node, stack []ast.Node) bool {
 		if id, isID := n.(*ast.Ident); isID && w.p.pass.TypesInfo.Uses[id] == v && len(stack) > 0 {
 			switch parent := stack[len(stack)-1].(type) {
 			case *ast.RangeStmt:
@@ -128,7 +123,6 @@ func (w *walker) iteratorUses(v *types.Var) (ok, returned bool) {
 				ok = false
 			}
 		}
-		stack = append(stack, n)
 		return ok
 	})
 	return ok, returned

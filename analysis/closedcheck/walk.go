@@ -77,15 +77,13 @@ func (w *walker) parent(up int) ast.Node {
 }
 
 func (w *walker) walk(body ast.Node) {
-	ast.Inspect(body, func(n ast.Node) bool {
-		if n == nil {
-			w.stack = w.stack[:len(w.stack)-1]
-			return false
-		}
+	outer := w.stack
+	ast.PreorderStack(body, outer, func(n ast.Node, stack []ast.Node) bool {
+		w.stack = stack
 		w.visit(n)
-		w.stack = append(w.stack, n)
 		return true
 	})
+	w.stack = outer
 }
 
 func (w *walker) typeOf(e ast.Expr) types.Type {

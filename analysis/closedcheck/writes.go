@@ -25,15 +25,13 @@ type writeWalk struct {
 
 func (w *writeWalk) run() {
 	w.direct = map[*ast.Ident]bool{}
-	ast.Inspect(w.fi.body, func(n ast.Node) bool {
-		if n == nil {
-			w.stack = w.stack[:len(w.stack)-1]
-			return false
-		}
+	outer := w.stack
+	ast.PreorderStack(w.fi.body, outer, func(n ast.Node, stack []ast.Node) bool {
+		w.stack = stack
 		w.visit(n)
-		w.stack = append(w.stack, n)
 		return true
 	})
+	w.stack = outer
 	for i := range w.vars {
 		for _, lit := range w.later {
 			if lit.Pos() <= w.vars[i].pos && w.vars[i].pos < lit.End() {
