@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -312,3 +313,40 @@ func (*Publish) op()          {}
 func (*Continue) op()         {}
 func (*EnsureVow) op()        {}
 func (*RequestCancel) op()    {}
+
+// OpName names an op in a store's errors: "append", "settle vow", …
+func OpName(op Op) string {
+	switch op.(type) {
+	case *Append:
+		return "append"
+	case *CreateActivation:
+		return "create activation"
+	case *CreateVow:
+		return "create vow"
+	case *SettleVow:
+		return "settle vow"
+	case *Watch:
+		return "watch"
+	case *SetState:
+		return "set state"
+	case *Finish:
+		return "finish"
+	case *FireTimers:
+		return "fire timers"
+	case *Purge:
+		return "purge"
+	case *Send:
+		return "send"
+	case *Receive:
+		return "receive"
+	case *Publish:
+		return "publish"
+	case *Continue:
+		return "continue"
+	case *EnsureVow:
+		return "ensure vow"
+	case *RequestCancel:
+		return "request cancel"
+	}
+	return fmt.Sprintf("%T", op)
+}

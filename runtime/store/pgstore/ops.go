@@ -115,7 +115,7 @@ func queueAppends(b *pgx.Batch, w writer, run []*store.Append) {
 // fill in its results when the answers arrive.
 func queueOp(b *pgx.Batch, w writer, op store.Op) {
 	for _, st := range opStmts(w, op) {
-		queue(b, opName(op), st)
+		queue(b, store.OpName(op), st)
 	}
 }
 
@@ -154,12 +154,12 @@ func applyStmt(ctx context.Context, tx pgx.Tx, name string, st stmt) error {
 func applyOp(ctx context.Context, tx pgx.Tx, w writer, op store.Op) error {
 	if ft, ok := op.(*store.FireTimers); ok {
 		if err := fireTimers(ctx, tx, w, ft); err != nil {
-			return fmt.Errorf("%s: %w", opName(op), fromServer(err))
+			return fmt.Errorf("%s: %w", store.OpName(op), fromServer(err))
 		}
 		return nil
 	}
 	for _, st := range opStmts(w, op) {
-		if err := applyStmt(ctx, tx, opName(op), st); err != nil {
+		if err := applyStmt(ctx, tx, store.OpName(op), st); err != nil {
 			return err
 		}
 	}
@@ -432,43 +432,6 @@ func cmpInt(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-// opName names an op in errors: "append", "settle vow", …
-func opName(op store.Op) string {
-	switch op.(type) {
-	case *store.Append:
-		return "append"
-	case *store.CreateActivation:
-		return "create activation"
-	case *store.CreateVow:
-		return "create vow"
-	case *store.SettleVow:
-		return "settle vow"
-	case *store.Watch:
-		return "watch"
-	case *store.SetState:
-		return "set state"
-	case *store.Finish:
-		return "finish"
-	case *store.FireTimers:
-		return "fire timers"
-	case *store.Purge:
-		return "purge"
-	case *store.Send:
-		return "send"
-	case *store.Receive:
-		return "receive"
-	case *store.Publish:
-		return "publish"
-	case *store.Continue:
-		return "continue"
-	case *store.EnsureVow:
-		return "ensure vow"
-	case *store.RequestCancel:
-		return "request cancel"
-	}
-	return fmt.Sprintf("%T", op)
 }
 
 // notNil gives PostgreSQL an empty bytea rather than NULL for a nil slice.

@@ -91,10 +91,10 @@ func (w *writer) commit(batch []job) (err error) {
 		}
 		for _, op := range j.p.Ops() {
 			if err := w.checkSizes(op); err != nil {
-				return fmt.Errorf("sqlitestore: %s %s: %w", opName(op), w.s.path, err)
+				return fmt.Errorf("sqlitestore: %s %s: %w", store.OpName(op), w.s.path, err)
 			}
 			if err := w.apply(op); err != nil {
-				return w.s.wrap(opName(op), err)
+				return w.s.wrap(store.OpName(op), err)
 			}
 		}
 	}
@@ -227,43 +227,6 @@ func (w *writer) apply(op store.Op) error {
 		return w.requestCancel(op)
 	}
 	return fmt.Errorf("unknown op %T", op)
-}
-
-// opName names an op in errors: "append", "settle vow", …
-func opName(op store.Op) string {
-	switch op.(type) {
-	case *store.Append:
-		return "append"
-	case *store.CreateActivation:
-		return "create activation"
-	case *store.CreateVow:
-		return "create vow"
-	case *store.SettleVow:
-		return "settle vow"
-	case *store.Watch:
-		return "watch"
-	case *store.SetState:
-		return "set state"
-	case *store.Finish:
-		return "finish"
-	case *store.FireTimers:
-		return "fire timers"
-	case *store.Purge:
-		return "purge"
-	case *store.Send:
-		return "send"
-	case *store.Receive:
-		return "receive"
-	case *store.Publish:
-		return "publish"
-	case *store.Continue:
-		return "continue"
-	case *store.EnsureVow:
-		return "ensure vow"
-	case *store.RequestCancel:
-		return "request cancel"
-	}
-	return fmt.Sprintf("%T", op)
 }
 
 // notNil gives SQLite an empty blob rather than NULL for a nil slice.
