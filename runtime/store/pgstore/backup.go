@@ -58,10 +58,9 @@ func (s *Store) Logs(ctx context.Context, ids []flow.ActivationID, fn func(flow.
 	for i := range ids {
 		raw[i] = ids[i][:]
 	}
-	var logs map[flow.ActivationID][]store.Entry
-	var bad map[flow.ActivationID]error
+	var set *store.LogSet
 	err := s.read(ctx, func() error {
-		logs, bad = make(map[flow.ActivationID][]store.Entry, len(ids)), map[flow.ActivationID]error{}
+		set = store.NewLogSet("pgstore: log "+s.name, len(ids))
 		rows, err := s.pool.Query(ctx, `SELECT act, step, kind, gen, at_ns, payload FROM entries WHERE act = ANY ($1) ORDER BY act, step`, raw)
 		if err != nil {
 			return err
@@ -79,29 +78,15 @@ func (s *Store) Logs(ctx context.Context, ids []flow.ActivationID, fn func(flow.
 			if err != nil {
 				return err // ids given are 16 bytes: only such rows match
 			}
-			if bad[id] != nil {
-				continue
-			}
 			e.Kind, e.At = int(kind), timeOf(at)
-			log := logs[id]
-			if e.Step != int64(len(log)) {
-				bad[id] = fmt.Errorf("pgstore: log %s: %w: log of %s has step %d where %d was expected", s.name, store.ErrCorrupt, id, e.Step, len(log))
-				continue
-			}
-			logs[id] = append(log, e)
+			set.Add(id, e)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return s.wrap("logs", err)
 	}
-	for _, id := range ids {
-		if e := bad[id]; e != nil {
-			fn(id, nil, e)
-			continue
-		}
-		fn(id, logs[id], nil)
-	}
+	set.Each(ids, fn)
 	return nil
 }
 

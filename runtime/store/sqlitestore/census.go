@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/asyncflow-go/asyncflow/flow"
@@ -42,8 +41,7 @@ func (s *Store) Logs(ctx context.Context, ids []flow.ActivationID, fn func(flow.
 	if len(ids) == 0 {
 		return nil
 	}
-	logs := make(map[flow.ActivationID][]store.Entry, len(ids))
-	bad := map[flow.ActivationID]error{}
+	set := store.NewLogSet("sqlitestore: log "+s.path, len(ids))
 	err := s.read(ctx, func(q querier) error {
 		args := make([]any, len(ids))
 		for i := range ids {
@@ -65,28 +63,14 @@ func (s *Store) Logs(ctx context.Context, ids []flow.ActivationID, fn func(flow.
 			if err != nil {
 				return err
 			}
-			if bad[id] != nil {
-				continue
-			}
 			e.At = timeOf(at)
-			log := logs[id]
-			if e.Step != int64(len(log)) {
-				bad[id] = fmt.Errorf("sqlitestore: log %s: %w: log of %s has step %d where %d was expected", s.path, store.ErrCorrupt, id, e.Step, len(log))
-				continue
-			}
-			logs[id] = append(log, e)
+			set.Add(id, e)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return s.wrap("logs", err)
 	}
-	for _, id := range ids {
-		if e := bad[id]; e != nil {
-			fn(id, nil, e)
-			continue
-		}
-		fn(id, logs[id], nil)
-	}
+	set.Each(ids, fn)
 	return nil
 }
