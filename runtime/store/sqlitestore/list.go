@@ -187,9 +187,15 @@ func (s *Store) Count(ctx context.Context, f store.Filter) (int, error) {
 
 // ActivationsByKey implements store.Store.
 func (s *Store) ActivationsByKey(ctx context.Context, key string) ([]store.Activation, error) {
+	return s.activations(ctx, "activations by key", qByKey, key)
+}
+
+// activations reads the activations a query of actColumns selects; a
+// damaged row is reported and left out. what names the read in errors.
+func (s *Store) activations(ctx context.Context, what, query string, args ...any) ([]store.Activation, error) {
 	var out []store.Activation
 	err := s.read(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, qByKey, key)
+		rows, err := q.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -207,7 +213,7 @@ func (s *Store) ActivationsByKey(ctx context.Context, key string) ([]store.Activ
 		}
 		return rows.Err()
 	})
-	return out, s.wrap("activations by key", err)
+	return out, s.wrap(what, err)
 }
 
 // ActivationByOutcome implements store.Store.

@@ -222,25 +222,5 @@ func (s *Store) Statuses(ctx context.Context, act flow.ActivationID) ([]store.St
 
 // Children implements store.Store.
 func (s *Store) Children(ctx context.Context, parent flow.ActivationID) ([]store.Activation, error) {
-	var out []store.Activation
-	err := s.read(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, `SELECT `+actColumns+` FROM activations AS a INDEXED BY activations_parent WHERE a.parent = ? ORDER BY a.id`, parent[:])
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, raw, err := scanActivation(rows)
-			if errors.Is(err, store.ErrCorrupt) {
-				s.skipDamaged("activation", raw, err)
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return rows.Err()
-	})
-	return out, s.wrap("children", err)
+	return s.activations(ctx, "children", `SELECT `+actColumns+` FROM activations AS a INDEXED BY activations_parent WHERE a.parent = ? ORDER BY a.id`, parent[:])
 }
