@@ -11,10 +11,7 @@ const qContinue = `UPDATE activations SET run_args = ?1, run = run + 1, failure 
 	state_ns = CASE state WHEN 1 THEN state_ns ELSE ?3 END, state = 1
 	WHERE id = ?4 AND state <> 4 RETURNING run`
 
-const (
-	qVowPending      = `SELECT state = 0 FROM vows WHERE id = ?`
-	qDeleteReceivers = `DELETE FROM receivers WHERE act = ?`
-)
+const qVowPending = `SELECT state = 0 FROM vows WHERE id = ?`
 
 // continueAsNew starts an activation's next run: the row gets the new
 // arguments, and the last run's log, waits and waiting receivers go.
@@ -39,7 +36,7 @@ func (w *writer) continueAsNew(op *store.Continue) error {
 	if err != nil {
 		return err
 	}
-	for _, q := range []string{qDeleteLog, qDeleteWaits, qDeleteReceivers} {
+	for _, q := range []string{qDeleteLog, qDeleteWaits, qDropReceivers} {
 		if _, err := w.exec(q, op.Act[:]); err != nil {
 			return err
 		}
