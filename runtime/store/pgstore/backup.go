@@ -61,24 +61,16 @@ func (s *Store) Logs(ctx context.Context, ids []flow.ActivationID, fn func(flow.
 	var set *store.LogSet
 	err := s.read(ctx, func() error {
 		set = store.NewLogSet("pgstore: log "+s.name, len(ids))
-		rows, err := s.pool.Query(ctx, `SELECT act, step, kind, gen, at_ns, payload FROM entries WHERE act = ANY ($1) ORDER BY act, step`, raw)
+		rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries WHERE act = ANY ($1) ORDER BY act, step`, raw)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var b []byte
-			var e store.Entry
-			var kind int32
-			var at int64
-			if err := rows.Scan(&b, &e.Step, &kind, &e.Gen, &at, &e.Payload); err != nil {
-				return err
-			}
-			id, err := idFrom(b, "activation")
+			id, e, err := scanEntry(rows)
 			if err != nil {
 				return err // ids given are 16 bytes: only such rows match
 			}
-			e.Kind, e.At = int(kind), timeOf(at)
 			set.Add(id, e)
 		}
 		return rows.Err()
@@ -199,19 +191,11 @@ func (c *copier) all(ctx context.Context) error {
 			}
 			return c.l.Activation(a, sent)
 		}},
-		{"entries", `SELECT act, step, kind, gen, at_ns, payload FROM entries ORDER BY act, step`, func(r pgx.Rows) error {
-			var b []byte
-			var e store.Entry
-			var kind int32
-			var at int64
-			if err := r.Scan(&b, &e.Step, &kind, &e.Gen, &at, &e.Payload); err != nil {
-				return err
-			}
-			act, err := idFrom(b, "activation")
+		{"entries", `SELECT ` + entryColumns + ` FROM entries ORDER BY act, step`, func(r pgx.Rows) error {
+			act, e, err := scanEntry(r)
 			if err != nil {
 				return err
 			}
-			e.Kind, e.At = int(kind), timeOf(at)
 			return c.l.Entry(act, e)
 		}},
 		{"vows", `SELECT id, kind, state, payload, gen FROM vows ORDER BY id`, func(r pgx.Rows) error {
@@ -291,6 +275,26 @@ func (c *copier) all(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// entryColumns are the columns of an entry row that scanEntry reads.
+const entryColumns = `act, step, kind, gen, at_ns, payload`
+
+// scanEntry reads an entry row of entryColumns.
+func scanEntry(r pgx.Rows) (flow.ActivationID, store.Entry, error) {
+	var b []byte
+	var e store.Entry
+	var kind int32
+	var at int64
+	if err := r.Scan(&b, &e.Step, &kind, &e.Gen, &at, &e.Payload); err != nil {
+		return flow.ActivationID{}, e, err
+	}
+	act, err := idFrom(b, "activation")
+	if err != nil {
+		return act, e, err
+	}
+	e.Kind, e.At = int(kind), timeOf(at)
+	return act, e, nil
 }
 
 // scanPair scans an activation id, a vow id and then more.
