@@ -265,11 +265,7 @@ func (a *activation) replayLater(err error) {
 // takes writes again.
 func (a *activation) letGo() {
 	a.mu.Lock()
-	a.retryLater = true
-	m := a.m
-	a.kill()
+	a.retryLater = true // before stop, so that whoever sees it stopped sees why
 	a.mu.Unlock()
-	if m != nil {
-		m.Stop()
-	}
+	a.stop()
 }
