@@ -138,7 +138,7 @@ func (m *Membrane) logRetry(ev *event) {
 	c := m.append(ev.retry.entry(), false, With{Timer: &Timer{Vow: ev.retry.vow, Deadline: ev.retry.deadline}})
 	if err := c.Wait(); err != nil {
 		ev.retry.logged <- false
-		m.abandon() // the store failed: a later run replays from what is durable
+		m.writeFailed(err) // refused for good: a failure; otherwise a later run replays from what is durable
 	}
 	ev.retry.logged <- true
 }
@@ -152,7 +152,7 @@ func (m *Membrane) waitTimer(vow flow.VowID) {
 		m.barrier() // the timer exists once its marker is durable
 		w, err := m.host.Watch([]flow.VowID{vow}, !m.inflight())
 		if err != nil {
-			m.abandon()
+			m.writeFailed(err)
 		}
 		if w.Missing >= 0 {
 			m.Fail(&diag.Diagnostic{Problem: diag.CorruptLog, Step: m.step, Got: "wait for the retry timer vow:" + vow.String(),

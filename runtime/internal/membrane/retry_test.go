@@ -312,3 +312,33 @@ func contextDeadlineErr() error {
 	<-ctx.Done()
 	return ctx.Err()
 }
+
+// TestARefusedRetryMarkerFailsTheRun: a store that refuses for good the
+// marker of a future's retry fails the activation with a diagnostic, as any
+// refused write does, instead of ending the run with nothing recorded.
+func TestARefusedRetryMarkerFailsTheRun(t *testing.T) {
+	h := newHost()
+	flaky(h, errors.New("connection reset"))
+	durable := &blocked{release: make(chan struct{})}
+	close(durable.release)
+	refused := &blocked{release: make(chan struct{}), err: &Refused{Err: errors.New("value too big")}}
+	close(refused.release)
+	appends := 0
+	h.commit = func() Commit { // called with h.mu held
+		appends++
+		if appends == 1 {
+			return durable
+		}
+		return refused
+	}
+	g := start(h, nil, func(g *Membrane) ([]byte, error) {
+		f := g.IssueWith(host, "Flaky", tuple(t, "f"), policy)
+		return await(g, flow.AwaitKey{Future: f})
+	})
+	g.wait(t)
+	assert.False(t, g.returned)
+	_, _, failed := h.snapshot()
+	require.Len(t, failed, 1)
+	assert.Equal(t, diag.StoreRefused, failed[0].Problem)
+	assert.Contains(t, failed[0].Detail, "value too big")
+}
