@@ -182,7 +182,10 @@ func registerBoss(e *env) testkit.Handle[string, string] {
 	return testkit.Register(e.rt, "test.Boss", func(fc flow.Context, h testkit.Teller, a string) (string, error) {
 		kid := worker.Child(fc, h, a)
 		cancel := flow.Cancellation(fc)
-		if flow.Race(fc, kid, cancel) == 1 {
+		// The cancellation first: when both have settled by the time the
+		// boss runs (its child compensated before it was revived), the
+		// first in argument order wins.
+		if flow.Race(fc, cancel, kid) == 0 {
 			_, kerr := flow.Await(fc, kid)
 			return "", fmt.Errorf("boss %s: %w (child: %v)", a, flow.ErrCancelled, kerr)
 		}
