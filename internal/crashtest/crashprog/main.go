@@ -40,15 +40,19 @@ func (b *bank) Apply(ctx context.Context, account string, step int, prev int64) 
 	if err == nil {
 		err = b.journal.Sync()
 	}
-	b.mu.Unlock()
 	if err != nil {
+		b.mu.Unlock()
 		return 0, err
 	}
 	if b.effects.Add(1) == b.killAfter {
 		// The effect has reached the world; its result is not logged yet.
+		// The journal stays locked, so it is this process's last line:
+		// another flow's effect journaled after it could have had its
+		// result logged before the signal landed.
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
 	}
+	b.mu.Unlock()
 	return receipt, nil
 }
 
