@@ -2,16 +2,25 @@ package store
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
 // Pending is a submission on its way to durability. A store makes one for
 // each submission with NewPending and releases it with Complete; the
 // submitter waits with Wait or WaitContext.
+//
+// A store may leave a submission's transaction to whoever claims it first
+// (see Defer): the submitter's Wait, which then runs it on its own
+// goroutine, or the store itself, when other submissions queue up behind
+// it. A submitter must therefore wait for every Pending it is given, with
+// Wait, WaitContext or Done.
 type Pending struct {
-	ops  []Op
-	done chan struct{}
-	err  error
+	ops     []Op
+	done    chan struct{}
+	err     error
+	run     func()
+	claimed atomic.Bool
 }
 
 // NewPending returns the Pending of a submission of ops, not yet complete.
@@ -30,11 +39,32 @@ func (p *Pending) Complete(err error) {
 	close(p.done)
 }
 
+// Defer leaves the submission's transaction to whoever claims it first:
+// Wait runs it on the waiting goroutine, Done and WaitContext start it on
+// another, and a store may take it back with Claim. run must Complete p. A
+// store calls Defer, if at all, before Submit returns p.
+func (p *Pending) Defer(run func()) { p.run = run }
+
+// Claim reports whether the caller has won the deferred transaction and
+// must run it now: false if none was deferred or someone else has it.
+func (p *Pending) Claim() bool {
+	return p.run != nil && p.claimed.CompareAndSwap(false, true)
+}
+
 // Done returns a channel closed when the submission is complete.
-func (p *Pending) Done() <-chan struct{} { return p.done }
+func (p *Pending) Done() <-chan struct{} {
+	if p.Claim() {
+		go p.run()
+	}
+	return p.done
+}
 
 // Wait blocks until the ops are durable, or failed, and returns the error.
+// A transaction left to the waiter runs on its goroutine.
 func (p *Pending) Wait() error {
+	if p.Claim() {
+		p.run()
+	}
 	<-p.done
 	return p.err
 }
@@ -44,10 +74,16 @@ func (p *Pending) Wait() error {
 // committed.
 func (p *Pending) WaitContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
+		if p.Claim() {
+			go p.run()
+		}
 		return err
 	}
+	if ctx.Done() == nil {
+		return p.Wait()
+	}
 	select {
-	case <-p.done:
+	case <-p.Done():
 		return p.err
 	case <-ctx.Done():
 		return ctx.Err()

@@ -226,7 +226,9 @@ type Store interface {
 	// incarnation recorded before on the store.
 	BeginIncarnation(ctx context.Context, build string, pid int) (int64, error)
 	// Submit queues ops to be applied in one transaction, after every op
-	// submitted before. It does not wait; the returned Pending does.
+	// submitted before. It does not wait; the returned Pending does, and
+	// the submitter must wait for it (Wait, WaitContext or Done): a store
+	// may leave the transaction to the waiter (Pending.Defer).
 	Submit(ops ...Op) *Pending
 	// Revivable calls fn for every running or failed activation, and stops
 	// at the first error fn returns, returning it.

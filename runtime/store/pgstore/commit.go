@@ -29,7 +29,9 @@ func (s *Store) Submit(ops ...store.Op) *store.Pending {
 
 // enqueue queues a job for the committer or, if the store is closing,
 // completes it. The lock keeps a job from being queued once the committer
-// may have drained the queue for the last time.
+// may have drained the queue for the last time. A job that finds nothing
+// else in flight may commit on its submitter's goroutine instead (see
+// package handoff).
 func (s *Store) enqueue(j *job) *store.Pending {
 	s.submitMu.RLock()
 	defer s.submitMu.RUnlock()
@@ -41,7 +43,9 @@ func (s *Store) enqueue(j *job) *store.Pending {
 		j.p.Complete(err)
 		return j.p
 	}
-	s.inflight.Add(1)
+	if s.inflight.Add(1) == 1 && s.wr.Offer(j, j.p, s.runOne) {
+		return j.p
+	}
 	s.queue <- j
 	return j.p
 }
@@ -51,8 +55,7 @@ func (s *Store) enqueue(j *job) *store.Pending {
 // transaction is on its way goes together in the next one.
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
-	c := &committer{s: s}
-	defer c.close()
+	c := s.c
 	batch := make([]*job, 0, 64)
 	for {
 		var first *job
@@ -60,16 +63,25 @@ func (s *Store) commitLoop() {
 		case first = <-s.queue:
 		case <-s.stop:
 			// Apply what was queued before the stop.
+			if d, ok := s.wr.Lock(); ok {
+				c.run([]*job{d})
+			}
 			for {
 				select {
 				case j := <-s.queue:
 					c.run([]*job{j})
 				default:
+					c.close()
+					s.wr.Unlock()
 					return
 				}
 			}
 		}
-		batch = append(batch[:0], first)
+		batch = batch[:0]
+		if d, ok := s.wr.Lock(); ok {
+			batch = append(batch, d) // before first, and with it
+		}
+		batch = append(batch, first)
 		if !s.opts.NoGroupCommit {
 		gather:
 			for len(batch) < s.opts.MaxBatch {
@@ -81,10 +93,20 @@ func (s *Store) commitLoop() {
 				}
 			}
 		}
-		c.run(batch)
+		if s.opts.NoGroupCommit {
+			for _, j := range batch {
+				c.run([]*job{j})
+			}
+		} else {
+			c.run(batch)
+		}
+		s.wr.Unlock()
 		clear(batch)
 	}
 }
+
+// runOne commits one job on its submitter's goroutine.
+func (s *Store) runOne(j *job) { s.c.run([]*job{j}) }
 
 // committer holds the committer's connection, made again when it is lost.
 type committer struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/internal/handoff"
 )
 
 // DefaultSchema is the PostgreSQL schema a store lives in unless
@@ -60,8 +61,10 @@ type Store struct {
 	connCfg *pgx.ConnConfig // for the committer's connection
 
 	queue    chan *job
-	inflight atomic.Int64 // submissions queued or being committed
-	submitMu sync.RWMutex // held to queue a submission, and to stop queueing
+	wr       handoff.Writer[*job] // the hold on c
+	c        *committer           // the committing session, used with wr held
+	inflight atomic.Int64         // submissions queued or being committed
+	submitMu sync.RWMutex         // held to queue a submission, and to stop queueing
 	stop     chan struct{}
 	stopped  chan struct{}
 	closing  atomic.Bool
@@ -125,6 +128,7 @@ func Open(ctx context.Context, url string, opts Options) (_ *Store, err error) {
 	// idle longer than a lease is ended by the server.
 	s.connCfg.RuntimeParams["application_name"] = s.memberApp()
 	s.connCfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(s.opts.Lease.Milliseconds(), 10)
+	s.c = &committer{s: s}
 	go s.commitLoop()
 	s.bg.Add(3)
 	go s.heartbeat()

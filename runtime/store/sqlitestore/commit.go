@@ -25,7 +25,9 @@ func (s *Store) Submit(ops ...store.Op) *store.Pending {
 
 // enqueue queues a job for the committer or, if the store is closing,
 // completes it with closed. The lock keeps a job from being queued once the
-// committer may have drained the queue for the last time.
+// committer may have drained the queue for the last time. A job that finds
+// nothing else in flight may commit on its submitter's goroutine instead
+// (see package handoff).
 func (s *Store) enqueue(j job, closed error) *store.Pending {
 	if s.readOnly {
 		j.p.Complete(s.readOnlyErr())
@@ -37,7 +39,9 @@ func (s *Store) enqueue(j job, closed error) *store.Pending {
 		j.p.Complete(closed)
 		return j.p
 	}
-	s.inflight.Add(1)
+	if s.inflight.Add(1) == 1 && s.wr.Offer(j, j.p, s.runOne) {
+		return j.p
+	}
 	s.queue <- j
 	return j.p
 }
@@ -48,11 +52,6 @@ func (s *Store) closedErr() error {
 
 func (s *Store) commitLoop() {
 	defer close(s.stopped)
-	ctx := context.Background()
-	w, err := newWriter(ctx, s)
-	if err != nil {
-		s.log.Error("asyncflow store: writer unavailable", "path", s.path, "err", err)
-	}
 	batch := make([]job, 0, 64)
 	l := newLinger()
 	defer l.timer.Stop()
@@ -61,36 +60,54 @@ func (s *Store) commitLoop() {
 		select {
 		case first = <-s.queue:
 		case <-s.stop:
-			// Drain what was queued before the stop.
+			// Commit what was submitted before the stop.
+			if d, ok := s.wr.Lock(); ok {
+				s.run([]job{d})
+			}
 			for {
 				select {
 				case j := <-s.queue:
-					s.run(w, err, []job{j})
+					s.run([]job{j})
 				default:
-					if w != nil {
-						w.close()
+					if s.w != nil {
+						s.w.close()
 					}
+					s.wr.Unlock()
 					return
 				}
 			}
 		}
-		batch = append(batch[:0], first)
+		batch = batch[:0]
+		if d, ok := s.wr.Lock(); ok {
+			batch = append(batch, d)
+			if s.opts.NoGroupCommit {
+				s.run(batch)
+				batch = batch[:0]
+			}
+		}
+		batch = append(batch, first)
 		if !s.opts.NoGroupCommit {
 			batch = s.gather(batch, l)
 		}
 		t0 := time.Now()
-		s.run(w, err, batch)
+		s.run(batch)
 		l.committed(batch, t0, time.Now())
+		s.wr.Unlock()
 	}
 }
 
-func (s *Store) run(w *writer, werr error, batch []job) {
+// runOne commits one job on its submitter's goroutine.
+func (s *Store) runOne(j job) { s.run([]job{j}) }
+
+// run commits a batch; the caller holds the write connection.
+func (s *Store) run(batch []job) {
 	if fn := s.onCommit.Load(); fn != nil {
 		defer s.observe(*fn, batch, time.Now())
 	}
-	if werr != nil {
+	w := s.w
+	if s.werr != nil {
 		for _, j := range batch {
-			s.complete(j, werr)
+			s.complete(j, s.werr)
 		}
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/asyncflow-go/asyncflow/runtime/store"
+	"github.com/asyncflow-go/asyncflow/runtime/store/internal/handoff"
 )
 
 // Sync chooses how commits reach the disk.
@@ -70,8 +71,11 @@ type Store struct {
 	rdb      *sql.DB // readers
 
 	queue    chan job
-	inflight atomic.Int64 // jobs queued or being committed
-	submitMu sync.RWMutex // held to queue a job, and to stop queueing
+	inflight atomic.Int64        // jobs queued or being committed
+	wr       handoff.Writer[job] // the hold on w
+	w        *writer             // the write connection, used with wr held
+	werr     error               // why there is no writer
+	submitMu sync.RWMutex        // held to queue a job, and to stop queueing
 	stop     chan struct{}
 	stopped  chan struct{}
 	closing  atomic.Bool
@@ -135,6 +139,10 @@ func Open(ctx context.Context, path string, opts Options) (_ *Store, err error) 
 	}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
+	}
+	s.w, s.werr = newWriter(context.Background(), s)
+	if s.werr != nil {
+		s.log.Error("asyncflow store: writer unavailable", "path", s.path, "err", s.werr)
 	}
 	go s.commitLoop()
 	return s, nil
