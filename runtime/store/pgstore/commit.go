@@ -234,13 +234,21 @@ func (c *committer) send(group []*job) error {
 	}
 	w := c.s.writer(group[0].epoch)
 	var b pgx.Batch
-	if fenced(group) {
+	// The transaction is fenced before its first write about an
+	// activation: by the statement of its first appends if that is one,
+	// else by a statement of its own first of all.
+	fence := false
+	switch fenced(group) {
+	case fencedByAppend:
+		fence = true
+	case fencedByOther:
 		queue(&b, "fence", w.fenceStmt())
 	}
 	var pending []*store.Append // a run of appends, written by one statement
 	flush := func() {
 		if len(pending) > 0 {
-			queueAppends(&b, w, pending)
+			queueAppends(&b, w, pending, fence)
+			fence = false
 			pending = pending[:0]
 		}
 	}
@@ -272,18 +280,30 @@ func (c *committer) send(group []*job) error {
 	return nil
 }
 
-// fenced reports whether submissions write about activations: their
-// transaction then locks the member's row and checks its epoch first.
-func fenced(group []*job) bool {
+// How a transaction is fenced.
+type fencing int
+
+const (
+	notFenced      fencing = iota // it writes nothing about activations
+	fencedByAppend                // its first write about one is an append
+	fencedByOther                 // by another op
+)
+
+// fenced reports whether submissions write about activations, and what the
+// first such write is: their transaction then takes the member's lock and
+// checks its epoch before it.
+func fenced(group []*job) fencing {
 	for _, j := range group {
 		for _, op := range j.p.Ops() {
 			switch op.(type) {
-			case *store.Append, *store.Watch, *store.SetState, *store.Finish, *store.Receive, *store.Publish:
-				return true
+			case *store.Append:
+				return fencedByAppend
+			case *store.Watch, *store.SetState, *store.Finish, *store.Receive, *store.Publish:
+				return fencedByOther
 			}
 		}
 	}
-	return false
+	return notFenced
 }
 
 // interactive applies one submission in a transaction of its own, one
@@ -306,7 +326,7 @@ func (c *committer) interactive(j *job) error {
 		}
 		return c.s.commitErr(err)
 	}
-	if fenced([]*job{j}) {
+	if fenced([]*job{j}) != notFenced {
 		if err := applyStmt(ctx, tx, "fence", w.fenceStmt()); err != nil {
 			return fail(err)
 		}

@@ -20,13 +20,14 @@
 //
 // # Group commit and durability
 //
-// One goroutine owns the connection that writes. Submissions made by
-// concurrent activations while a transaction is on its way are gathered and
+// One connection writes. Submissions made by concurrent activations while
+// a transaction is on its way are gathered by a committer goroutine and
 // written together in the next one, sent as one pipeline in one round trip
 // (consecutive log appends as one statement), and each submitter is released
 // when the transaction holding its ops has committed. Nothing waits for a
 // batch to fill, so a lone activation pays one round trip and one commit per
-// step and no more. If the server refuses a shared transaction, each of its
+// step and no more; a submission that finds nothing else in flight is
+// committed on its submitter's goroutine, without waking the committer. If the server refuses a shared transaction, each of its
 // submissions is applied again alone, so only the one at fault fails.
 //
 // The runtime's calls that write — Start and StartWithID, Resolve and
@@ -53,8 +54,10 @@
 // activation is run by its owner only: the handle that created it or claimed
 // it, until the run ends and the runtime releases it. Every write about an
 // activation — append, watch, state, finish — is fenced: its transaction
-// locks the writer's member row and checks its epoch, and the activation
-// must be the writer's at that epoch, or no one's. When a member's lease
+// takes the writer's member lock (a shared advisory lock, held in the
+// server's memory and never written) and then checks the member's epoch,
+// and the activation must be the writer's at that epoch, or no one's.
+// Whatever fences a member takes its lock exclusively first. When a member's lease
 // lapses, the next handle that needs what it owned (Adopt, every
 // Options.Poll, 1s by default; or Claim, by whoever wakes one of its
 // activations) fences it: it bumps the member's epoch, after the member's

@@ -34,3 +34,6 @@ func Pool(s *Store) *pgxpool.Pool { return s.pool }
 // connection that carries them kept failing: only polling finds what they
 // said.
 func Deafen(s *Store) { s.deaf.Store(true) }
+
+// Member returns the member id and epoch s writes as.
+func Member(s *Store) (id, epoch int64) { return s.member, s.epoch.Load() }

@@ -171,6 +171,9 @@ func newStore(ctx context.Context, url string, opts Options, readOnly bool) (*St
 		cc.RuntimeParams = map[string]string{}
 	}
 	cc.RuntimeParams["search_path"] = opts.Schema
+	// The fence relies on each statement reading with a snapshot of its
+	// own (see schema 11), whatever the server's or the role's default.
+	cc.RuntimeParams["default_transaction_isolation"] = "read committed"
 	if cc.RuntimeParams["application_name"] == "" {
 		cc.RuntimeParams["application_name"] = "asyncflow"
 	}

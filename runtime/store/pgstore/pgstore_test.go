@@ -478,3 +478,75 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestFenceWaitsForTheTransactionInFlight: a member's transaction holds its
+// fence until it ends. A takeover waits for it, the reaper passes the
+// member by, and what the member writes once the takeover has committed is
+// refused.
+func TestFenceWaitsForTheTransactionInFlight(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.DB(t)
+	a := open(t, url, pgstore.Options{})
+	b := open(t, url, pgstore.Options{})
+	x := flow.NewActivationID()
+	require.NoError(t, store.Apply(ctx, a, &store.CreateActivation{Activation: store.Activation{ID: x, Flow: "test.F", Outcome: flow.NewVowID(), CreatedGen: 1}}))
+	require.NoError(t, appendEntry(ctx, a, x, 0))
+	member, epoch := pgstore.Member(a)
+
+	// A transaction of a's on its way: fenced, not yet committed.
+	inFlight := connect(t, url)
+	exec(t, inFlight, `SET search_path = asyncflow`)
+	tx, err := inFlight.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(context.Background())
+	_, err = tx.Exec(ctx, `SELECT fence($1, $2)`, member, epoch)
+	require.NoError(t, err)
+	require.NoError(t, pgstore.Lapse(a))
+
+	other := connect(t, url)
+	exec(t, other, `SET search_path = asyncflow`)
+	var fencedN int
+	var stuck []int64
+	require.NoError(t, other.QueryRow(ctx, `SELECT fenced, stuck FROM reap(0)`).Scan(&fencedN, &stuck))
+	assert.Zero(t, fencedN, "the reaper does not fence a member whose transaction is on its way")
+	assert.Contains(t, stuck, member, "and reports it stuck once its lease has lapsed for longer than the grace")
+
+	claimed := make(chan error, 1)
+	go func() {
+		ok, err := b.Claim(context.Background(), x, false)
+		if err == nil && !ok {
+			err = fmt.Errorf("claim refused")
+		}
+		claimed <- err
+	}()
+	select {
+	case err := <-claimed:
+		t.Fatalf("the takeover did not wait for the transaction in flight: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The transaction in flight still writes, and commits, before the
+	// takeover.
+	_, err = tx.Exec(ctx, `INSERT INTO entries (act, step, kind, gen, at_ns, payload) VALUES ($1, 1, 1, 1, 0, '')`, x[:])
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+	select {
+	case err := <-claimed:
+		require.NoError(t, err, "the takeover goes on once the transaction has ended")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the takeover still waits after the transaction ended")
+	}
+
+	// Whatever a writes now is refused: its epoch was bumped.
+	err = appendEntry(ctx, a, x, 2)
+	require.ErrorIs(t, err, store.ErrFenced)
+	_, err = inFlight.Exec(ctx, `SELECT fence($1, $2)`, member, epoch)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "was fenced")
+	log, err := b.Log(ctx, x)
+	require.NoError(t, err)
+	assert.Len(t, log, 2, "the entry of the transaction that was in flight, and none after the takeover")
+}
+
+func appendEntry(ctx context.Context, s store.Store, id flow.ActivationID, step int64) error {
+	return store.Apply(ctx, s, &store.Append{Act: id, Entry: store.Entry{Step: step, Kind: 1, Gen: 1, Payload: []byte{1}}})
+}
