@@ -296,6 +296,8 @@ func TestBackupCopiesEveryColumn(t *testing.T) {
 	// and the order of receivers (copied as the order of their rows).
 	leftOut := map[string]bool{"activations.owner": true, "activations.owner_epoch": true, "receivers.ord": true,
 		"members.*": true, "failures.*": true, "store_meta.*": true}
+	// What SQLite's Import fills in itself from the rows it is given.
+	derived := map[string]bool{"vows.act": true}
 	known := func(table, column string) bool {
 		if leftOut[table+".*"] || leftOut[table+"."+column] {
 			return true
@@ -334,6 +336,9 @@ func TestBackupCopiesEveryColumn(t *testing.T) {
 		var table, column string
 		require.NoError(t, tables.Scan(&table, &column))
 		if leftOut[table+".*"] {
+			continue
+		}
+		if derived[table+"."+column] {
 			continue
 		}
 		assert.True(t, known(table, column), "SQLite column %s.%s: Backup does not fill it", table, column)

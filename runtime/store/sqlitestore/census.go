@@ -13,11 +13,13 @@ var (
 	_ store.Backuper = (*Store)(nil)
 )
 
+const qCensus = `SELECT flow, state, count(*) FROM activations INDEXED BY activations_live WHERE state IN (1, 2, 3) GROUP BY state, flow ORDER BY flow, state`
+
 // Census implements store.Censuser.
 func (s *Store) Census(ctx context.Context) ([]store.FlowCount, error) {
 	var out []store.FlowCount
 	err := s.read(ctx, func(q querier) error {
-		rows, err := q.QueryContext(ctx, `SELECT flow, state, count(*) FROM activations INDEXED BY activations_census WHERE state IN (1, 2, 3) GROUP BY state, flow ORDER BY flow, state`)
+		rows, err := q.QueryContext(ctx, qCensus)
 		if err != nil {
 			return err
 		}

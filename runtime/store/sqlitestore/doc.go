@@ -4,11 +4,13 @@
 //
 // # Durability and group commit
 //
-// One goroutine owns the write connection. Submissions made by concurrent
-// activations while a commit is under way are gathered and written together
-// in the next transaction; each submitter is released when the transaction
-// holding its ops is durable. Nothing waits for a batch to fill, so a lone
-// activation pays one commit per step and no more. Only the submitters a
+// One connection writes. Submissions made by concurrent activations while
+// a commit is under way are gathered by a committer goroutine and written
+// together in the next transaction; each submitter is released when the
+// transaction holding its ops is durable. Nothing waits for a batch to
+// fill, so a lone activation pays one commit per step and no more, and a
+// submission that finds nothing else in flight is committed on its
+// submitter's goroutine, without waking the committer. Only the submitters a
 // commit has just released are waited for, briefly: the next transaction
 // begins once as many submissions are in as that commit released, or a
 // quarter of its time (at most 500µs) after it, whichever is first. So a
@@ -16,7 +18,8 @@
 // the steps of the flows already running, instead of waiting for one of
 // theirs and then its own; a submission that finds the writer idle for
 // longer than that never waits. If a shared transaction fails, each of its
-// submissions is applied again alone, so only the one at fault fails. With [SyncFull] (the default) every commit is fsync'd
+// submissions is applied again alone, so only the one at fault fails.
+// With [SyncFull] (the default) every commit is fsync'd
 // (synchronous=FULL in WAL mode) and survives power loss; [SyncNormal]
 // (synchronous=NORMAL) survives a crash of the process but may lose the last
 // commits on power loss or an operating system crash, in exchange for fewer
@@ -54,10 +57,15 @@
 //
 // # History
 //
-// Activations are listed from indexes that end in (created_ns, id), one for
-// each way in — by creation, state, flow, or creating incarnation (a build's
-// incarnations are merged term by term) — so a page walks what it lists and
-// no more; INDEXED BY fixes each query's index, and a test holds every
-// listing to it with EXPLAIN QUERY PLAN. Start keys, outcome vows and finish
-// times (for purging) have indexes of their own.
+// Activations are listed from indexes that end in (created_ns, id), so a
+// page walks what it lists and no more. Done activations are in one for
+// each way in — by creation, flow, or creating incarnation (a build's
+// incarnations are merged term by term); unfinished ones are in one index
+// only, by state and flow, which a listing merges flow by flow, and which
+// also serves the census and revival. A start so writes the activation's
+// row, that one index entry and its outcome vow, and the history indexes
+// are written when it finishes. INDEXED BY fixes each query's index, and a
+// test holds every listing to it with EXPLAIN QUERY PLAN. Start keys,
+// parents and finish times (for purging) have indexes of their own; an
+// outcome vow's row names its activation.
 package sqlitestore

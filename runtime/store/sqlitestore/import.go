@@ -86,6 +86,10 @@ func load(ctx context.Context, db *sql.DB, fill func(*Loader) error) error {
 	}
 	l := &Loader{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
 	err = fill(l)
+	if err == nil {
+		// Outcome vows name their activations, whatever order they came in.
+		err = l.exec(`UPDATE vows SET act = a.id FROM activations AS a WHERE a.outcome = vows.id AND vows.kind = 1`)
+	}
 	l.close()
 	if err == nil {
 		err = ctx.Err()

@@ -17,6 +17,8 @@ const (
 	qFinish = `UPDATE activations SET state = 4, failure = NULL, gen = ?1, state_ns = ?2, finished_ns = ?2
 		WHERE id = ?3 AND state <> 4 RETURNING outcome`
 	qDeleteLog = `DELETE FROM entries WHERE act = ?`
+	// An outcome vow names its activation (schema 7).
+	qInsertOutcome = `INSERT INTO vows (id, kind, state, gen, act) VALUES (?, ?, 0, ?, ?)`
 )
 
 func (w *writer) createActivation(op *store.CreateActivation) error {
@@ -45,7 +47,7 @@ func (w *writer) createActivation(op *store.CreateActivation) error {
 		op.Existing = &existing
 		return nil
 	}
-	_, err = w.exec(qInsertVow, a.Outcome[:], int(store.OutcomeVow), a.CreatedGen)
+	_, err = w.exec(qInsertOutcome, a.Outcome[:], int(store.OutcomeVow), a.CreatedGen, a.ID[:])
 	return err
 }
 

@@ -11,23 +11,29 @@ import (
 	"github.com/asyncflow-go/asyncflow/runtime/store"
 )
 
-// maxCompound bounds the incarnations of one build that a build listing
-// merges term by term (SQLite allows 500 terms in a compound select); a
-// build with more is listed by walking the creation index instead.
+// maxCompound bounds the terms a listing merges (SQLite allows 500 in a
+// compound select): the incarnations of one build, and the flows of
+// unfinished activations. Past it, a build is listed by walking the
+// creation index, and unfinished activations by sorting them.
 const maxCompound = 400
 
-// listing is a listing's query: every way in walks an index whose columns
-// end in (created_ns, id), so rows come newest first without a sort and a
-// page stops after its limit. Filters the index does not cover are checked
-// on the rows it walks.
+// listing is a listing's query. Done activations and unfinished ones are in
+// indexes of their own (schema 7): done ones in the history indexes, each
+// with columns ending in (created_ns, id); unfinished ones in
+// activations_live, by state and flow and then (created_ns, id). A listing
+// merges a term for each way in it needs, each walking its index newest
+// first, so rows come in order without a sort and a page stops after its
+// limit. Filters an index does not cover are checked on the rows it walks.
 type listing struct {
 	terms []string // one SELECT … WHERE … per term, joined by UNION ALL
 	args  []any
 }
 
-// plan builds the query for f, selecting cols. It reads the incarnations of
-// f.Build; ok is false when f can select nothing.
-func plan(ctx context.Context, q querier, f store.Filter, cols string) (l listing, ok bool, err error) {
+// plan builds the query for f, selecting cols, in listing order if ordered.
+// It reads the incarnations of f.Build and, for an ordered listing of
+// unfinished activations of any flow, which flows have some; ok is false
+// when f can select nothing.
+func plan(ctx context.Context, q querier, f store.Filter, cols string, ordered bool) (l listing, ok bool, err error) {
 	var gens []int64
 	if f.Build != "" {
 		if gens, err = buildGens(ctx, q, f.Build); err != nil || len(gens) == 0 {
@@ -44,9 +50,6 @@ func plan(ctx context.Context, q querier, f store.Filter, cols string) (l listin
 	if f.Flow != "" {
 		add("a.flow = ?", f.Flow)
 	}
-	if f.State != 0 {
-		add("a.state = ?", int(f.State))
-	}
 	if !f.Since.IsZero() {
 		add("a.created_ns >= ?", nsOf(f.Since))
 	}
@@ -57,12 +60,8 @@ func plan(ctx context.Context, q querier, f store.Filter, cols string) (l listin
 	case !f.Until.IsZero():
 		add("a.created_ns < ?", nsOf(f.Until))
 	}
-
-	term := func(index string, extra string, extraArgs ...any) {
-		all := conds
-		if extra != "" {
-			all = append([]string{extra}, conds...)
-		}
+	term := func(index string, extra []string, extraArgs ...any) {
+		all := append(extra[:len(extra):len(extra)], conds...)
 		t := "SELECT " + cols + " FROM activations AS a INDEXED BY " + index
 		if len(all) > 0 {
 			t += " WHERE " + strings.Join(all, " AND ")
@@ -71,32 +70,115 @@ func plan(ctx context.Context, q querier, f store.Filter, cols string) (l listin
 		l.args = append(l.args, extraArgs...)
 		l.args = append(l.args, args...)
 	}
-	switch {
-	case len(gens) > 0 && (f.State == 0 || f.State == store.Done) && len(gens) <= maxCompound:
-		// One term per incarnation of the build, merged in order.
-		for _, g := range gens {
-			term("activations_gen", "a.created_gen = ?", g)
-		}
-		return l, true, nil
-	case len(gens) > 0:
+	genIn := ""
+	if len(gens) > 0 {
 		in := make([]string, len(gens))
 		for i, g := range gens {
 			in[i] = fmt.Sprint(g)
 		}
-		conds = append(conds, "a.created_gen IN ("+strings.Join(in, ", ")+")")
+		genIn = "a.created_gen IN (" + strings.Join(in, ", ") + ")"
+	}
+
+	// Done activations, from the history indexes.
+	if f.State == 0 || f.State == store.Done {
+		done := []string{"a.state = 4"}
+		switch {
+		case len(gens) > 0 && len(gens) <= maxCompound:
+			// One term per incarnation of the build, merged in order.
+			for _, g := range gens {
+				term("activations_gen", append(done, "a.created_gen = ?"), g)
+			}
+		case len(gens) > 0 && f.Flow != "":
+			term("activations_flow", append(done, genIn))
+		case len(gens) > 0:
+			term("activations_created", append(done, genIn))
+		case f.Flow != "":
+			term("activations_flow", done)
+		default:
+			term("activations_created", done)
+		}
+	}
+
+	// Unfinished ones, from activations_live: a term per state and flow.
+	if f.State == store.Done {
+		return l, true, nil
+	}
+	states := []int{int(f.State)}
+	if f.State == 0 {
+		states = []int{int(store.Running), int(store.Suspended), int(store.Failed)}
+	}
+	// The partial index is used only for a query that states its
+	// condition, in the same words; states are written in, not bound.
+	live := []string{liveCond}
+	if genIn != "" {
+		live = append(live, genIn)
 	}
 	switch {
-	case f.State != 0 && (f.State != store.Done || f.Flow == ""):
-		// Unfinished states are few beside done ones: their index is the
-		// narrowest way in, with a flow too.
-		term("activations_state", "")
-	case f.Flow != "":
-		term("activations_flow", "")
+	case f.Flow != "" || !ordered:
+		// The flow is the filter's (the shared conditions hold it), or
+		// order does not matter.
+		for _, st := range states {
+			term("activations_live", append(live, fmt.Sprintf("a.state = %d", st)))
+		}
 	default:
-		term("activations_created", "")
+		pairs, all, err := livePairs(ctx, q, states, maxCompound-len(l.terms))
+		if err != nil {
+			return l, false, err
+		}
+		if !all {
+			// Too many flows to merge: the unfinished ones are sorted.
+			if len(states) == 1 {
+				live = append(live, fmt.Sprintf("a.state = %d", states[0]))
+			}
+			term("activations_live", live)
+			break
+		}
+		for _, p := range pairs {
+			term("activations_live", append(live, fmt.Sprintf("a.state = %d", p.state), "a.flow = ?"), p.flow)
+		}
 	}
-	return l, true, nil
+	return l, len(l.terms) > 0, nil
 }
+
+// livePair is a state and a flow that unfinished activations have.
+type livePair struct {
+	state int
+	flow  string
+}
+
+// livePairs returns the flows of unfinished activations in states, each
+// state with each of its flows, found by seeking activations_live from one
+// to the next; all is false if there are more than max.
+func livePairs(ctx context.Context, q querier, states []int, max int) (pairs []livePair, all bool, err error) {
+	for _, st := range states {
+		query, flow := qFirstLiveFlow, ""
+		for {
+			if len(pairs) >= max {
+				return pairs, false, nil
+			}
+			var next string
+			err := q.QueryRowContext(ctx, query, st, flow).Scan(&next)
+			if errors.Is(err, sql.ErrNoRows) {
+				break
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			pairs = append(pairs, livePair{st, next})
+			query, flow = qNextLiveFlow, next
+		}
+	}
+	return pairs, true, nil
+}
+
+// liveCond is the condition of activations_live, which a query must state
+// to use it.
+const liveCond = "a.state IN (1, 2, 3)"
+
+const (
+	qFirstLiveFlow = `SELECT flow FROM activations AS a INDEXED BY activations_live WHERE ` + liveCond + ` AND a.state = ? AND a.flow >= ? ORDER BY a.flow LIMIT 1`
+	qNextLiveFlow  = `SELECT flow FROM activations AS a INDEXED BY activations_live WHERE ` + liveCond + ` AND a.state = ? AND a.flow > ? ORDER BY a.flow LIMIT 1`
+)
 
 // query is the listing's SQL: its terms merged newest first if ordered, at
 // most limit rows (negative: all; SQLite's cursor walks the index no
@@ -137,8 +219,10 @@ func (s *Store) Activations(ctx context.Context, f store.Filter) ([]store.Activa
 		limit = store.DefaultLimit
 	}
 	var out []store.Activation
-	err := s.read(ctx, func(qr querier) error {
-		l, ok, err := plan(ctx, qr, f, actColumns)
+	// The flows of unfinished activations are found in the snapshot that
+	// lists them.
+	err := s.readConsistent(ctx, func(qr querier) error {
+		l, ok, err := plan(ctx, qr, f, actColumns, true)
 		if err != nil || !ok {
 			return err
 		}
@@ -175,7 +259,7 @@ func (s *Store) Count(ctx context.Context, f store.Filter) (int, error) {
 	}
 	var n int
 	err := s.read(ctx, func(qr querier) error {
-		l, ok, err := plan(ctx, qr, f, "1")
+		l, ok, err := plan(ctx, qr, f, "1", false)
 		if err != nil || !ok {
 			return err
 		}

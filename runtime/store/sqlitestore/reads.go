@@ -21,10 +21,10 @@ const actColumns = `a.id, a.flow, a.start_key, a.args, a.state, a.outcome, a.cre
 
 const (
 	qActivation = `SELECT ` + actColumns + ` FROM activations a WHERE a.id = ?`
-	qRevivable  = `SELECT id, flow, state FROM activations INDEXED BY activations_state WHERE state IN (1, 3)`
+	qRevivable  = `SELECT id, flow, state FROM activations INDEXED BY activations_live WHERE state IN (1, 2, 3) AND state IN (1, 3)`
 	qByKey      = `SELECT ` + actColumns + ` FROM activations AS a INDEXED BY activations_key
 		WHERE a.start_key = ? ORDER BY a.created_ns DESC, a.id DESC`
-	qByOutcome = `SELECT ` + actColumns + ` FROM activations AS a INDEXED BY activations_outcome WHERE a.outcome = ?`
+	qByOutcome = `SELECT ` + actColumns + ` FROM vows AS v JOIN activations AS a ON a.id = v.act WHERE v.id = ? AND v.kind = 1`
 )
 
 type scanner interface{ Scan(...any) error }
@@ -53,6 +53,22 @@ func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 		return werr
 	}
 	return err
+}
+
+// readConsistent is read, with every query fn makes seeing the store as of
+// one moment: on a file, in one read transaction.
+func (s *Store) readConsistent(ctx context.Context, fn func(q querier) error) error {
+	if s.memory {
+		return s.read(ctx, fn) // in the writer's transaction
+	}
+	return s.read(ctx, func(q querier) error {
+		tx, err := s.rdb.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		return fn(tx)
+	})
 }
 
 // scanActivation reads an activation's row. On an error, raw is the row's id
