@@ -79,19 +79,19 @@ func (s *Store) commitLoop() {
 		}
 		batch = batch[:0]
 		if d, ok := s.wr.Lock(); ok {
-			batch = append(batch, d)
-			if s.opts.NoGroupCommit {
-				s.run(batch)
-				batch = batch[:0]
-			}
+			batch = append(batch, d) // before first
 		}
 		batch = append(batch, first)
-		if !s.opts.NoGroupCommit {
+		if s.opts.NoGroupCommit {
+			for _, j := range batch {
+				s.run([]job{j})
+			}
+		} else {
 			batch = s.gather(batch, l)
+			t0 := time.Now()
+			s.run(batch)
+			l.committed(batch, t0, time.Now())
 		}
-		t0 := time.Now()
-		s.run(batch)
-		l.committed(batch, t0, time.Now())
 		s.wr.Unlock()
 	}
 }
